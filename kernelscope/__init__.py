@@ -1,7 +1,9 @@
 """kernelscope: a NumPy-native deep-learning library for CNNs that speaks Keras.
 
->>> import kernelscope as ks
->>> ks.ops.conv2d([[1, 3, 1, 2], [6, 1, 5, 4], [5, 4, 2, 5], [3, 3, 1, 2]], [[1, 2], [2, 1]]).numpy()
+>>> import numpy as np, kernelscope as ks
+>>> image = np.array([[1, 3, 1, 2], [6, 1, 5, 4], [5, 4, 2, 5], [3, 3, 1, 2]]).reshape(1, 4, 4, 1)
+>>> kernel = np.array([[1, 2], [2, 1]]).reshape(2, 2, 1, 1)
+>>> ks.ops.conv2d(image, kernel).numpy()[0, :, :, 0]
 array([[20., 12., 19.],
        [22., 21., 22.],
        [22., 15., 16.]], dtype=float32)

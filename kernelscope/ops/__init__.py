@@ -15,5 +15,7 @@ from .normalization import *  # noqa: F401,F403
 from .normalization import __all__ as _normalization
 from .pooling import *  # noqa: F401,F403
 from .pooling import __all__ as _pooling
+from .resize import *  # noqa: F401,F403
+from .resize import __all__ as _resize
 
-__all__ = ["maximum", "minimum", "where", *_activations, *_conv, *_core, *_normalization, *_pooling]
+__all__ = ["maximum", "minimum", "where", *_activations, *_conv, *_core, *_normalization, *_pooling, *_resize]
