@@ -225,12 +225,9 @@ class Tensor:
                                        "pass retain_graph=True to the first backward() call.")
                 node.grad = g.copy() if node.grad is None else node.grad + g
                 continue
-            parent_grads = node._backward(g)
-            for parent, pg in zip(node._parents, parent_grads):
-                if pg is None or parent is None or not parent.requires_grad:
-                    continue
-                key = id(parent)
-                grads[key] = pg if key not in grads else grads[key] + pg
+            for parent, pg in zip(node._parents, node._backward(g)):
+                if pg is not None and parent is not None and parent.requires_grad:
+                    _accumulate(grads, parent, pg)
             if not retain_graph:
                 node._backward = None
                 node._parents = ()
@@ -293,7 +290,12 @@ class Tensor:
         out = a ** p
 
         def backward(g):
-            ga = unbroadcast(g * p * a ** (p - 1), a.shape) if self.requires_grad else None
+            ga = None
+            if self.requires_grad:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    # d(a**0)/da is 0 everywhere, as in torch, not 0 * a**-1 = nan at a = 0
+                    local = np.where(p == 0, 0, p * a ** np.where(p == 0, 1, p - 1))
+                ga = unbroadcast(g * local.astype(a.dtype, copy=False), a.shape)
             gp = None
             if exponent.requires_grad:
                 with np.errstate(divide="ignore", invalid="ignore"):
@@ -321,11 +323,11 @@ class Tensor:
         def backward(g):
             a2 = a[None, :] if a.ndim == 1 else a
             b2 = b[:, None] if b.ndim == 1 else b
-            g2 = g
+            g2 = np.asarray(g)
+            if b.ndim == 1:  # restore the dropped axes: last (from b) first, then a's
+                g2 = g2[..., None]
             if a.ndim == 1:
                 g2 = np.expand_dims(g2, -2)
-            if b.ndim == 1:
-                g2 = np.expand_dims(g2, -1)
             ga = gb = None
             if self.requires_grad:
                 ga = unbroadcast(g2 @ np.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
@@ -365,7 +367,7 @@ class Tensor:
     def _constant(array: np.ndarray) -> "Tensor":
         """A tensor holding ``array`` as is (any dtype, e.g. bool), outside the graph."""
         out = Tensor.__new__(Tensor)
-        out.data, out.grad, out.requires_grad = array, None, False
+        out.data, out.grad, out.requires_grad = np.asarray(array), None, False
         out._parents, out._backward, out._released, out.name = (), None, False, None
         return out
 
@@ -379,12 +381,16 @@ class Tensor:
         basic = _is_basic_index(index)
 
         def backward(g):
-            full = np.zeros(shape, dtype=dtype)
             if basic:
+                full = np.zeros(shape, dtype=dtype)
                 full[index] += g
-            else:
-                np.add.at(full, index, g)  # repeated fancy indices must add up
-            return (full,)
+                return (full,)
+            # Repeated fancy indices must add up: bincount over flat positions does that,
+            # several times faster than np.add.at.
+            size = int(np.prod(shape, dtype=np.int64))
+            positions = np.arange(size).reshape(shape)[index]
+            full = np.bincount(positions.ravel(), weights=np.ravel(g), minlength=size)
+            return (full.reshape(shape).astype(dtype, copy=False),)
 
         return make_result(self.data[index], (self,), backward)
 
@@ -403,7 +409,7 @@ class Tensor:
             axes = tuple(axes[0])
         if not axes:
             axes = tuple(reversed(range(self.ndim)))
-        inverse = tuple(np.argsort(axes))
+        inverse = tuple(np.argsort([a % max(self.ndim, 1) for a in axes]))
         return make_result(self.data.transpose(axes), (self,), lambda g: (g.transpose(inverse),))
 
     @property
@@ -486,6 +492,13 @@ class Tensor:
         return minimum(self, other)
 
 
+def _accumulate(grads: dict, parent: Tensor, pg: np.ndarray) -> None:
+    if pg.dtype != parent.data.dtype:  # e.g. a float32 leaf inside a float64 expression
+        pg = pg.astype(parent.data.dtype)
+    key = id(parent)
+    grads[key] = pg if key not in grads else grads[key] + pg
+
+
 def _normalize_axes(axis, ndim: int) -> tuple:
     axes = axis if isinstance(axis, (tuple, list)) else (axis,)
     return tuple(sorted(a % ndim for a in axes))
@@ -504,17 +517,21 @@ def _is_basic_index(index) -> bool:
 
 def _topological_order(root: Tensor) -> list:
     """Nodes reachable from ``root`` that need gradients, parents before children."""
-    order, seen = [], {id(root)}
+    # A node is marked when it is expanded, not when pushed: marking on push can
+    # emit a shared parent before a child that reaches it by a longer path.
+    order, visited = [], set()
     stack = [(root, False)]
     while stack:
         node, expanded = stack.pop()
         if expanded:
             order.append(node)
             continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
         stack.append((node, True))
         for parent in node._parents:
-            if parent is not None and parent.requires_grad and id(parent) not in seen:
-                seen.add(id(parent))
+            if parent is not None and parent.requires_grad and id(parent) not in visited:
                 stack.append((parent, False))
     return order
 
@@ -534,7 +551,7 @@ def make_result(data: np.ndarray, parents: Sequence, backward: Callable) -> Tens
     ``backward(g)`` receives the upstream gradient (shape of ``data``) and returns
     one gradient per parent, ``None`` where a parent needs none.
     """
-    out = Tensor._constant(data)
+    out = Tensor._constant(data)  # _constant turns NumPy scalars into 0-d arrays
     if is_grad_enabled() and any(p is not None and p.requires_grad for p in parents):
         out.requires_grad = True
         out._parents = tuple(parents)
