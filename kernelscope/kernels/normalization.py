@@ -1,0 +1,113 @@
+"""Batch normalization and dropout kernels.
+
+Batch normalization normalizes over every axis except the feature ``axis``
+(channels last by default): ``y = gamma * (x - mean) / sqrt(var + epsilon) + beta``.
+In training the statistics are the batch's own (biased variance, as Keras uses
+for both the output and the moving-statistics update); at inference they are
+the moving averages. ``gamma``/``beta`` may be None (no scale / no center).
+"""
+
+# N batch, H/W height/width, C channels (the normalized feature axis)
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "batch_norm_train_forward",
+    "batch_norm_train_backward",
+    "batch_norm_infer_forward",
+    "batch_norm_infer_backward",
+    "dropout_forward",
+    "dropout_backward",
+]
+
+
+def _param_shape(ndim: int, axis: int, size: int) -> tuple:
+    """Shape that broadcasts a per-feature vector along ``axis`` of an ``ndim`` array."""
+    shape = [1] * ndim
+    shape[axis] = size
+    return tuple(shape)
+
+
+def _reduce_axes(ndim: int, axis: int) -> tuple:
+    return tuple(a for a in range(ndim) if a != axis)
+
+
+# ------------------------------------------------------------------ training
+def batch_norm_train_forward(x: np.ndarray, gamma, beta, axis: int, epsilon: float) -> tuple:
+    """Normalize with the batch statistics.
+
+    Returns ``(y, mean, var, cache)``; ``mean`` and ``var`` (biased) have shape (C,).
+    """
+    axes = _reduce_axes(x.ndim, axis)
+    shape = _param_shape(x.ndim, axis, x.shape[axis])
+    mean = x.mean(axis=axes, keepdims=True)
+    centered = x - mean
+    var = np.mean(centered * centered, axis=axes, keepdims=True)
+    inv_std = 1.0 / np.sqrt(var + epsilon)
+    x_hat = centered * inv_std
+    y = x_hat if gamma is None else x_hat * gamma.reshape(shape)
+    if beta is not None:
+        y = y + beta.reshape(shape)
+    return y, mean.reshape(-1), var.reshape(-1), (x_hat, inv_std, gamma, axes, shape)
+
+
+def batch_norm_train_backward(dy: np.ndarray, cache: tuple) -> tuple:
+    """Closed-form gradient through the batch statistics: returns ``(dx, dgamma, dbeta)``.
+
+    With m cells per feature and g = dy * gamma:
+    ``dx = inv_std * (g - mean(g) - x_hat * mean(g * x_hat))``.
+    """
+    x_hat, inv_std, gamma, axes, shape = cache
+    dbeta = dy.sum(axis=axes)
+    dgamma = np.sum(dy * x_hat, axis=axes)
+    m = x_hat.size // int(np.prod(shape))  # cells per feature
+    g_sum, gx_sum = dbeta.reshape(shape), dgamma.reshape(shape)
+    scale = inv_std if gamma is None else inv_std * gamma.reshape(shape)
+    dx = scale * (dy - g_sum / m - x_hat * (gx_sum / m))
+    return dx, dgamma, dbeta
+
+
+# ----------------------------------------------------------------- inference
+def batch_norm_infer_forward(x: np.ndarray, gamma, beta, mean: np.ndarray, var: np.ndarray,
+                             axis: int, epsilon: float) -> tuple:
+    """Normalize with fixed (moving) statistics; returns ``(y, cache)``."""
+    shape = _param_shape(x.ndim, axis, x.shape[axis])
+    inv_std = 1.0 / np.sqrt(var.reshape(shape) + epsilon)
+    centered = x - mean.reshape(shape)
+    scale = inv_std if gamma is None else inv_std * gamma.reshape(shape)
+    y = centered * scale
+    if beta is not None:
+        y = y + beta.reshape(shape)
+    return y, (centered, inv_std, scale, gamma, _reduce_axes(x.ndim, axis), shape)
+
+
+def batch_norm_infer_backward(dy: np.ndarray, cache: tuple) -> tuple:
+    """Returns ``(dx, dgamma, dbeta, dmean, dvar)``, the last four of shape (C,)."""
+    centered, inv_std, scale, gamma, axes, shape = cache
+    dx = dy * scale
+    dbeta = dy.sum(axis=axes)
+    dy_centered = np.sum(dy * centered, axis=axes)
+    inv = inv_std.reshape(-1)
+    dgamma = dy_centered * inv
+    dmean = -dbeta * scale.reshape(-1)
+    gamma_flat = 1.0 if gamma is None else gamma.reshape(-1)
+    dvar = -0.5 * dy_centered * gamma_flat * inv ** 3
+    return dx, dgamma, dbeta, dmean, dvar
+
+
+# ------------------------------------------------------------------- dropout
+def dropout_forward(x: np.ndarray, rate: float, rng: np.random.Generator, noise_shape: tuple) -> tuple:
+    """Inverted dropout: zero each cell with probability ``rate``, scale the rest by 1/(1-rate).
+
+    ``noise_shape`` broadcasts to ``x.shape`` (1 where the same mask is shared).
+    Returns ``(y, mask)``, the mask already holding the scale.
+    """
+    keep = rng.random(noise_shape, dtype=np.float32) >= rate
+    mask = keep.astype(x.dtype) * x.dtype.type(1.0 / (1.0 - rate))
+    return x * mask, mask
+
+
+def dropout_backward(dy: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    return dy * mask

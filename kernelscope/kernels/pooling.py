@@ -1,0 +1,206 @@
+"""Pooling kernels: max and average over 2-D windows, and their global versions.
+
+Every forward returns ``(y, cache)`` and the matching backward maps ``(dy, cache)``
+to ``dx``. Padding is explicit ``((top, bottom), (left, right))``, already resolved
+(TensorFlow's "same" split lives in ``kernels/padding.py``). Max pooling pads with
+-inf; average pooling leaves padded cells out of the divisor, as Keras does.
+
+Two paths: windows that tile the input without overlap (the common 2x2, stride 2)
+reshape to ``(N, Ho, ph, Wo, pw, C)``; anything else reduces strided views, rows
+then columns (max and sum are separable over a rectangle: ph + pw passes instead
+of ph * pw). Loops run over window offsets, never over pixels.
+"""
+
+# N batch, H/W height/width, C channels, ph/pw pool height/width, sh/sw strides,
+# Ho/Wo output height/width
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "max_pool2d_forward",
+    "max_pool2d_backward",
+    "avg_pool2d_forward",
+    "avg_pool2d_backward",
+    "global_avg_pool2d_forward",
+    "global_avg_pool2d_backward",
+    "global_max_pool2d_forward",
+    "global_max_pool2d_backward",
+]
+
+
+def _output_hw(x_shape: tuple, pool: tuple, strides: tuple, pads: tuple) -> tuple:
+    return tuple((n + sum(p) - f) // s + 1 for n, f, s, p in zip(x_shape[1:3], pool, strides, pads))
+
+
+def _tiles(pool: tuple, strides: tuple, pads: tuple) -> bool:
+    """Windows sit side by side with no overlap and no padding: the reshape path applies."""
+    return tuple(pool) == tuple(strides) and not any(any(p) for p in pads)
+
+
+def _tile_view(x: np.ndarray, pool: tuple, out_hw: tuple) -> np.ndarray:
+    """(N, Ho, ph, Wo, pw, C) view of the rows/columns the windows cover (any remainder dropped)."""
+    (ph, pw), (ho, wo) = pool, out_hw
+    return x[:, :ho * ph, :wo * pw].reshape(x.shape[0], ho, ph, wo, pw, x.shape[3])
+
+
+def _pad_hw(x: np.ndarray, pads: tuple, value: float) -> np.ndarray:
+    if not any(any(p) for p in pads):
+        return x
+    return np.pad(x, ((0, 0), pads[0], pads[1], (0, 0)), constant_values=value)
+
+
+def _taps(offset: int, stride: int, count: int) -> slice:
+    """Cells at window offset ``offset`` for each of ``count`` windows along one axis."""
+    return slice(offset, offset + stride * (count - 1) + 1, stride)
+
+
+def _offset_cells(a: np.ndarray, i: int, j: int, strides: tuple, out_hw: tuple) -> np.ndarray:
+    """(N, Ho, Wo, C) view: the cell at window offset (i, j) of every window."""
+    return a[:, _taps(i, strides[0], out_hw[0]), _taps(j, strides[1], out_hw[1])]
+
+
+def _separable(xp: np.ndarray, pool: tuple, strides: tuple, out_hw: tuple, combine) -> np.ndarray:
+    """Reduce every window with ``combine`` (np.maximum or np.add): rows first, then columns.
+
+    A rectangle's max (or sum) is the max (or sum) of its row results, so this costs
+    ph + pw strided passes instead of ph * pw.
+    """
+    rows = xp[:, _taps(0, strides[0], out_hw[0])].copy()
+    for i in range(1, pool[0]):
+        combine(rows, xp[:, _taps(i, strides[0], out_hw[0])], out=rows)
+    out = rows[:, :, _taps(0, strides[1], out_hw[1])].copy()
+    for j in range(1, pool[1]):
+        combine(out, rows[:, :, _taps(j, strides[1], out_hw[1])], out=out)
+    return out
+
+
+def _crop_hw(dxp: np.ndarray, pads: tuple, x_shape: tuple) -> np.ndarray:
+    (top, _), (left, _) = pads
+    return dxp[:, top:top + x_shape[1], left:left + x_shape[2]]
+
+
+# ---------------------------------------------------------------- max pooling
+def max_pool2d_forward(x: np.ndarray, pool: tuple, strides: tuple, pads: tuple) -> tuple:
+    """Max over each ``pool`` window; returns ``(y, cache)``, y of shape (N, Ho, Wo, C)."""
+    out_hw = _output_hw(x.shape, pool, strides, pads)
+    if _tiles(pool, strides, pads):
+        y = _tile_view(x, pool, out_hw).max(axis=(2, 4))
+    else:
+        y = _separable(_pad_hw(x, pads, -np.inf), pool, strides, out_hw, np.maximum)
+    return y, (x, y, pool, strides, pads)
+
+
+def _route_to_first_max(cells, targets, dy: np.ndarray, y: np.ndarray, pool: tuple, overlap: bool) -> None:
+    """Add dy, per window, into ``targets(i, j)`` at the first maximum in row-major order.
+
+    ``cells(i, j)`` / ``targets(i, j)`` view the input / its gradient at window offset
+    (i, j) for every window. Like torch's max_pool2d, ties send the whole gradient to
+    one cell; a NaN window sends it to its first NaN, the cell that produced the output.
+    Work buffers are allocated once: fresh large arrays per offset cost page faults.
+    """
+    y_nan = np.isnan(y)
+    has_nan = bool(y_nan.any())
+    taken, hit = np.zeros(y.shape, dtype=bool), np.empty(y.shape, dtype=bool)
+    part = np.empty_like(dy) if overlap else None
+    offsets = [(i, j) for i in range(pool[0]) for j in range(pool[1])]
+    for k, (i, j) in enumerate(offsets):
+        cell = cells(i, j)
+        np.equal(cell, y, out=hit)
+        if has_nan:
+            hit |= y_nan & np.isnan(cell)
+        if k:
+            np.greater(hit, taken, out=hit)  # a maximum not already claimed by an earlier cell
+        if k < len(offsets) - 1:
+            np.logical_or(taken, hit, out=taken)
+        if overlap:
+            target = targets(i, j)
+            target += np.multiply(dy, hit, out=part)
+        else:
+            np.multiply(dy, hit, out=targets(i, j))
+
+
+def max_pool2d_backward(dy: np.ndarray, cache: tuple) -> np.ndarray:
+    """Gradient of :func:`max_pool2d_forward`: dy goes to each window's first maximum."""
+    x, y, pool, strides, pads = cache
+    out_hw = y.shape[1:3]
+    if _tiles(pool, strides, pads):
+        dx = np.zeros(x.shape, dtype=dy.dtype)
+        dx_tiles = _tile_view(dx, pool, out_hw)  # a view: dx is contiguous, cropped rows stay 0
+        x_tiles = _tile_view(x, pool, out_hw)
+        _route_to_first_max(lambda i, j: x_tiles[:, :, i, :, j], lambda i, j: dx_tiles[:, :, i, :, j],
+                            dy, y, pool, overlap=False)
+        return dx
+    xp = _pad_hw(x, pads, -np.inf)
+    dxp = np.zeros(xp.shape, dtype=dy.dtype)
+    overlap = strides[0] < pool[0] or strides[1] < pool[1]
+    _route_to_first_max(lambda i, j: _offset_cells(xp, i, j, strides, out_hw),
+                        lambda i, j: _offset_cells(dxp, i, j, strides, out_hw), dy, y, pool, overlap)
+    return _crop_hw(dxp, pads, x.shape)
+
+
+# ------------------------------------------------------------ average pooling
+def _window_counts(x_shape: tuple, pool: tuple, strides: tuple, pads: tuple, out_hw: tuple, dtype) -> np.ndarray:
+    """(Ho, Wo, 1) number of real (unpadded) cells in each window: the "same" divisor."""
+    counts = []
+    for n, f, s, (before, _), m in zip(x_shape[1:3], pool, strides, pads, out_hw):
+        start = np.arange(m) * s - before
+        counts.append(np.minimum(start + f, n) - np.maximum(start, 0))
+    return np.multiply.outer(counts[0], counts[1]).astype(dtype)[:, :, None]
+
+
+def avg_pool2d_forward(x: np.ndarray, pool: tuple, strides: tuple, pads: tuple) -> tuple:
+    """Mean over each ``pool`` window, padded cells excluded; returns ``(y, cache)``."""
+    out_hw = _output_hw(x.shape, pool, strides, pads)
+    if _tiles(pool, strides, pads):
+        y = _tile_view(x, pool, out_hw).mean(axis=(2, 4))
+        return y, (x.shape, None, pool, strides, pads)
+    counts = _window_counts(x.shape, pool, strides, pads, out_hw, x.dtype)
+    window_sums = _separable(_pad_hw(x, pads, 0), pool, strides, out_hw, np.add)
+    return window_sums / counts, (x.shape, counts, pool, strides, pads)
+
+
+def avg_pool2d_backward(dy: np.ndarray, cache: tuple) -> np.ndarray:
+    """Gradient of :func:`avg_pool2d_forward`: each cell gets dy / divisor of every window holding it."""
+    x_shape, counts, pool, strides, pads = cache
+    (n, h, w, c), (ho, wo) = x_shape, dy.shape[1:3]
+    if counts is None:
+        dx = np.zeros(x_shape, dtype=dy.dtype)
+        _tile_view(dx, pool, (ho, wo))[...] = (dy / (pool[0] * pool[1]))[:, :, None, :, None, :]
+        return dx
+    share = dy / counts
+    # adjoint of the separable sum: spread over columns, then over rows
+    rows = np.zeros((n, ho, w + sum(pads[1]), c), dtype=dy.dtype)
+    for j in range(pool[1]):
+        rows[:, :, _taps(j, strides[1], wo)] += share
+    dxp = np.zeros((n, h + sum(pads[0]), rows.shape[2], c), dtype=dy.dtype)
+    for i in range(pool[0]):
+        dxp[:, _taps(i, strides[0], ho)] += rows
+    return _crop_hw(dxp, pads, x_shape)
+
+
+# ------------------------------------------------------------- global pooling
+def global_avg_pool2d_forward(x: np.ndarray) -> tuple:
+    """Mean over height and width: (N, H, W, C) -> (N, C)."""
+    return x.mean(axis=(1, 2)), x.shape
+
+
+def global_avg_pool2d_backward(dy: np.ndarray, cache: tuple) -> np.ndarray:
+    n, h, w, c = cache
+    return np.broadcast_to((dy / (h * w))[:, None, None, :], cache).copy()
+
+
+def global_max_pool2d_forward(x: np.ndarray) -> tuple:
+    """Max over height and width: (N, H, W, C) -> (N, C); the cache keeps the first argmax."""
+    flat = x.reshape(x.shape[0], -1, x.shape[3])
+    where = np.argmax(flat, axis=1)  # first maximum in row-major order, as torch routes ties
+    y = np.take_along_axis(flat, where[:, None, :], axis=1)[:, 0]
+    return y, (x.shape, where)
+
+
+def global_max_pool2d_backward(dy: np.ndarray, cache: tuple) -> np.ndarray:
+    shape, where = cache
+    dx = np.zeros((shape[0], shape[1] * shape[2], shape[3]), dtype=dy.dtype)
+    np.put_along_axis(dx, where[:, None, :], dy[:, None, :], axis=1)
+    return dx.reshape(shape)
