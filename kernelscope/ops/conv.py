@@ -1,3 +1,236 @@
-"""(to be written)"""
+"""Differentiable convolutions: conv2d, depthwise_conv2d, separable_conv2d, conv2d_transpose.
 
-__all__: list = []
+Inputs are NHWC, kernels use Keras's layouts, ``padding="same"`` follows TensorFlow
+(the odd pixel goes bottom/right). Each op checks its arguments, runs a kernel pair
+from :mod:`kernelscope.kernels.conv` and records the backward kernel on the tape.
+
+Deviation from Keras, on purpose: ``strides > 1`` together with ``dilation_rate > 1`` is
+allowed (Keras's layers refuse it, PyTorch and the XLA/JAX convolutions accept it);
+the result is the usual dilated, strided cross-correlation.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .._checks import check_ndim, check_numeric, normalize_tuple
+from ..autograd import Tensor, make_result
+from ..kernels import conv as K
+from ..kernels.padding import conv_output_hw, normalize_padding, resolve_padding
+
+__all__ = ["conv2d", "depthwise_conv2d", "separable_conv2d", "conv2d_transpose"]
+
+_X_LAYOUT = "(batch, height, width, channels)"
+
+
+def _tensor(value, name: str) -> Tensor:
+    if isinstance(value, Tensor):
+        return value
+    array = np.asarray(value)
+    check_numeric(array, name)
+    return Tensor(array)
+
+
+def _inputs(x, kernel, bias, kernel_layout: str) -> tuple:
+    """Tensors for x, kernel and bias, with the checks every convolution shares."""
+    x, kernel = _tensor(x, "x"), _tensor(kernel, "kernel")
+    bias = None if bias is None else _tensor(bias, "bias")
+    check_ndim(x, 4, "x", _X_LAYOUT)
+    check_ndim(kernel, 4, "kernel", kernel_layout)
+    return x, kernel, bias
+
+
+def _check_bias(bias, filters: int) -> None:
+    if bias is not None and bias.shape != (filters,):
+        raise ValueError(f"`bias` must have shape (filters,) = ({filters},). "
+                         f"Received: bias.shape={tuple(bias.shape)}.")
+
+
+def _geometry(x, kernel_hw, strides, padding, dilation_rate) -> tuple:
+    """Validated strides, dilation and explicit pads; raises when the window does not fit."""
+    strides = normalize_tuple(strides, 2, "strides")
+    dilation = normalize_tuple(dilation_rate, 2, "dilation_rate")
+    mode = normalize_padding(padding)
+    pads = resolve_padding(mode, x.shape[1:3], kernel_hw, strides, dilation)
+    out_hw = conv_output_hw(x.shape[1:3], kernel_hw, strides, pads, dilation)
+    if min(out_hw) < 1:
+        raise ValueError(
+            "The convolution window is larger than the padded input, so the output would be empty. "
+            f"Received: input height/width={tuple(x.shape[1:3])}, kernel_size={tuple(kernel_hw)}, "
+            f"dilation_rate={dilation}, padding={padding!r} (output size {out_hw}).")
+    return strides, pads, dilation
+
+
+def _compute_dtype(*tensors) -> np.dtype:
+    return np.result_type(*[t.dtype for t in tensors if t is not None])
+
+
+def _record(y: np.ndarray, x, kernel, bias, backward_kernel, cache) -> Tensor:
+    """Add the bias and put the op on the tape; gradients come back in each parent's dtype."""
+    if bias is not None:
+        y += bias.data
+    x_need, k_need = x.requires_grad, kernel.requires_grad
+
+    def backward(g):
+        dx, dw = backward_kernel(g, cache, x_need, k_need)
+        db = g.sum(axis=(0, 1, 2)).astype(bias.dtype, copy=False) if bias is not None and bias.requires_grad else None
+        return (None if dx is None else dx.astype(x.dtype, copy=False),
+                None if dw is None else dw.astype(kernel.dtype, copy=False), db)
+
+    return make_result(y, (x, kernel, bias), backward)
+
+
+def conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1, groups: int = 1) -> Tensor:
+    """2-D cross-correlation of NHWC ``x`` with a (kh, kw, in_channels // groups, filters) kernel.
+
+    Parameters
+    ----------
+    x : Tensor or array_like, shape (batch, height, width, channels)
+    kernel : Tensor or array_like, shape (kh, kw, channels // groups, filters)
+    bias : Tensor or array_like of shape (filters,), optional
+    strides, dilation_rate : int or pair of ints >= 1
+    padding : "valid", "same" (TensorFlow's split), int, (pad_h, pad_w) or ((top, bottom), (left, right))
+    groups : int dividing both the input channels and the filters
+
+    Returns
+    -------
+    Tensor of shape (batch, out_h, out_w, filters), out = floor((n + p - d*(k-1) - 1)/s) + 1.
+
+    Examples
+    --------
+    >>> image = np.array([[1, 3, 1, 2], [6, 1, 5, 4], [5, 4, 2, 5], [3, 3, 1, 2]]).reshape(1, 4, 4, 1)
+    >>> conv2d(image, np.array([[1, 2], [2, 1]]).reshape(2, 2, 1, 1)).numpy()[0, :, :, 0]
+    array([[20., 12., 19.],
+           [22., 21., 22.],
+           [22., 15., 16.]], dtype=float32)
+    """
+    x, kernel, bias = _inputs(x, kernel, bias, "(kernel_h, kernel_w, in_channels // groups, filters)")
+    channels, filters = x.shape[3], kernel.shape[3]
+    if not isinstance(groups, (int, np.integer)) or isinstance(groups, bool) or groups < 1:
+        raise ValueError(f"`groups` must be a positive integer. Received: groups={groups!r}.")
+    if channels % groups or filters % groups:
+        raise ValueError("The number of input channels and of filters must be evenly divisible by the "
+                         f"number of groups. Received: groups={groups}, input channels={channels}, "
+                         f"filters={filters}.")
+    if kernel.shape[2] != channels // groups:
+        raise ValueError("The kernel's input channels (kernel.shape[2]) must equal the input channels "
+                         f"divided by groups ({channels} // {groups} = {channels // groups}). "
+                         f"Received: kernel.shape={tuple(kernel.shape)}, x.shape={tuple(x.shape)}.")
+    _check_bias(bias, filters)
+    strides, pads, dilation = _geometry(x, kernel.shape[:2], strides, padding, dilation_rate)
+    dtype = _compute_dtype(x, kernel, bias)
+    y, cache = K.conv2d_forward(x.data.astype(dtype, copy=False), kernel.data.astype(dtype, copy=False),
+                                strides, pads, dilation, int(groups))
+    return _record(y, x, kernel, bias, K.conv2d_backward, cache)
+
+
+def depthwise_conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1) -> Tensor:
+    """Depthwise convolution: each input channel convolved with its own ``depth_multiplier`` filters.
+
+    ``kernel`` has shape (kh, kw, channels, depth_multiplier); output channel ``c * depth_multiplier + m``
+    comes from input channel ``c`` and filter ``m``, as in Keras/TensorFlow. ``bias`` has shape
+    (channels * depth_multiplier,). Other arguments as in :func:`conv2d`.
+    """
+    x, kernel, bias = _inputs(x, kernel, bias, "(kernel_h, kernel_w, in_channels, depth_multiplier)")
+    if kernel.shape[2] != x.shape[3]:
+        raise ValueError("The depthwise kernel's input channels (kernel.shape[2]) must equal the input "
+                         f"channels. Received: kernel.shape={tuple(kernel.shape)}, x.shape={tuple(x.shape)}.")
+    _check_bias(bias, kernel.shape[2] * kernel.shape[3])
+    strides, pads, dilation = _geometry(x, kernel.shape[:2], strides, padding, dilation_rate)
+    dtype = _compute_dtype(x, kernel, bias)
+    y, cache = K.depthwise_conv2d_forward(x.data.astype(dtype, copy=False),
+                                          kernel.data.astype(dtype, copy=False), strides, pads, dilation)
+    return _record(y, x, kernel, bias, K.depthwise_conv2d_backward, cache)
+
+
+def separable_conv2d(x, depthwise_kernel, pointwise_kernel, bias=None, strides=1, padding="valid",
+                     dilation_rate=1) -> Tensor:
+    """Depthwise convolution followed by a 1x1 convolution (Keras SeparableConv2D).
+
+    ``depthwise_kernel`` is (kh, kw, channels, depth_multiplier), ``pointwise_kernel`` is
+    (1, 1, channels * depth_multiplier, filters) and ``bias`` (filters,). ``strides``,
+    ``padding`` and ``dilation_rate`` apply to the depthwise step.
+    """
+    pointwise = _tensor(pointwise_kernel, "pointwise_kernel")
+    check_ndim(pointwise, 4, "pointwise_kernel", "(1, 1, in_channels * depth_multiplier, filters)")
+    depthwise = _tensor(depthwise_kernel, "depthwise_kernel")
+    check_ndim(depthwise, 4, "depthwise_kernel", "(kernel_h, kernel_w, in_channels, depth_multiplier)")
+    expected = (1, 1, depthwise.shape[2] * depthwise.shape[3])
+    if tuple(pointwise.shape[:3]) != expected:
+        raise ValueError(f"`pointwise_kernel` must have shape {expected + ('filters',)}. "
+                         f"Received: pointwise_kernel.shape={tuple(pointwise.shape)}, "
+                         f"depthwise_kernel.shape={tuple(depthwise.shape)}.")
+    features = depthwise_conv2d(x, depthwise, None, strides, padding, dilation_rate)
+    return conv2d(features, pointwise, bias)
+
+
+def _transpose_crops(in_hw, kernel_hw, strides, dilation, padding, output_padding) -> tuple:
+    """Rows/columns to remove from each side of the full transposed output (negative: append zeros).
+
+    Keras 3 (keras/src/backend/common/backend_utils.py) defines the output length as
+    valid: (n-1)*s + k + op, op defaulting to max(k, s) - k;
+    same:  n*s, or (n-1)*s + k%2 + op when output_padding is given,
+    with k the dilated kernel extent; "same" puts ceil(pad/2) of the implicit padding
+    first, capped at k-1. An explicit padding crops like PyTorch's ``padding``.
+    """
+    crops = []
+    for n, k, s, d, op, pad in zip(in_hw, kernel_hw, strides, dilation, output_padding, padding):
+        span = d * (k - 1) + 1
+        if pad == "valid":
+            extra = max(span, s) - span if op is None else op
+            crops.append((0, -extra))
+        elif pad == "same":
+            total = s + span - 2 if op is None else span + span % 2 - 2 + op
+            first = min(math.ceil(total / 2), span - 1)
+            crops.append((span - 1 - first, span - 1 - (total - first)))
+        else:
+            crops.append((pad[0], pad[1] - (op or 0)))
+    return tuple(crops)
+
+
+def _output_padding(output_padding, strides) -> tuple:
+    if output_padding is None:
+        return (None, None)
+    output_padding = normalize_tuple(output_padding, 2, "output_padding", minimum=0)
+    if any(op >= s for op, s in zip(output_padding, strides)):
+        raise ValueError(f"`output_padding` must be < `strides`. Received: output_padding={output_padding}, "
+                         f"strides={strides}.")
+    return output_padding
+
+
+def conv2d_transpose(x, kernel, bias=None, strides=1, padding="valid", output_padding=None,
+                     dilation_rate=1) -> Tensor:
+    """Transposed convolution (the input-gradient of :func:`conv2d`), Keras semantics.
+
+    ``kernel`` has Keras's layout (kh, kw, filters, in_channels); ``bias`` (filters,).
+    With d*(k-1)+1 = K, the output length per spatial axis is, as in Keras 3:
+    ``"valid"``: (n-1)*s + max(K, s), or (n-1)*s + K + output_padding;
+    ``"same"``: n*s, or (n-1)*s + K % 2 + output_padding.
+    An explicit padding (int, pair, or ((top, bottom), (left, right))) removes that many
+    rows/columns from each side, as PyTorch's ``padding`` does, and ``output_padding``
+    (default 0) appends zeros at the bottom/right. ``output_padding`` must be < ``strides``.
+    """
+    x, kernel, bias = _inputs(x, kernel, bias, "(kernel_h, kernel_w, filters, in_channels)")
+    if kernel.shape[3] != x.shape[3]:
+        raise ValueError("The transposed-convolution kernel's input channels (kernel.shape[3]) must equal "
+                         f"the input channels. Received: kernel.shape={tuple(kernel.shape)}, "
+                         f"x.shape={tuple(x.shape)}.")
+    _check_bias(bias, kernel.shape[2])
+    strides = normalize_tuple(strides, 2, "strides")
+    dilation = normalize_tuple(dilation_rate, 2, "dilation_rate")
+    output_pad = _output_padding(output_padding, strides)
+    mode = normalize_padding(padding)
+    per_axis = (mode, mode) if isinstance(mode, str) else mode
+    crops = _transpose_crops(x.shape[1:3], kernel.shape[:2], strides, dilation, per_axis, output_pad)
+    out_hw = tuple((n - 1) * s + d * (k - 1) + 1 - sum(c)
+                   for n, k, s, d, c in zip(x.shape[1:3], kernel.shape[:2], strides, dilation, crops))
+    if min(out_hw) < 1:
+        raise ValueError("`padding` removes the whole transposed-convolution output. Received: "
+                         f"padding={padding!r}, input height/width={tuple(x.shape[1:3])}, "
+                         f"kernel_size={tuple(kernel.shape[:2])}, strides={strides} (output size {out_hw}).")
+    dtype = _compute_dtype(x, kernel, bias)
+    y, cache = K.conv2d_transpose_forward(x.data.astype(dtype, copy=False),
+                                          kernel.data.astype(dtype, copy=False), strides, crops, dilation)
+    return _record(y, x, kernel, bias, K.conv2d_transpose_backward, cache)
