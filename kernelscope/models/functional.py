@@ -1,0 +1,182 @@
+"""Functional models: a graph of layer calls recorded from ``ks.Input`` tensors.
+
+Each call of a layer on KerasTensors left a :class:`~kernelscope.layers.base.Node`
+in ``layer._inbound_nodes``; the model walks those nodes back from its outputs,
+orders them so every node runs after the nodes feeding it, and replays them on
+concrete data. A layer called twice (a shared layer) has two nodes and one set
+of weights, so autograd sums its gradients from both uses.
+"""
+
+from __future__ import annotations
+
+from ..layers.base import InputLayer, KerasTensor, Layer, _flatten
+from .model import Model, call_layer, check_input_shape, unique_layer_names
+
+__all__ = ["Functional"]
+
+
+def _node_of(tensor: KerasTensor):
+    layer, node_index, _ = tensor._keras_history
+    return layer._inbound_nodes[node_index]
+
+
+def topological_nodes(inputs: list, outputs: list, model_name: str) -> list:
+    """Nodes needed to compute ``outputs`` from ``inputs``, each after the nodes it reads from."""
+    input_ids = {id(t) for t in inputs}
+    order, done, stack = [], set(), []
+    for tensor in reversed(outputs):
+        if id(tensor) not in input_ids:
+            stack.append((_node_of(tensor), False))
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in done:
+            continue
+        done.add(id(node))
+        if isinstance(node.layer, InputLayer):
+            tensor = node.output_tensors[0]
+            raise ValueError(f"Graph disconnected: model '{model_name}' needs the value of input "
+                             f"'{tensor.name}' (shape {tensor.shape}), which is not among the model's "
+                             "`inputs`. Pass every ks.Input the outputs depend on.")
+        stack.append((node, True))
+        for tensor in reversed(node.input_tensors):
+            if id(tensor) not in input_ids and id(_node_of(tensor)) not in done:
+                stack.append((_node_of(tensor), False))
+    return order
+
+
+def _check_symbolic(structure, what: str) -> list:
+    flat = _flatten(structure)
+    if not flat:
+        raise ValueError(f"`{what}` must not be empty. Received: {what}={structure!r}.")
+    for t in flat:
+        if not isinstance(t, KerasTensor) or t._keras_history is None:
+            raise TypeError(f"`{what}` must be KerasTensors from ks.Input(...) and layer calls on them. "
+                            f"Received: {t!r} of type {type(t).__name__}.")
+    return flat
+
+
+class Functional(Model):
+    """A model built from ``ks.Input`` tensors: ``ks.Model(inputs, outputs)``.
+
+    Parameters
+    ----------
+    inputs : KerasTensor, list or dict of KerasTensors
+    outputs : KerasTensor, list or dict of KerasTensors
+    name : str, optional
+    """
+
+    def __init__(self, inputs, outputs, name: str | None = None, trainable: bool = True, **kwargs):
+        Model.__init__(self, name=name, trainable=trainable, **kwargs)
+        self._input_struct = inputs
+        self._output_struct = outputs
+        self._inputs = _check_symbolic(inputs, "inputs")
+        self._outputs = _check_symbolic(outputs, "outputs")
+        self._nodes = topological_nodes(self._inputs, self._outputs, self.name)
+        layers = [t._keras_history[0] for t in self._inputs]
+        for node in self._nodes:
+            if all(node.layer is not l for l in layers):
+                layers.append(node.layer)
+        unique_layer_names(layers, self.name)
+        self._graph_layers = layers
+        self.dtype = self._inputs[0].dtype
+        self.built = True
+        self._build_shapes = [t.shape for t in self._inputs]
+
+    # ---------------------------------------------------------------- graph
+    @property
+    def layers(self) -> list:
+        return list(self._graph_layers)
+
+    @property
+    def inputs(self) -> list:
+        return list(self._inputs)
+
+    @property
+    def outputs(self) -> list:
+        return list(self._outputs)
+
+    @property
+    def input_names(self) -> list:
+        if isinstance(self._input_struct, dict):
+            return list(self._input_struct)
+        return [t._keras_history[0].name for t in self._inputs]
+
+    @property
+    def output_names(self) -> list:
+        if isinstance(self._output_struct, dict):
+            return list(self._output_struct)
+        return [t._keras_history[0].name for t in self._outputs]
+
+    def _input_specs(self) -> list:
+        return list(self._inputs)
+
+    def _output_specs(self) -> list:
+        return list(self._outputs)
+
+    # ----------------------------------------------------------------- call
+    def _flat_inputs(self, inputs) -> list:
+        if isinstance(inputs, dict):
+            names = self.input_names
+            missing = [n for n in names if n not in inputs]
+            if missing:
+                raise ValueError(f"Model '{self.name}' expects inputs named {names}. Missing: {missing}; "
+                                 f"received keys {list(inputs)}.")
+            return [inputs[n] for n in names]
+        flat = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+        if len(flat) != len(self._inputs):
+            raise ValueError(f"Model '{self.name}' expects {len(self._inputs)} input(s) "
+                             f"({', '.join(self.input_names)}). Received: {len(flat)}.")
+        return flat
+
+    def call(self, inputs, training=None):
+        flat = self._flat_inputs(inputs)
+        values = {}
+        for i, (spec, value) in enumerate(zip(self._inputs, flat)):
+            check_input_shape(self.name, i, spec, value)
+            values[id(spec)] = value
+        for node in self._nodes:
+            args = [values[id(t)] for t in node.input_tensors]
+            extra = dict(node.call_kwargs)
+            out = call_layer(node.layer, args[0] if len(args) == 1 else args, training,
+                             extra.pop("args", ()), extra)
+            outs = out if isinstance(out, (list, tuple)) else [out]
+            if isinstance(out, dict):
+                outs = list(out.values())
+            for tensor, value in zip(node.output_tensors, outs):
+                values[id(tensor)] = value
+        results = [values[id(t)] for t in self._outputs]
+        return self._pack_outputs(results)
+
+    def _pack_outputs(self, flat: list):
+        if isinstance(self._output_struct, dict):
+            return dict(zip(self._output_struct, flat))
+        if isinstance(self._output_struct, (list, tuple)):
+            return list(flat)
+        return flat[0]
+
+    def compute_output_shape(self, input_shape):
+        shapes = [t.shape for t in self._outputs]
+        return shapes[0] if len(shapes) == 1 and not isinstance(self._output_struct, (list, dict)) else shapes
+
+    def build(self, input_shape) -> None:
+        self.built = True
+
+    # --------------------------------------------------------------- config
+    def get_config(self) -> dict:
+        from .serialization import functional_config
+
+        return functional_config(self)
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None):
+        from .serialization import functional_from_config
+
+        return functional_from_config(cls, config, custom_objects)
+
+    def _model_nodes_of(self, layer: Layer) -> list:
+        """The layer's nodes that belong to this model, in call order."""
+        ids = {id(n) for n in self._nodes}
+        return [n for n in layer._inbound_nodes if id(n) in ids]

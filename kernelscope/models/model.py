@@ -1,0 +1,174 @@
+"""The Model base class: a Layer that owns layers, trains and saves.
+
+``ks.Model(inputs, outputs)`` returns a :class:`~kernelscope.models.functional.Functional`
+model (as in Keras 3); subclassing ``ks.Model`` and writing ``call`` also works,
+layers assigned as attributes are tracked.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..layers.base import InputLayer, KerasTensor, Layer
+from .training import Trainer
+
+__all__ = ["Model", "call_layer", "check_input_shape"]
+
+
+class Model(Trainer, Layer):
+    """A group of layers with training and saving (``fit``, ``evaluate``, ``predict``, ``save``).
+
+    ``Model(inputs, outputs, name=None)`` builds a functional model; subclasses
+    define ``__init__`` (creating layers) and ``call``.
+    """
+
+    def __new__(cls, *args, **kwargs):
+        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
+            from .functional import Functional
+
+            return Functional.__new__(Functional)
+        return super().__new__(cls)
+
+    def __init__(self, *args, name: str | None = None, trainable: bool = True, dtype=None, **kwargs):
+        if args:
+            raise TypeError(f"{type(self).__name__} got unexpected positional arguments; to build a functional "
+                            "model pass `inputs` and `outputs`: ks.Model(inputs, outputs).")
+        Layer.__init__(self, name=name, trainable=trainable, dtype=dtype, **kwargs)
+        Trainer.__init__(self)
+
+    def __setattr__(self, key, value):
+        # Subclassed models: layers assigned as attributes become sub-layers.
+        if isinstance(value, Layer) and not key.startswith("_"):
+            tracked = self.__dict__.setdefault("_tracked_layers", [])
+            if all(value is not t for t in tracked):
+                tracked.append(value)
+        object.__setattr__(self, key, value)
+
+    # ---------------------------------------------------------------- layers
+    @property
+    def layers(self) -> list:
+        """The model's layers (for a functional model, including its InputLayers)."""
+        return list(self.__dict__.get("_tracked_layers", []))
+
+    # Subclassed models learn their output shapes from one probe call (see Trainer._build_for).
+    def _input_specs(self) -> list:
+        return []
+
+    def _output_specs(self) -> list:
+        return list(self.__dict__.get("_probed_outputs", []))
+
+    @property
+    def input_names(self) -> list:
+        return ["input"]
+
+    @property
+    def output_names(self) -> list:
+        n = len(self._output_specs())
+        return ["output"] if n <= 1 else [f"output_{i}" for i in range(n)]
+
+    def _sublayers(self) -> list:
+        return [layer for layer in self.layers if not isinstance(layer, InputLayer)]
+
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        """A layer by ``name`` or by position ``index`` in ``model.layers``."""
+        layers = self.layers
+        if index is not None and name is not None:
+            raise ValueError(f"Provide only `name` or only `index`. Received: name={name!r}, index={index!r}.")
+        if index is not None:
+            if not isinstance(index, (int, np.integer)) or not -len(layers) <= index < len(layers):
+                raise ValueError(f"`index` must be an integer in [0, {len(layers)}) for model '{self.name}' with "
+                                 f"{len(layers)} layers. Received: index={index!r}.")
+            return layers[int(index)]
+        if name is not None:
+            for layer in layers:
+                if layer.name == name:
+                    return layer
+            names = ", ".join(layer.name for layer in layers)
+            raise ValueError(f"No such layer: '{name}'. Model '{self.name}' has layers: {names}.")
+        raise ValueError("Provide either a layer `name` or an `index`. Received: name=None, index=None.")
+
+    def set_weights(self, weights) -> None:
+        if not self.built:
+            raise ValueError(f"Model '{self.name}' is not built yet, so it has no weights to set. "
+                             "Build it (give the first layer an input shape, call it, or fit it) first.")
+        super().set_weights(weights)
+
+    # ------------------------------------------------------------ inspection
+    def summary(self, line_length: int | None = None, positions=None, print_fn=None,
+                expand_nested: bool = False, show_trainable: bool = False) -> None:
+        """Print a Keras-3-style table of layers, output shapes and parameter counts."""
+        from .summary import print_summary
+
+        print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
+                      show_trainable=show_trainable)
+
+    # ---------------------------------------------------------------- saving
+    def save(self, filepath, overwrite: bool = True, include_optimizer: bool = True) -> None:
+        """Save architecture, weights, compile settings and optimizer state to one zip file.
+
+        The recommended extension is ``.keras``; the file is written next to its
+        destination and renamed into place, so a failed save keeps the old file.
+        """
+        from .saving import save_model
+
+        save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
+
+    def save_weights(self, filepath, overwrite: bool = True) -> None:
+        """Save the weights to an ``.npz`` file (atomically), keyed by layer name."""
+        from .saving import save_weights
+
+        save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath) -> None:
+        """Load weights saved by :meth:`save_weights` (or the weights inside a :meth:`save` file)."""
+        from .saving import load_weights
+
+        load_weights(self, filepath)
+
+    def to_json(self, **kwargs) -> str:
+        """The architecture as a JSON string."""
+        import json
+
+        from .serialization import serialize_layer
+
+        return json.dumps(serialize_layer(self), **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def check_input_shape(model_name: str, index: int, spec: KerasTensor, value) -> None:
+    """Compare a concrete input with the declared ``ks.Input`` shape (None matches anything)."""
+    shape = tuple(value.shape)
+    expected = spec.shape
+    if len(shape) != len(expected) or any(e is not None and e != s for e, s in zip(expected, shape)):
+        raise ValueError(f"Input {index} of model '{model_name}' is incompatible with the model: expected "
+                         f"shape={expected}, received shape={shape} (layer '{spec.name}').")
+
+
+def call_layer(layer: Layer, inputs, training, args=(), kwargs=None):
+    """Call ``layer`` eagerly; a shape or type error gets the layer's name and input shapes."""
+    kwargs = dict(kwargs or {})
+    if kwargs.get("training") is None:
+        kwargs["training"] = training
+    try:
+        return layer(inputs, *args, **kwargs)
+    except (ValueError, TypeError) as err:
+        if getattr(err, "_ks_layer", None) is not None:
+            raise
+        shapes = [tuple(x.shape) for x in (inputs if isinstance(inputs, (list, tuple)) else [inputs])]
+        shape_text = shapes[0] if len(shapes) == 1 else shapes
+        kind = TypeError if isinstance(err, TypeError) else ValueError
+        wrapped = kind(f"Layer '{layer.name}' ({type(layer).__name__}) failed on input of shape "
+                            f"{shape_text}: {err}")
+        wrapped._ks_layer = layer.name
+        raise wrapped from err
+
+
+def unique_layer_names(layers, model_name: str) -> None:
+    seen = set()
+    for layer in layers:
+        if layer.name in seen:
+            raise ValueError(f"The name '{layer.name}' is used {sum(l.name == layer.name for l in layers)} times "
+                             f"in model '{model_name}'. All layer names should be unique.")
+        seen.add(layer.name)
