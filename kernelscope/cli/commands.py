@@ -1,0 +1,214 @@
+"""The four sub-commands; each takes the parsed arguments and returns an exit code."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import json
+import os
+import pathlib
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+from .catalog import ARCHITECTURES, CommandError, UsageError, build_model, check_compatible, load_data, \
+    load_model_file, model_input_shape
+
+_LEARNING_RATES = {"adam": 1e-3, "rmsprop": 1e-3, "sgd": 1e-2}
+_COLOR_MODES = {1: "grayscale", 3: "rgb", 4: "rgba"}
+_PIL_MODES = {1: "L", 3: "RGB", 4: "RGBA"}
+
+
+def run_train(args) -> int:
+    """``kernelscope train``: fit, keep the best epoch, evaluate, save model, history and report."""
+    import kernelscope as ks
+
+    size = (args.image_size, args.image_size)
+    (x_train, y_train), (x_test, y_test), class_names = load_data(args.data, size, args.seed, download=args.download)
+    ks.utils.set_random_seed(args.seed)
+    model = build_model(args.model, x_train.shape[1:], len(class_names))
+    check_compatible(model, x_train, len(class_names), f"dataset {args.data!r}")
+    out = _prepare_out(args.out, args.data)
+    rate = args.learning_rate or _LEARNING_RATES[args.optimizer]
+    optimizer = {"adam": ks.optimizers.Adam, "sgd": ks.optimizers.SGD, "rmsprop": ks.optimizers.RMSprop}
+    model.compile(optimizer=optimizer[args.optimizer](learning_rate=rate),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    print(f"Training {args.model} on {args.data}: {len(x_train)} training images {tuple(x_train.shape[1:])}, "
+          f"{len(x_test)} test images, {len(class_names)} classes, {model.count_params():,} parameters")
+    best = _best_model_callback(ks)(out / "model.keras", args.validation_split > 0)
+    _write_json(out / "classes.json", class_names)
+    started = time.perf_counter()
+    try:
+        model.fit(x_train, y_train, epochs=args.epochs, batch_size=args.batch_size, shuffle=True,
+                  validation_split=args.validation_split, callbacks=[best], verbose=0 if args.quiet else 1)
+    except KeyboardInterrupt:
+        return _interrupted(best, out)
+    seconds = time.perf_counter() - started
+    model.set_weights(best.best_weights)
+    _write_history(out / "history.csv", best.rows)
+    probabilities = np.asarray(model.predict(x_test, batch_size=256, verbose=0))
+    accuracy = float(np.mean(probabilities.argmax(axis=-1) == y_test))
+    print(f"Trained {len(best.rows)} epochs in {seconds:.1f} s; best epoch {best.best_epoch + 1} "
+          f"({best.monitor} {best.best_value:.4f}).")
+    print(f"Test accuracy: {accuracy:.4f} ({len(y_test)} images)")
+    print(f"Model:   {out / 'model.keras'}\nHistory: {out / 'history.csv'}")
+    info = {"data": args.data, "model": args.model, "epochs": len(best.rows), "best epoch": best.best_epoch + 1,
+            "optimizer": f"{args.optimizer} (learning rate {rate:g})", "batch size": args.batch_size,
+            "seed": args.seed, "training time": f"{seconds:.1f} s"}
+    _report(out / "report.html", model, best.history(), x_test, y_test, class_names, probabilities, info)
+    return 0
+
+
+def _best_model_callback(ks):
+    class BestModel(ks.callbacks.Callback):
+        """Saves the model whenever the monitored loss improves (as Keras's ModelCheckpoint with
+        ``save_best_only=True`` and its default ``monitor="val_loss"``) and keeps its weights."""
+
+        def __init__(self, path: pathlib.Path, validation: bool):
+            super().__init__()
+            self.path, self.rows = path, []
+            self.monitor = "val_loss" if validation else "loss"
+            self.best_weights, self.best_epoch, self.best_value = None, -1, float("inf")
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = {key: float(value) for key, value in (logs or {}).items()}
+            self.rows.append({"epoch": epoch + 1, **logs})
+            value = logs.get(self.monitor, float("nan"))
+            if value < self.best_value or self.best_weights is None:
+                self.best_epoch, self.best_value = epoch, value
+                self.best_weights = [np.array(w, copy=True) for w in self.model.get_weights()]
+                self.model.save(self.path)
+
+        def history(self) -> dict:
+            keys = [key for key in self.rows[0] if key != "epoch"] if self.rows else []
+            return {key: [row.get(key) for row in self.rows] for key in keys}
+
+    return BestModel
+
+
+def _interrupted(best, out: pathlib.Path) -> int:
+    if best.best_weights is None:
+        print("kernelscope train: interrupted before the first epoch ended; nothing saved", file=sys.stderr)
+        return 130
+    _write_history(out / "history.csv", best.rows)
+    print(f"kernelscope train: interrupted after {len(best.rows)} epoch(s); best model (epoch "
+          f"{best.best_epoch + 1}, {best.monitor} {best.best_value:.4f}) saved to {out / 'model.keras'}",
+          file=sys.stderr)
+    return 130
+
+
+def _report(path, model, history, x_test, y_test, class_names, probabilities, info) -> None:
+    from .. import report
+
+    try:
+        report.require_matplotlib()
+    except ImportError:
+        print('Report:  skipped (matplotlib is missing): pip install "kernelscope[plot]"')
+        return
+    report.write_report(path, model, history, x_test, y_test, class_names, probabilities=probabilities, info=info)
+    print(f"Report:  {path}")
+
+
+def _prepare_out(out, data: str) -> pathlib.Path:
+    if out is None:
+        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+        out = pathlib.Path("runs") / f"{pathlib.Path(data).name or 'data'}-{stamp}"
+    out = pathlib.Path(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as error:
+        raise CommandError(f"cannot write to output folder {out}: {error.strerror or error}") from None
+    return out
+
+
+def _write_history(path: pathlib.Path, rows: list) -> None:
+    keys = list(dict.fromkeys(key for row in rows for key in row))
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=keys)
+        writer.writeheader()
+        writer.writerows(rows)
+    os.replace(tmp, path)
+
+
+def _write_json(path: pathlib.Path, value) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(value), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _class_names(model_path: str, n_classes: int) -> list:
+    """Class names from ``classes.json`` beside the model (written by ``train``), else the indices."""
+    try:
+        names = json.loads((pathlib.Path(model_path).parent / "classes.json").read_text(encoding="utf-8"))
+        if isinstance(names, list) and len(names) == n_classes:
+            return [str(name) for name in names]
+    except (OSError, ValueError):
+        pass
+    return [str(i) for i in range(n_classes)]
+
+
+def run_evaluate(args) -> int:
+    """``kernelscope evaluate``: accuracy, per-class precision/recall and the confusion matrix."""
+    from ..report.metrics import classification_metrics, format_confusion_table, format_metrics_table
+
+    model = load_model_file(args.model)
+    height, width, channels = model_input_shape(model)
+    _, (x_test, y_test), class_names = load_data(args.data, (height, width), args.seed,
+                                                 _COLOR_MODES.get(channels, "rgb"), args.download)
+    check_compatible(model, x_test, len(class_names), f"dataset {args.data!r}")
+    probabilities = np.asarray(model.predict(x_test, batch_size=256, verbose=0))
+    metrics = classification_metrics(y_test, probabilities.argmax(axis=-1), len(class_names))
+    print(f"Test accuracy: {metrics.accuracy:.4f} ({len(y_test)} images of {args.data})\n")
+    print(format_metrics_table(metrics, class_names) + "\n")
+    print(format_confusion_table(metrics.confusion, class_names))
+    return 0
+
+
+def run_predict(args) -> int:
+    """``kernelscope predict``: the top-k classes of each image file."""
+    model = load_model_file(args.model)
+    height, width, channels = model_input_shape(model)
+    if channels not in _PIL_MODES:
+        raise CommandError(f"the model takes {channels}-channel input; image files give 1, 3 or 4 channels")
+    images = np.stack([_read_image(path, width, height, _PIL_MODES[channels]) for path in args.images])
+    probabilities = np.asarray(model.predict(images, verbose=0))
+    names = _class_names(args.model, probabilities.shape[-1])
+    for path, row in zip(args.images, probabilities):
+        print(path)
+        for rank, index in enumerate(np.argsort(-row, kind="stable")[: args.top_k], start=1):
+            print(f"  {rank}. {names[index]:<12} {row[index]:.4f}")
+    return 0
+
+
+def _read_image(path: str, width: int, height: int, mode: str) -> np.ndarray:
+    try:
+        from PIL import Image, UnidentifiedImageError
+    except ImportError:
+        raise CommandError('reading images needs Pillow: pip install "kernelscope[image]"') from None
+    if not os.path.isfile(path):
+        raise CommandError(f"image file not found: {path}")
+    try:
+        with Image.open(path) as image:
+            pixels = image.convert(mode).resize((width, height), Image.Resampling.BILINEAR)
+    except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as error:
+        raise CommandError(f"cannot read image {path}: {error}") from None
+    array = np.asarray(pixels, dtype=np.float32)
+    return array[..., None] if array.ndim == 2 else array
+
+
+def run_summary(args) -> int:
+    """``kernelscope summary``: a saved model's or a builtin architecture's layer table."""
+    if args.model in ARCHITECTURES or args.model.endswith(".json"):
+        model = build_model(args.model, args.input_shape, args.classes)
+    elif os.path.exists(args.model):
+        model = load_model_file(args.model)
+    else:
+        raise UsageError(f"{args.model!r} is neither a model file nor a builtin architecture "
+                         f"({', '.join(ARCHITECTURES)})")
+    model.summary()
+    return 0
