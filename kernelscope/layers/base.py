@@ -313,6 +313,9 @@ class Layer:
         input_shapes = _map_structure(lambda t: t.shape, inputs)
         if not self.built:
             self._maybe_build(input_shapes)
+        elif isinstance(inputs, KerasTensor) and hasattr(self, "_check_input"):
+            # a layer reused on a new symbolic input must fail now, not at the first fit
+            self._check_input(inputs)
         output_shapes = self.compute_output_shape(input_shapes)
         node_index = len(self._inbound_nodes)
         if _is_shape_structure(output_shapes):

@@ -137,8 +137,11 @@ class Dense(Layer):
                                         regularizer=self.bias_regularizer)
         mark_built(self, input_shape)
 
-    def call(self, inputs):
+    def _check_input(self, inputs) -> None:
         check_last_axis(self, inputs.shape, self.kernel.shape[0], "features")
+
+    def call(self, inputs):
+        self._check_input(inputs)
         outputs = ops.matmul(inputs, self.kernel)
         if self.bias is not None:
             outputs = outputs + self.bias

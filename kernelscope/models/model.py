@@ -58,6 +58,16 @@ class Model(Trainer, Layer):
         return list(self.__dict__.get("_probed_outputs", []))
 
     @property
+    def input(self):
+        """The model's symbolic input (a list when it has several), as in Keras."""
+        return _one_or_list(self._input_specs(), self.name, "input")
+
+    @property
+    def output(self):
+        """The model's symbolic output (a list when it has several), as in Keras."""
+        return _one_or_list(self._output_specs(), self.name, "output")
+
+    @property
     def input_names(self) -> list:
         return ["input"]
 
@@ -135,6 +145,13 @@ class Model(Trainer, Layer):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _one_or_list(specs: list, name: str, what: str):
+    if not specs:
+        raise AttributeError(f"Model '{name}' has no defined {what} yet: build it (give the first layer "
+                             f"an input shape, use ks.Input, or call it on data) first.")
+    return specs[0] if len(specs) == 1 else list(specs)
 
 
 def check_input_shape(model_name: str, index: int, spec: KerasTensor, value) -> None:
