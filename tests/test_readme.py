@@ -61,6 +61,9 @@ def _normalize(text: str) -> str:
 
 def test_python_snippets_run_and_print_what_they_say(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    import kernelscope as ks
+
+    ks.utils.clear_session()  # a reader starts a fresh interpreter: automatic names restart at conv2d
     namespace: dict = {"__name__": "__readme__"}
     blocks = _blocks()
     ran = 0
