@@ -1,7 +1,8 @@
 """Layers that merge a list of tensors: Add, Multiply, Concatenate (no weights).
 
-Unlike Keras, Add and Multiply do not broadcast mismatched shapes: a shape
-mismatch in a model is nearly always a wiring mistake, so it is reported.
+Add and Multiply broadcast an axis of size 1 against any size, as Keras does
+(squeeze-and-excitation multiplies (N, H, W, C) by (N, 1, 1, C)); any other
+mismatch is nearly always a wiring mistake, so it is reported.
 """
 
 from __future__ import annotations
@@ -26,15 +27,23 @@ def _merge_dims(a, b):
     return b if a is None else a
 
 
+def _broadcast_dims(a, b):
+    if a == 1:
+        return b
+    if b == 1:
+        return a
+    return _merge_dims(a, b)
+
+
 class _ElementwiseMerge(Layer):
     def compute_output_shape(self, input_shape):
         shapes = _check_list(self, input_shape)
         out = shapes[0]
         for shape in shapes[1:]:
-            if len(shape) != len(out) or any(x is not None and y is not None and x != y
+            if len(shape) != len(out) or any(x is not None and y is not None and x != y and 1 not in (x, y)
                                              for x, y in zip(out, shape)):
                 raise ValueError(f"Inputs have incompatible shapes. Received shapes {out} and {shape}.")
-            out = tuple(_merge_dims(x, y) for x, y in zip(out, shape))
+            out = tuple(_broadcast_dims(x, y) for x, y in zip(out, shape))
         return out
 
     def build(self, input_shape) -> None:

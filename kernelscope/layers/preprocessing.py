@@ -27,18 +27,28 @@ __all__ = ["Rescaling", "Normalization", "RandomFlip", "RandomRotation", "Random
 _EPSILON = 1e-7  # Keras's backend.epsilon(): floor for the standard deviation
 
 
+def _number_or_list(value, name: str):
+    def is_number(v):
+        return isinstance(v, numbers.Real) and not isinstance(v, bool)
+
+    if isinstance(value, (list, tuple)) and value and all(is_number(v) for v in value):
+        return [float(v) for v in value]
+    if not is_number(value):
+        raise ValueError(f"`{name}` must be a number. Received: {name}={value!r}.")
+    return float(value)
+
+
 class Rescaling(Layer):
     """``inputs * scale + offset``, e.g. ``Rescaling(1/255)`` maps pixels to [0, 1]."""
 
     def __init__(self, scale, offset=0.0, **kwargs):
         super().__init__(**kwargs)
-        for name, value in (("scale", scale), ("offset", offset)):
-            if not isinstance(value, numbers.Real) or isinstance(value, bool):
-                raise ValueError(f"`{name}` must be a number. Received: {name}={value!r}.")
-        self.scale, self.offset = float(scale), float(offset)
+        self.scale, self.offset = _number_or_list(scale, "scale"), _number_or_list(offset, "offset")
 
     def call(self, inputs):
-        return inputs * self.scale + self.offset
+        # a list holds one value per channel (last axis), as Keras's EfficientNet stem uses
+        scale, offset = (np.asarray(v, inputs.dtype) if isinstance(v, list) else v for v in (self.scale, self.offset))
+        return inputs * scale + offset
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)

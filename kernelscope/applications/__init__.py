@@ -1,0 +1,33 @@
+"""The model zoo: Keras's classic ImageNet architectures and LeNet-5, built layer by layer.
+
+Each builder has ``keras.applications``'s signature and layer names, so a Keras
+weight file downloaded by hand loads unchanged (``weights="path/to/file.h5"``);
+``weights="imagenet"`` cannot be fetched by kernelscope and says which file to get.
+Each family module carries its ``preprocess_input`` and ``decode_predictions``
+(``ks.applications.resnet50.preprocess_input``, ...).
+
+>>> import kernelscope as ks
+>>> model = ks.applications.MobileNetV2(weights=None, include_top=False, input_shape=(96, 96, 3), pooling="avg")
+>>> model.output_shape
+(None, 1280)
+"""
+
+from . import (densenet, efficientnet, imagenet_utils, inception_v3, lenet, mobilenet, mobilenet_v2, resnet,
+               resnet50, resnet_v2, vgg, vgg16, vgg19, xception)
+from .densenet import DenseNet121
+from .efficientnet import EfficientNetB0
+from .inception_v3 import InceptionV3
+from .lenet import LeNet5
+from .mobilenet import MobileNet
+from .mobilenet_v2 import MobileNetV2
+from .resnet import ResNet50, ResNet101, ResNet152
+from .resnet_v2 import ResNet50V2
+from .vgg import VGG16, VGG19
+from .xception import Xception
+
+__all__ = [
+    "LeNet5", "VGG16", "VGG19", "ResNet50", "ResNet101", "ResNet152", "ResNet50V2", "InceptionV3", "Xception",
+    "MobileNet", "MobileNetV2", "DenseNet121", "EfficientNetB0",
+    "densenet", "efficientnet", "imagenet_utils", "inception_v3", "lenet", "mobilenet", "mobilenet_v2",
+    "resnet", "resnet50", "resnet_v2", "vgg", "vgg16", "vgg19", "xception",
+]

@@ -1,0 +1,134 @@
+"""MobileNet (Howard et al., 2017): a 3x3 convolution, then 13 depthwise separable blocks.
+
+Each block is a 3x3 DepthwiseConv2D and a 1x1 Conv2D, each followed by
+BatchNormalization and ReLU6 (``conv_dw_N``, ``conv_pw_N``). ``alpha`` (width
+multiplier) scales every layer's filters; ``depth_multiplier`` (resolution
+multiplier in the paper) multiplies the depthwise channels. The classifier is
+a 1x1 convolution (``conv_preds``) on the globally pooled features.
+Inputs are scaled to [-1, 1] (``"tf"`` mode).
+
+>>> import kernelscope as ks
+>>> ks.applications.MobileNet(weights=None).count_params()
+4253864
+"""
+
+from __future__ import annotations
+
+import numbers
+
+from .. import layers
+from ..models import Model
+from . import imagenet_utils as utils
+
+__all__ = ["MobileNet", "preprocess_input", "decode_predictions"]
+
+_URL = "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet/{0}"
+_SIZES = (128, 160, 192, 224)  # the input sizes Keras has ImageNet weights for
+
+
+def _conv_block(inputs, filters: int, alpha: float, kernel=(3, 3), strides=(1, 1)):
+    """The first layer: Conv2D (no bias) -> BatchNormalization -> ReLU6."""
+    x = layers.Conv2D(int(filters * alpha), kernel, padding="same", use_bias=False, strides=strides,
+                      name="conv1")(inputs)
+    x = layers.BatchNormalization(axis=-1, name="conv1_bn")(x)
+    return layers.ReLU(6.0, name="conv1_relu")(x)
+
+
+def _depthwise_conv_block(inputs, pointwise_conv_filters: int, alpha: float, depth_multiplier: int = 1,
+                          strides=(1, 1), block_id: int = 1):
+    """3x3 depthwise -> BN -> ReLU6 -> 1x1 pointwise -> BN -> ReLU6; a strided block pads bottom/right first."""
+    if strides == (1, 1):
+        x = inputs
+    else:
+        x = layers.ZeroPadding2D(((0, 1), (0, 1)), name=f"conv_pad_{block_id}")(inputs)
+    x = layers.DepthwiseConv2D((3, 3), padding="same" if strides == (1, 1) else "valid",
+                               depth_multiplier=depth_multiplier, strides=strides, use_bias=False,
+                               name=f"conv_dw_{block_id}")(x)
+    x = layers.BatchNormalization(axis=-1, name=f"conv_dw_{block_id}_bn")(x)
+    x = layers.ReLU(6.0, name=f"conv_dw_{block_id}_relu")(x)
+
+    x = layers.Conv2D(int(pointwise_conv_filters * alpha), (1, 1), padding="same", use_bias=False,
+                      strides=(1, 1), name=f"conv_pw_{block_id}")(x)
+    x = layers.BatchNormalization(axis=-1, name=f"conv_pw_{block_id}_bn")(x)
+    return layers.ReLU(6.0, name=f"conv_pw_{block_id}_relu")(x)
+
+
+def _default_size(input_shape) -> int:
+    if input_shape is not None and len(input_shape) == 3 and input_shape[0] == input_shape[1] \
+            and input_shape[0] in _SIZES:
+        return input_shape[0]
+    return 224
+
+
+def _alpha_text(alpha: float) -> str:
+    return {1.0: "1_0", 0.75: "7_5", 0.5: "5_0", 0.25: "2_5"}.get(alpha, "1_0")
+
+
+def MobileNet(input_shape=None, alpha: float = 1.0, depth_multiplier: int = 1, dropout: float = 1e-3,
+              include_top: bool = True, weights=None, input_tensor=None, pooling=None, classes: int = 1000,
+              classifier_activation="softmax", name: str | None = None) -> Model:
+    """MobileNet v1; 4,253,864 parameters at alpha=1, 224x224.
+
+    Parameters
+    ----------
+    input_shape : tuple, optional
+        At least 32x32; (224, 224, 3) by default (128, 160 or 192 square also have Keras weights).
+    alpha : float
+        Width multiplier: each layer has ``int(filters * alpha)`` filters.
+    depth_multiplier : int
+        Depthwise channels per input channel.
+    dropout : float
+        Dropout rate before ``conv_preds``.
+    include_top, weights, input_tensor, pooling, classes, classifier_activation
+        As for the other applications; the weight file is ``mobilenet_1_0_224_tf.h5``
+        (``mobilenet_{alpha}_{rows}_tf_no_top.h5`` without the top).
+    name : str, optional
+        Defaults to ``mobilenet_{alpha:.2f}_{rows}``.
+    """
+    if not isinstance(alpha, numbers.Real) or isinstance(alpha, bool) or alpha <= 0:
+        raise ValueError(f"`alpha` must be a positive number. Received: alpha={alpha!r}.")
+    default_size = _default_size(input_shape)
+    suffix = "tf" if include_top else "tf_no_top"
+    keras_file = f"mobilenet_{_alpha_text(alpha)}_{default_size}_{suffix}.h5"
+    utils.check_arguments(weights, include_top, classes, pooling, classifier_activation, keras_file,
+                          _URL.format(keras_file))
+    input_shape = utils.obtain_input_shape(input_shape, default_size=default_size, min_size=32,
+                                           require_flatten=include_top, weights=weights)
+    img_input = utils.image_input(input_tensor, input_shape)
+
+    x = _conv_block(img_input, 32, alpha, strides=(2, 2))                                 # 112x112
+    x = _depthwise_conv_block(x, 64, alpha, depth_multiplier, block_id=1)
+    x = _depthwise_conv_block(x, 128, alpha, depth_multiplier, strides=(2, 2), block_id=2)   # 56x56
+    x = _depthwise_conv_block(x, 128, alpha, depth_multiplier, block_id=3)
+    x = _depthwise_conv_block(x, 256, alpha, depth_multiplier, strides=(2, 2), block_id=4)   # 28x28
+    x = _depthwise_conv_block(x, 256, alpha, depth_multiplier, block_id=5)
+    x = _depthwise_conv_block(x, 512, alpha, depth_multiplier, strides=(2, 2), block_id=6)   # 14x14
+    for block_id in range(7, 12):
+        x = _depthwise_conv_block(x, 512, alpha, depth_multiplier, block_id=block_id)
+    x = _depthwise_conv_block(x, 1024, alpha, depth_multiplier, strides=(2, 2), block_id=12)  # 7x7
+    x = _depthwise_conv_block(x, 1024, alpha, depth_multiplier, block_id=13)
+
+    if include_top:
+        # Classifier: a 1x1 convolution on the pooled 1x1 feature map
+        x = layers.GlobalAveragePooling2D(keepdims=True)(x)
+        x = layers.Dropout(dropout, name="dropout")(x)
+        x = layers.Conv2D(classes, (1, 1), padding="same", name="conv_preds")(x)
+        x = layers.Reshape((classes,), name="reshape_2")(x)
+        x = layers.Activation(classifier_activation, name="predictions")(x)
+    else:
+        x = utils.pool_features(x, pooling)
+
+    name = name if name is not None else f"mobilenet_{alpha:0.2f}_{input_shape[0]}"
+    model = Model(utils.model_inputs(input_tensor, img_input), x, name=name)
+    utils.load_weights(model, weights)
+    return model
+
+
+def preprocess_input(x, data_format=None):
+    """Scale pixels from [0, 255] to [-1, 1] (``"tf"`` mode)."""
+    return utils.preprocess_input(x, data_format=data_format, mode="tf")
+
+
+def decode_predictions(preds, top: int = 5) -> list:
+    """``(wordnet_id, class_name, score)`` of the ``top`` ImageNet classes per sample."""
+    return utils.decode_predictions(preds, top=top)
