@@ -1,0 +1,96 @@
+"""Opening Keras weight files and reading their HDF5 layouts (needs h5py).
+
+Three layouts exist:
+
+- Keras 3 ``.weights.h5`` (also inside a ``.keras`` zip as ``model.weights.h5``):
+  ``layers/<class_name>[_<n>]/vars/0, 1, ...``, one group per layer, named
+  after the layer's class and numbered per class in ``model.layers`` order;
+  nested models hold their own ``layers/`` group. Recent Keras 3 versions
+  record the layer's name in the ``name`` attribute of each ``vars`` group.
+- Legacy Keras 2 ``model.save("x.h5")``: ``model_weights/<layer>/<weight name>``
+  with the layer order in the ``layer_names`` attribute of ``model_weights`` and
+  each layer's weight order in its ``weight_names`` attribute.
+- Legacy Keras 2 ``save_weights("x.h5")``: the same without ``model_weights``,
+  at the root of the file.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import zipfile
+
+import numpy as np
+
+__all__ = ["import_h5py", "open_weight_file", "read_attribute_list", "KERAS3", "LEGACY"]
+
+KERAS3, LEGACY = "keras3", "legacy"
+_INSTALL = 'pip install "kernelscope[keras-weights]"'
+
+
+def import_h5py():
+    """h5py, or an ImportError that says how to install it."""
+    try:
+        import h5py
+    except ImportError as err:
+        raise ImportError(f"Reading Keras weight files needs h5py, which is not installed. "
+                          f"Install it with: {_INSTALL}") from err
+    return h5py
+
+
+def _open_h5(h5py, source, path: str):
+    try:
+        return h5py.File(source, "r")
+    except OSError as err:
+        raise ValueError(f"'{path}' is not a Keras weight file: it is not a readable HDF5 file ({err}).") from err
+
+
+def _open_zip(h5py, path: str):
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+        if "model.weights.h5" not in names:
+            hint = " It looks like a kernelscope model file: use ks.models.load_model." \
+                if "weights.npz" in names else ""
+            raise ValueError(f"'{path}' is a zip archive but not a Keras .keras file: it has no "
+                             f"model.weights.h5 (members: {', '.join(names[:8])}).{hint}")
+        data = archive.read("model.weights.h5")
+    return _open_h5(h5py, io.BytesIO(data), path)
+
+
+def open_weight_file(path) -> tuple:
+    """``(h5py.File, layout, root group)`` for a ``.weights.h5``, ``.keras`` or legacy ``.h5`` file."""
+    h5py = import_h5py()
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"Keras weight file '{path}' does not exist.")
+    handle = _open_zip(h5py, path) if zipfile.is_zipfile(path) else _open_h5(h5py, path, path)
+    if "layer_names" in handle.attrs or "layer_names0" in handle.attrs:
+        return handle, LEGACY, handle
+    if "model_weights" in handle and any(k.startswith("layer_names") for k in handle["model_weights"].attrs):
+        return handle, LEGACY, handle["model_weights"]
+    if "layers" in handle or "vars" in handle:
+        return handle, KERAS3, handle
+    keys = ", ".join(list(handle.keys())[:10]) or "none"
+    handle.close()
+    raise ValueError(f"'{path}' is an HDF5 file but not in a Keras weight layout: expected a 'layers' group "
+                     f"(Keras 3) or a 'layer_names' attribute (legacy Keras .h5). Top-level groups: {keys}.")
+
+
+def _text(value) -> str:
+    return value.decode("utf8") if isinstance(value, bytes) else str(value)
+
+
+def read_attribute_list(group, name: str) -> list:
+    """A list-of-strings attribute; Keras splits attributes over 64 KB into ``name0``, ``name1``, ..."""
+    if name in group.attrs:
+        return [_text(v) for v in np.atleast_1d(group.attrs[name])]
+    values, chunk = [], 0
+    while f"{name}{chunk}" in group.attrs:
+        values.extend(_text(v) for v in np.atleast_1d(group.attrs[f"{name}{chunk}"]))
+        chunk += 1
+    return values
+
+
+def read_text_attribute(group, name: str):
+    """A single string attribute, or None."""
+    return _text(group.attrs[name]) if name in group.attrs else None
