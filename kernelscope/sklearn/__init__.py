@@ -1,0 +1,27 @@
+"""kernelscope networks as scikit-learn estimators (needs the ``sklearn`` extra).
+
+:class:`NeuralNetClassifier` and :class:`NeuralNetRegressor` fit in pipelines,
+cross-validation and grid searches. Parameters follow SciKeras:
+``model__<arg>``, ``optimizer__<arg>`` and ``fit__<arg>`` are routed to the
+model builder, the optimizer and ``Model.fit``, and can be tuned like any other.
+
+>>> from sklearn.datasets import load_digits
+>>> from sklearn.model_selection import cross_val_score
+>>> from kernelscope.sklearn import NeuralNetClassifier
+>>> X, y = load_digits(return_X_y=True)
+>>> clf = NeuralNetClassifier(input_shape=(8, 8, 1), epochs=10, random_state=0)
+>>> bool(cross_val_score(clf, X / 16, y, cv=3).mean() > 0.85)
+True
+"""
+
+from __future__ import annotations
+
+try:
+    import sklearn  # noqa: F401
+except ImportError as error:  # pragma: no cover - depends on the environment
+    raise ImportError('kernelscope.sklearn needs scikit-learn >= 1.6: pip install "kernelscope[sklearn]"') from error
+
+from ._builders import default_model
+from .estimators import NeuralNetClassifier, NeuralNetRegressor
+
+__all__ = ["NeuralNetClassifier", "NeuralNetRegressor", "default_model"]
