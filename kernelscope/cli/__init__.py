@@ -68,13 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="for a builtin architecture: H,W,C (default 8,8,1)")
     summary.add_argument("--classes", type=_positive_int, default=10, help="for a builtin architecture (default 10)")
     for name in _EXTENSIONS:  # feature modules add their own subcommands
-        try:
-            module = importlib.import_module(f".{name}", __name__)
-        except ModuleNotFoundError as error:  # TEMPORARY while the feature modules are written
-            if error.name != f"{__name__}.{name}":
-                raise
-            continue
-        module.add_parsers(commands, common)
+        importlib.import_module(f".{name}", __name__).add_parsers(commands, common)
     return parser
 
 
