@@ -4,10 +4,15 @@
   line prints, the comment lines after it (or its inline comment) state what it prints,
   and the test checks that text appears in the output, in order.
 - A ```text block right after a ```python block is that block's exact output.
-- In ```bash blocks, every `kernelscope ...` command runs (as `python -m kernelscope`) and
-  must exit 0. Install commands and `bash scripts/test.sh` (this very test run) are not
-  run again here; ```text blocks that follow prose (commands that need the network) are
-  documentation only.
+- In ```bash blocks, every `kernelscope ...` command runs (as `python -m kernelscope`), in
+  order, in one temporary folder per block, and must exit 0. Install commands and
+  `bash scripts/test.sh` (this very test run) are not run again here; ```text blocks that
+  follow prose (a download that needs the network) are documentation only.
+
+The README uses files a reader would have: an image (`digit.png`, `photo.png`) and the
+Keras ImageNet weight file for VGG16 without its top. The machines here have no
+internet, so the test writes stand-ins first: PNGs drawn with Pillow, and a weight file
+in the legacy Keras HDF5 layout of the real download, holding random values.
 """
 
 import contextlib
@@ -15,9 +20,11 @@ import io
 import os
 import pathlib
 import re
+import shlex
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
@@ -33,6 +40,34 @@ def _blocks():
         blocks.append((m.group(1), m.group(2), adjacent))
         previous_end = m.end()
     return blocks
+
+
+def _write_user_files(folder: pathlib.Path) -> None:
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    digit = np.zeros((8, 8), np.uint8)
+    digit[1:7, 3:5] = 255                                   # a "1"
+    Image.fromarray(digit).save(folder / "digit.png")
+    Image.fromarray(rng.integers(0, 256, (48, 64, 3), dtype=np.uint8)).save(folder / "photo.png")
+
+
+def _write_vgg16_notop_stand_in(folder: pathlib.Path) -> None:
+    """Legacy Keras layout: root attribute layer_names; per layer, weight_names and datasets."""
+    import h5py
+
+    import kernelscope as ks
+
+    base = ks.applications.VGG16(weights=None, include_top=False, input_shape=(64, 64, 3))
+    with h5py.File(folder / "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5", "w") as f:
+        f.attrs["layer_names"] = np.array([layer.name.encode() for layer in base.layers], dtype="S")
+        for layer in base.layers:
+            group = f.create_group(layer.name)
+            names = [f"{layer.name}/{w.name}:0" for w in layer.weights]
+            group.attrs["weight_names"] = np.array([n.encode() for n in names], dtype="S")
+            for name, w in zip(names, layer.weights):
+                group[name] = w.numpy()
+    ks.utils.clear_session()
 
 
 def _expected_prints(code: str) -> list:
@@ -63,6 +98,9 @@ def test_python_snippets_run_and_print_what_they_say(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     import kernelscope as ks
 
+    _write_user_files(tmp_path)
+    _write_vgg16_notop_stand_in(tmp_path)
+
     ks.utils.clear_session()  # a reader starts a fresh interpreter: automatic names restart at conv2d
     namespace: dict = {"__name__": "__readme__"}
     blocks = _blocks()
@@ -87,21 +125,23 @@ def test_python_snippets_run_and_print_what_they_say(tmp_path, monkeypatch):
     assert ran >= 4
 
 
-def _commands():
+def _command_blocks() -> list:
+    blocks = []
     for lang, code, _ in _blocks():
         if lang != "bash":
             continue
-        for line in code.splitlines():
-            for part in line.split("&&"):
-                part = part.strip()
-                if part.startswith("kernelscope "):
-                    yield part
+        commands = [part.strip() for line in code.splitlines() for part in line.split("&&")
+                    if part.strip().startswith("kernelscope ")]
+        if commands:
+            blocks.append(commands)
+    return blocks
 
 
-@pytest.mark.parametrize("command", sorted(set(_commands())))
-def test_cli_snippets_exit_zero(command, tmp_path):
-    args = command.split()[1:]
+@pytest.mark.parametrize("commands", _command_blocks(), ids=lambda c: c[0])
+def test_cli_snippets_exit_zero(commands, tmp_path):
+    _write_user_files(tmp_path)
     env = {**os.environ, "PYTHONPATH": str(README.parent)}
-    result = subprocess.run([sys.executable, "-m", "kernelscope", *args], cwd=tmp_path, env=env,
-                            capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr
+    for command in commands:
+        result = subprocess.run([sys.executable, "-m", "kernelscope", *shlex.split(command)[1:]], cwd=tmp_path,
+                                env=env, capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, f"{command}: {result.stderr}"
