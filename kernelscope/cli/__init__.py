@@ -18,6 +18,7 @@ import importlib
 import sys
 
 from .catalog import ARCHITECTURES, DATASETS, CommandError, UsageError
+from .common import fraction, image_shape, non_negative_int, positive_float, positive_int
 
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
 # Modules of this package that register subcommands through add_parsers(commands, common);
@@ -59,14 +60,14 @@ def build_parser() -> argparse.ArgumentParser:
                                               "needs Pillow).")
     predict.add_argument("model", metavar="MODEL", help="a saved model file (.keras)")
     predict.add_argument("images", metavar="IMAGE", nargs="+", help="image files")
-    predict.add_argument("--top-k", type=_positive_int, default=3, help="classes to show per image (default 3)")
+    predict.add_argument("--top-k", type=positive_int, default=3, help="classes to show per image (default 3)")
     summary = commands.add_parser("summary", parents=[common], help="print a model's layers and parameters",
                                   description="Print the summary of a saved model or a builtin architecture "
                                               f"({', '.join(ARCHITECTURES)}).")
     summary.add_argument("model", metavar="MODEL|ARCHITECTURE")
-    summary.add_argument("--input-shape", type=_shape, default=(8, 8, 1),
+    summary.add_argument("--input-shape", type=image_shape, default=(8, 8, 1),
                          help="for a builtin architecture: H,W,C (default 8,8,1)")
-    summary.add_argument("--classes", type=_positive_int, default=10, help="for a builtin architecture (default 10)")
+    summary.add_argument("--classes", type=positive_int, default=10, help="for a builtin architecture (default 10)")
     for name in _EXTENSIONS:  # feature modules add their own subcommands
         importlib.import_module(f".{name}", __name__).add_parsers(commands, common)
     return parser
@@ -78,9 +79,9 @@ def _add_data_options(parser) -> None:
                              "(default digits)")
     parser.add_argument("--download", action="store_true",
                         help="fetch missing mnist / fashion-mnist files (SHA-256 checked) into the cache")
-    parser.add_argument("--image-size", type=_positive_int, default=64,
+    parser.add_argument("--image-size", type=positive_int, default=64,
                         help="side length images of a folder are resized to (default 64)")
-    parser.add_argument("--seed", type=_non_negative_int, default=0,
+    parser.add_argument("--seed", type=non_negative_int, default=0,
                         help="random seed: weights, shuffling, folder split (default 0)")
 
 
@@ -88,53 +89,15 @@ def _add_train(parser) -> None:
     _add_data_options(parser)
     parser.add_argument("--model", default="small-cnn",
                         help=f"{', '.join(ARCHITECTURES)} or a model config FILE.json (default small-cnn)")
-    parser.add_argument("--epochs", type=_positive_int, default=30, help="default 30")
-    parser.add_argument("--batch-size", type=_positive_int, default=32, help="default 32")
+    parser.add_argument("--epochs", type=positive_int, default=30, help="default 30")
+    parser.add_argument("--batch-size", type=positive_int, default=32, help="default 32")
     parser.add_argument("--optimizer", choices=OPTIMIZERS, default="adam", help="default adam")
-    parser.add_argument("--learning-rate", type=_positive_float, default=None,
+    parser.add_argument("--learning-rate", type=positive_float, default=None,
                         help="default: 1e-3 for adam and rmsprop, 1e-2 for sgd")
-    parser.add_argument("--validation-split", type=_fraction, default=0.1,
+    parser.add_argument("--validation-split", type=fraction, default=0.1,
                         help="fraction of the training data held out to pick the best epoch, by validation loss (default 0.1)")
     parser.add_argument("--out", default=None, help="output folder (default runs/<data>-<YYYYmmdd-HHMMSS>)")
     parser.add_argument("--quiet", action="store_true", help="no progress display")
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
-    return value
-
-
-def _fraction(text: str) -> float:
-    value = float(text)
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text}")
-    return value
-
-
-def _shape(text: str) -> tuple:
-    try:
-        shape = tuple(int(part) for part in text.split(","))
-    except ValueError:
-        shape = ()
-    if len(shape) != 3 or min(shape) < 1:
-        raise argparse.ArgumentTypeError(f"must be three positive integers H,W,C, got {text}")
-    return shape
 
 
 # ----------------------------------------------------------------- main

@@ -11,15 +11,13 @@ Needs the ``sklearn`` and ``plot`` extras.
 
 from __future__ import annotations
 
-import argparse
-import datetime
 import os
 import pathlib
-import tempfile
 
 import numpy as np
 
 from .catalog import CommandError, UsageError
+from .common import non_negative_int, positive_int, prepare_out
 
 DATASETS = ("digits",)
 ARCHITECTURES = ("auto", "dense", "conv")
@@ -35,27 +33,13 @@ def add_parsers(commands, common) -> None:
     parser.add_argument("--normal", type=int, default=0, help="the normal class (default 0)")
     parser.add_argument("--architecture", choices=ARCHITECTURES, default="auto",
                         help="autoencoder type; auto is convolutional for images (default auto)")
-    parser.add_argument("--epochs", type=_positive_int, default=100, help="default 100")
+    parser.add_argument("--epochs", type=positive_int, default=100, help="default 100")
     parser.add_argument("--noise", type=float, default=0.0,
                         help="standard deviation of training noise in standardised units: a denoising "
                              "autoencoder (default 0)")
-    parser.add_argument("--seed", type=_non_negative_int, default=0, help="random seed (default 0)")
+    parser.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default 0)")
     parser.add_argument("--out", default=None, help="output folder (default runs/anomaly-<data>-<normal>-<time>)")
     parser.set_defaults(handler=run_anomaly)
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text}")
-    return value
 
 
 def run_anomaly(args) -> int:
@@ -70,7 +54,7 @@ def run_anomaly(args) -> int:
     if not 0 <= args.noise <= 1:
         raise UsageError(f"--noise must be in [0, 1], got {args.noise}")
     _require_plotting()
-    out = _prepare_out(args.out, f"anomaly-{args.data}-{args.normal}")
+    out = prepare_out(args.out, f"anomaly-{args.data}-{args.normal}")
     normal = x_train[y_train == args.normal]
     is_normal = y_test == args.normal
     print(f"Normal class: {args.data} {args.normal} ({len(normal)} training images). Test set: {len(x_test)} "
@@ -124,14 +108,3 @@ def _save_figure(detector, images, labels, path: pathlib.Path) -> None:
         raise CommandError(f"cannot write {path}: {error.strerror or error}") from None
 
 
-def _prepare_out(out, name: str) -> pathlib.Path:
-    if out is None:
-        out = pathlib.Path("runs") / f"{name}-{datetime.datetime.now().strftime('%Y%m%d-%H%M%S')}"
-    out = pathlib.Path(out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=out):
-            pass
-    except OSError as error:
-        raise CommandError(f"cannot write to output folder {out}: {error.strerror or error}") from None
-    return out

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import csv
-import datetime
 import json
 import os
 import pathlib
 import sys
-import tempfile
 import time
 
 import numpy as np
 
 from .catalog import ARCHITECTURES, CommandError, UsageError, build_model, check_compatible, load_data, \
     load_model_file, model_input_shape
+from .common import prepare_out, read_image
 
 _LEARNING_RATES = {"adam": 1e-3, "rmsprop": 1e-3, "sgd": 1e-2}
 _COLOR_MODES = {1: "grayscale", 3: "rgb", 4: "rgba"}
@@ -30,7 +29,7 @@ def run_train(args) -> int:
     ks.utils.set_random_seed(args.seed)
     model = build_model(args.model, x_train.shape[1:], len(class_names))
     check_compatible(model, x_train, len(class_names), f"dataset {args.data!r}")
-    out = _prepare_out(args.out, args.data)
+    out = prepare_out(args.out, pathlib.Path(args.data).name or 'data')
     rate = args.learning_rate or _LEARNING_RATES[args.optimizer]
     optimizer = {"adam": ks.optimizers.Adam, "sgd": ks.optimizers.SGD, "rmsprop": ks.optimizers.RMSprop}
     model.compile(optimizer=optimizer[args.optimizer](learning_rate=rate),
@@ -111,20 +110,6 @@ def _report(path, model, history, x_test, y_test, class_names, probabilities, in
     print(f"Report:  {path}")
 
 
-def _prepare_out(out, data: str) -> pathlib.Path:
-    if out is None:
-        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-        out = pathlib.Path("runs") / f"{pathlib.Path(data).name or 'data'}-{stamp}"
-    out = pathlib.Path(out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=out):
-            pass
-    except OSError as error:
-        raise CommandError(f"cannot write to output folder {out}: {error.strerror or error}") from None
-    return out
-
-
 def _write_history(path: pathlib.Path, rows: list) -> None:
     keys = list(dict.fromkeys(key for row in rows for key in row))
     tmp = path.with_name(f".{path.name}.tmp")
@@ -173,9 +158,7 @@ def run_predict(args) -> int:
     """``kernelscope predict``: the top-k classes of each image file."""
     model = load_model_file(args.model)
     height, width, channels = model_input_shape(model)
-    if channels not in _PIL_MODES:
-        raise CommandError(f"the model takes {channels}-channel input; image files give 1, 3 or 4 channels")
-    images = np.stack([_read_image(path, width, height, _PIL_MODES[channels]) for path in args.images])
+    images = np.stack([read_image_for_model(path, width, height, channels) for path in args.images])
     probabilities = np.asarray(model.predict(images, verbose=0))
     names = _class_names(args.model, probabilities.shape[-1])
     for path, row in zip(args.images, probabilities):
@@ -183,22 +166,6 @@ def run_predict(args) -> int:
         for rank, index in enumerate(np.argsort(-row, kind="stable")[: args.top_k], start=1):
             print(f"  {rank}. {names[index]:<12} {row[index]:.4f}")
     return 0
-
-
-def _read_image(path: str, width: int, height: int, mode: str) -> np.ndarray:
-    try:
-        from PIL import Image, UnidentifiedImageError
-    except ImportError:
-        raise CommandError('reading images needs Pillow: pip install "kernelscope[image]"') from None
-    if not os.path.isfile(path):
-        raise CommandError(f"image file not found: {path}")
-    try:
-        with Image.open(path) as image:
-            pixels = image.convert(mode).resize((width, height), Image.Resampling.BILINEAR)
-    except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as error:
-        raise CommandError(f"cannot read image {path}: {error}") from None
-    array = np.asarray(pixels, dtype=np.float32)
-    return array[..., None] if array.ndim == 2 else array
 
 
 def run_summary(args) -> int:
@@ -212,3 +179,11 @@ def run_summary(args) -> int:
                          f"({', '.join(ARCHITECTURES)})")
     model.summary()
     return 0
+
+
+def read_image_for_model(path: str, width: int, height: int, channels: int) -> np.ndarray:
+    """An image file resized and converted to a model's input: (height, width, channels), 0..255."""
+    if channels not in _PIL_MODES:
+        raise CommandError(f"the model takes {channels}-channel input; image files give 1, 3 or 4 channels")
+    array = read_image(path, _PIL_MODES[channels], (width, height))
+    return array[..., None] if array.ndim == 2 else array

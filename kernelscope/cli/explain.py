@@ -21,6 +21,7 @@ import sys
 import numpy as np
 
 from .catalog import CommandError, UsageError
+from .common import read_image
 
 _FORMATS = ("text", "md", "html", "gif")
 _EXTENSIONS = {".gif": "gif", ".html": "html", ".htm": "html", ".md": "md", ".txt": "text"}
@@ -340,7 +341,7 @@ def run_filter(args) -> int:
     from ..explain.report import save_png
 
     kernel, name = _filter_kernel(args.kernel)
-    image = _read_any_image(args.image)
+    image = read_image(args.image)
     try:
         response = filters.apply(image, kernel, padding=args.padding)
     except ValueError as error:
@@ -355,33 +356,15 @@ def run_filter(args) -> int:
     return 0
 
 
-def _read_any_image(path: str) -> np.ndarray:
-    """An image file as float32 0..255: (H, W) for greyscale files, else (H, W, 3)."""
-    try:
-        from PIL import Image, UnidentifiedImageError
-    except ImportError:
-        raise CommandError('reading images needs Pillow: pip install "kernelscope[image]"') from None
-    if not os.path.isfile(path):
-        raise CommandError(f"image file not found: {path}")
-    try:
-        with Image.open(path) as image:
-            pixels = image.convert("L" if image.mode in ("L", "LA", "I", "I;16", "1") else "RGB")
-    except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as error:
-        raise CommandError(f"cannot read image {path}: {error}") from None
-    return np.asarray(pixels, dtype=np.float32)
-
-
 def run_model(args) -> int:
     """``kernelscope explain model MODEL IMAGE --out DIR``: views of a saved model for one image."""
     from ..explain.report import model_report
     from .catalog import load_model_file, model_input_shape
-    from .commands import _PIL_MODES, _class_names, _read_image
+    from .commands import _class_names, read_image_for_model
 
     model = load_model_file(args.model)
     height, width, channels = model_input_shape(model)
-    if channels not in _PIL_MODES:
-        raise CommandError(f"the model takes {channels}-channel input; image files give 1, 3 or 4 channels")
-    image = _read_image(args.image, width, height, _PIL_MODES[channels])
+    image = read_image_for_model(args.image, width, height, channels)
     out = pathlib.Path(args.out)
     try:
         out.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,89 @@
+"""Pieces every subcommand shares: argument types, the output folder, reading images."""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import pathlib
+import tempfile
+
+import numpy as np
+
+from .catalog import CommandError
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+def fraction(text: str) -> float:
+    value = float(text)
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text}")
+    return value
+
+
+def image_shape(text: str) -> tuple:
+    try:
+        shape = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        shape = ()
+    if len(shape) != 3 or min(shape) < 1:
+        raise argparse.ArgumentTypeError(f"must be three positive integers H,W,C, got {text}")
+    return shape
+
+
+def prepare_out(out, run_name: str) -> pathlib.Path:
+    """The output folder (default ``runs/<run_name>-<YYYYmmdd-HHMMSS>``), created and checked writable."""
+    if out is None:
+        out = pathlib.Path("runs") / f"{run_name}-{datetime.datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    out = pathlib.Path(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as error:
+        raise CommandError(f"cannot write to output folder {out}: {error.strerror or error}") from None
+    return out
+
+
+def read_image(path: str, mode: str | None = None, size: tuple | None = None) -> np.ndarray:
+    """An image file as float32 0..255 (H, W) or (H, W, C).
+
+    ``mode`` is a Pillow mode ("L", "RGB", "RGBA"); None keeps greyscale files greyscale and
+    makes the rest RGB. ``size`` is (width, height) to resize to, bilinearly.
+    """
+    try:
+        from PIL import Image, UnidentifiedImageError
+    except ImportError:
+        raise CommandError('reading images needs Pillow: pip install "kernelscope[image]"') from None
+    if not os.path.isfile(path):
+        raise CommandError(f"image file not found: {path}")
+    try:
+        with Image.open(path) as image:
+            if mode is None:
+                mode = "L" if image.mode in ("L", "LA", "I", "I;16", "1") else "RGB"
+            pixels = image.convert(mode)
+            if size is not None:
+                pixels = pixels.resize(size, Image.Resampling.BILINEAR)
+    except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as error:
+        raise CommandError(f"cannot read image {path}: {error}") from None
+    return np.asarray(pixels, dtype=np.float32)
