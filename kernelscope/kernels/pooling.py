@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import parallel
+
 __all__ = [
     "max_pool2d_forward",
     "max_pool2d_backward",
@@ -43,6 +45,25 @@ def _tile_view(x: np.ndarray, pool: tuple, out_hw: tuple) -> np.ndarray:
     """(N, Ho, ph, Wo, pw, C) view of the rows/columns the windows cover (any remainder dropped)."""
     (ph, pw), (ho, wo) = pool, out_hw
     return x[:, :ho * ph, :wo * pw].reshape(x.shape[0], ho, ph, wo, pw, x.shape[3])
+
+
+def _tile_reduce(x: np.ndarray, pool: tuple, out_hw: tuple, combine) -> np.ndarray:
+    """(N, Ho, Wo, C) max or sum (``combine`` = np.maximum / np.add) over non-overlapping windows.
+
+    One ufunc pass per window offset, each half of the batch on its own core: ~2x faster
+    than ``tile_view.max(axis=(2, 4))``, whose reduction over two strided axes is slow.
+    """
+    tiles = _tile_view(x, pool, out_hw)
+    y = np.empty((x.shape[0], *out_hw, x.shape[3]), dtype=x.dtype)
+
+    def reduce(part: slice) -> None:
+        cells = [tiles[part, :, i, :, j] for i in range(pool[0]) for j in range(pool[1])]
+        np.copyto(y[part], cells[0])
+        for cell in cells[1:]:
+            combine(y[part], cell, out=y[part])
+
+    parallel.for_slices(reduce, len(x), x.nbytes)
+    return y
 
 
 def _pad_hw(x: np.ndarray, pads: tuple, value: float) -> np.ndarray:
@@ -86,7 +107,7 @@ def max_pool2d_forward(x: np.ndarray, pool: tuple, strides: tuple, pads: tuple) 
     """Max over each ``pool`` window; returns ``(y, cache)``, y of shape (N, Ho, Wo, C)."""
     out_hw = _output_hw(x.shape, pool, strides, pads)
     if _tiles(pool, strides, pads):
-        y = _tile_view(x, pool, out_hw).max(axis=(2, 4))
+        y = _tile_reduce(x, pool, out_hw, np.maximum)
     else:
         y = _separable(_pad_hw(x, pads, -np.inf), pool, strides, out_hw, np.maximum)
     return y, (x, y, pool, strides, pads)
@@ -129,8 +150,13 @@ def max_pool2d_backward(dy: np.ndarray, cache: tuple) -> np.ndarray:
         dx = np.zeros(x.shape, dtype=dy.dtype)
         dx_tiles = _tile_view(dx, pool, out_hw)  # a view: dx is contiguous, cropped rows stay 0
         x_tiles = _tile_view(x, pool, out_hw)
-        _route_to_first_max(lambda i, j: x_tiles[:, :, i, :, j], lambda i, j: dx_tiles[:, :, i, :, j],
-                            dy, y, pool, overlap=False)
+
+        def route(part: slice) -> None:  # samples are independent: one slice of the batch per core
+            x_part, dx_part = x_tiles[part], dx_tiles[part]
+            _route_to_first_max(lambda i, j: x_part[:, :, i, :, j], lambda i, j: dx_part[:, :, i, :, j],
+                                dy[part], y[part], pool, overlap=False)
+
+        parallel.for_slices(route, len(x), x.nbytes)
         return dx
     xp = _pad_hw(x, pads, -np.inf)
     dxp = np.zeros(xp.shape, dtype=dy.dtype)
@@ -154,7 +180,8 @@ def avg_pool2d_forward(x: np.ndarray, pool: tuple, strides: tuple, pads: tuple) 
     """Mean over each ``pool`` window, padded cells excluded; returns ``(y, cache)``."""
     out_hw = _output_hw(x.shape, pool, strides, pads)
     if _tiles(pool, strides, pads):
-        y = _tile_view(x, pool, out_hw).mean(axis=(2, 4))
+        y = _tile_reduce(x, pool, out_hw, np.add)
+        y *= np.asarray(1.0 / (pool[0] * pool[1]), dtype=y.dtype)
         return y, (x.shape, None, pool, strides, pads)
     counts = _window_counts(x.shape, pool, strides, pads, out_hw, x.dtype)
     window_sums = _separable(_pad_hw(x, pads, 0), pool, strides, out_hw, np.add)

@@ -18,6 +18,7 @@ import numpy as np
 from .._checks import check_ndim, check_numeric, normalize_tuple
 from ..autograd import Tensor, make_result
 from ..kernels import conv as K
+from ..kernels import parallel
 from ..kernels.padding import conv_output_hw, normalize_padding, resolve_padding
 
 __all__ = ["conv2d", "depthwise_conv2d", "separable_conv2d", "conv2d_transpose"]
@@ -67,13 +68,28 @@ def _compute_dtype(*tensors) -> np.dtype:
     return np.result_type(*[t.dtype for t in tensors if t is not None])
 
 
-def _record(y: np.ndarray, x, kernel, bias, backward_kernel, cache) -> Tensor:
-    """Add the bias and put the op on the tape; gradients come back in each parent's dtype."""
-    if bias is not None:
-        y += bias.data
+def _record(y: np.ndarray, x, kernel, bias, backward_kernel, cache, relu: bool = False) -> Tensor:
+    """Add the bias (and apply ReLU in place if asked) and put the op on the tape.
+
+    Gradients come back in each parent's dtype. The fused ReLU saves a full pass and a
+    full-size array each way: relu(y) = max(y, 0) and its gradient is g where y > 0.
+    """
+    b = None if bias is None else bias.data
+
+    def finish(part: slice) -> None:  # in place, one slice of the batch per core
+        if b is not None:
+            y[part] += b
+        if relu:
+            np.maximum(y[part], 0, out=y[part])
+
+    parallel.for_slices(finish, len(y), y.nbytes)
     x_need, k_need = x.requires_grad, kernel.requires_grad
 
     def backward(g):
+        if relu:
+            g_in = np.empty_like(g)
+            parallel.for_slices(lambda part: np.multiply(g[part], y[part] > 0, out=g_in[part]), len(g), g.nbytes)
+            g = g_in
         dx, dw = backward_kernel(g, cache, x_need, k_need)
         db = g.sum(axis=(0, 1, 2)).astype(bias.dtype, copy=False) if bias is not None and bias.requires_grad else None
         return (None if dx is None else dx.astype(x.dtype, copy=False),
@@ -106,6 +122,15 @@ def conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1, gr
            [22., 21., 22.],
            [22., 15., 16.]], dtype=float32)
     """
+    return _conv2d(x, kernel, bias, strides, padding, dilation_rate, groups)
+
+
+def conv2d_relu(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1, groups: int = 1) -> Tensor:
+    """``relu(conv2d(x, kernel, bias, ...))`` in one op: what ``Conv2D(activation="relu")`` runs."""
+    return _conv2d(x, kernel, bias, strides, padding, dilation_rate, groups, relu=True)
+
+
+def _conv2d(x, kernel, bias, strides, padding, dilation_rate, groups, relu: bool = False) -> Tensor:
     x, kernel, bias = _inputs(x, kernel, bias, "(kernel_h, kernel_w, in_channels // groups, filters)")
     channels, filters = x.shape[3], kernel.shape[3]
     if not isinstance(groups, (int, np.integer)) or isinstance(groups, bool) or groups < 1:
@@ -123,7 +148,7 @@ def conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1, gr
     dtype = _compute_dtype(x, kernel, bias)
     y, cache = K.conv2d_forward(x.data.astype(dtype, copy=False), kernel.data.astype(dtype, copy=False),
                                 strides, pads, dilation, int(groups))
-    return _record(y, x, kernel, bias, K.conv2d_backward, cache)
+    return _record(y, x, kernel, bias, K.conv2d_backward, cache, relu)
 
 
 def depthwise_conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1) -> Tensor:
