@@ -1,0 +1,83 @@
+"""Where a kernelscope training step spends its time, by kernel (wall clock).
+
+Run by hand, never in CI:
+
+    python benchmarks/breakdown.py cifar32          # or lenet28, resnet-block
+
+Wraps the main kernels with timers, trains the network of ``run.py`` for a few
+rounds after a warm-up and prints milliseconds per step and the share of each
+part. Parts nest: "conv dW" includes its own im2col copies, which are also
+counted in "im2col copies".
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import run  # noqa: E402 - run.py puts the repository root on the path
+
+from kernelscope.autograd import Tensor  # noqa: E402
+from kernelscope.kernels import conv, pooling  # noqa: E402
+from kernelscope.optimizers.base import Optimizer  # noqa: E402
+
+PARTS = [  # (owner, attribute, label)
+    (Tensor, "backward", "backward pass (total)"),
+    (conv, "conv2d_forward", "conv forward (im2col + GEMM)"),
+    (conv, "_kernel_grad", "conv dW (im2col + GEMM)"),
+    (conv, "_full_conv_input_grad", "conv dX as a full convolution"),
+    (conv, "col2im_gemm", "conv dX as per-offset GEMMs"),
+    (conv, "im2col", "im2col copies"),
+    (conv, "pad_or_crop", "zero padding"),
+    (pooling, "max_pool2d_forward", "max-pool forward"),
+    (pooling, "max_pool2d_backward", "max-pool backward"),
+    (Optimizer, "apply_gradients", "optimizer update"),
+]
+
+
+def instrument(totals: dict) -> None:
+    for owner, name, label in PARTS:
+        original = getattr(owner, name)
+
+        def timed(*args, _original=original, _label=label, **kwargs):
+            start = time.perf_counter()
+            try:
+                return _original(*args, **kwargs)
+            finally:
+                totals[_label] += time.perf_counter() - start
+
+        setattr(owner, name, timed)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("network", choices=list(run.NETWORKS))
+    parser.add_argument("--rounds", type=int, default=4)
+    args = parser.parse_args(argv)
+    totals = collections.defaultdict(float)
+    instrument(totals)
+    runner = run.KsRunner(args.network)
+    runner.train()  # warm-up: buffers, BLAS threads
+    totals.clear()
+    start = time.perf_counter()
+    for _ in range(args.rounds):
+        runner.train()
+    elapsed = time.perf_counter() - start
+    steps = args.rounds * run.NETWORKS[args.network][2]
+    load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
+    print(f"{args.network}: {elapsed / steps * 1e3:.1f} ms per training step "
+          f"(batch {run.NETWORKS[args.network][1]}, load average {load})\n")
+    print("| part | ms per step | share |")
+    print("|---|---:|---:|")
+    for label, seconds in sorted(totals.items(), key=lambda kv: -kv[1]):
+        print(f"| {label} | {seconds / steps * 1e3:.1f} | {100 * seconds / elapsed:.0f}% |")
+    print(f"| whole step | {elapsed / steps * 1e3:.1f} | 100% |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,403 @@
+"""Side-by-side speed of kernelscope and PyTorch (CPU) on the same networks.
+
+Run by hand, never in CI:
+
+    python -m pip install -e ".[test]"          # brings the pinned torch==2.13.0 oracle
+    python benchmarks/run.py                    # everything
+    python benchmarks/run.py --only lenet28 ops --rounds 5
+
+For every network both frameworks train (Adam, cross-entropy) and infer the same
+architecture on the same random data in one process, alternating rounds after a
+warm-up. Reported: images/second of each, the ratio kernelscope/PyTorch (median
+of the per-round ratios: > 1 means kernelscope is faster) and the peak memory of
+each, measured in separate child processes. The op table shows achieved GFLOPS
+next to the float32 GEMM peak NumPy's BLAS reaches in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+# Run from a checkout without installing: the repository root goes first on the path.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+THREADS = 2
+
+
+# ----------------------------------------------------------------- networks
+def ks_model(name: str):
+    import kernelscope as ks
+    L = ks.layers
+    if name == "lenet28":
+        layers = [ks.Input((28, 28, 1)), L.Conv2D(32, 3, activation="relu"), L.MaxPooling2D(2),
+                  L.Conv2D(64, 3, activation="relu"), L.MaxPooling2D(2), L.Flatten(),
+                  L.Dense(128, activation="relu"), L.Dense(10)]
+    elif name == "cifar32":
+        def conv(filters):
+            return L.Conv2D(filters, 3, padding="same", activation="relu")
+
+        layers = [ks.Input((32, 32, 3)), conv(32), conv(32), L.MaxPooling2D(2), conv(64), conv(64),
+                  L.MaxPooling2D(2), L.Flatten(), L.Dense(256, activation="relu"), L.Dense(10)]
+    elif name == "resnet-block":
+        return ks_resnet_blocks()
+    else:
+        raise ValueError(name)
+    return ks.Sequential(layers)
+
+
+def ks_resnet_blocks(blocks: int = 2):
+    """ResNet-50 conv2_x bottleneck blocks (identity shortcut) at 56x56x256."""
+    import kernelscope as ks
+    L = ks.layers
+    inputs = ks.Input((56, 56, 256))
+    x = inputs
+    for b in range(blocks):
+        shortcut = x
+        for i, (filters, kernel) in enumerate([(64, 1), (64, 3), (256, 1)]):
+            x = L.Conv2D(filters, kernel, padding="same", name=f"b{b}_{i}_conv")(x)
+            x = L.BatchNormalization(epsilon=1.001e-5, name=f"b{b}_{i}_bn")(x)
+            if i < 2:
+                x = L.Activation("relu")(x)
+        x = L.Activation("relu")(L.Add()([shortcut, x]))
+    x = L.GlobalAveragePooling2D()(x)
+    return ks.Model(inputs, L.Dense(10)(x))
+
+
+def torch_model(name: str):
+    import torch
+    from torch import nn
+    if name == "lenet28":
+        return nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3), nn.ReLU(),
+                             nn.MaxPool2d(2), nn.Flatten(), nn.Linear(64 * 5 * 5, 128), nn.ReLU(), nn.Linear(128, 10))
+    if name == "cifar32":
+        return nn.Sequential(nn.Conv2d(3, 32, 3, padding=1), nn.ReLU(), nn.Conv2d(32, 32, 3, padding=1), nn.ReLU(),
+                             nn.MaxPool2d(2), nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(),
+                             nn.Conv2d(64, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                             nn.Linear(64 * 8 * 8, 256), nn.ReLU(), nn.Linear(256, 10))
+    if name == "resnet-block":
+        class Bottleneck(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.body = nn.Sequential(
+                    nn.Conv2d(256, 64, 1), nn.BatchNorm2d(64, eps=1.001e-5), nn.ReLU(),
+                    nn.Conv2d(64, 64, 3, padding=1), nn.BatchNorm2d(64, eps=1.001e-5), nn.ReLU(),
+                    nn.Conv2d(64, 256, 1), nn.BatchNorm2d(256, eps=1.001e-5))
+
+            def forward(self, x):
+                return torch.relu(x + self.body(x))
+
+        return nn.Sequential(Bottleneck(), Bottleneck(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(256, 10))
+    raise ValueError(name)
+
+
+NETWORKS = {  # name: (input shape NHWC without batch, batch size, batches per round)
+    "lenet28": ((28, 28, 1), 128, 8),
+    "cifar32": ((32, 32, 3), 64, 8),
+    "resnet-block": ((56, 56, 256), 8, 3),
+}
+
+
+def make_data(name: str, seed: int = 0):
+    shape, batch, steps = NETWORKS[name]
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((batch * steps,) + shape).astype(np.float32)
+    y = rng.integers(0, 10, size=batch * steps)
+    return x, y, batch
+
+
+# ------------------------------------------------------------------ runners
+class KsRunner:
+    def __init__(self, name):
+        import kernelscope as ks
+        self.model = ks_model(name)
+        self.model.compile(optimizer=ks.optimizers.Adam(1e-3),
+                           loss=ks.losses.SparseCategoricalCrossentropy(from_logits=True))
+        self.x, self.y, self.batch = make_data(name)
+
+    def train(self):
+        self.model.fit(self.x, self.y, batch_size=self.batch, epochs=1, shuffle=False, verbose=0)
+
+    def infer(self):
+        self.model.predict(self.x, batch_size=self.batch, verbose=0)
+
+
+class TorchRunner:
+    def __init__(self, name):
+        import torch
+        torch.set_num_threads(THREADS)
+        self.torch = torch
+        self.model = torch_model(name)
+        self.opt = torch.optim.Adam(self.model.parameters(), lr=1e-3, eps=1e-7)
+        x, y, self.batch = make_data(name)
+        self.x = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))
+        self.y = torch.from_numpy(y)
+        self.loss = torch.nn.CrossEntropyLoss()
+
+    def train(self):
+        self.model.train()
+        for i in range(0, len(self.x), self.batch):
+            self.opt.zero_grad()
+            loss = self.loss(self.model(self.x[i:i + self.batch]), self.y[i:i + self.batch])
+            loss.backward()
+            self.opt.step()
+
+    def infer(self):
+        self.model.eval()
+        with self.torch.no_grad():
+            for i in range(0, len(self.x), self.batch):
+                self.model(self.x[i:i + self.batch])
+
+
+def timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def compare(name: str, rounds: int) -> dict:
+    ks_run, torch_run = KsRunner(name), TorchRunner(name)
+    n = len(ks_run.x)
+    row = {"network": name}
+    for mode in ("train", "infer"):
+        for runner in (ks_run, torch_run):  # warm-up: caches, BLAS threads, allocator
+            getattr(runner, mode)()
+        ks_times, torch_times = [], []
+        for _ in range(rounds):
+            ks_times.append(timed(getattr(ks_run, mode)))
+            torch_times.append(timed(getattr(torch_run, mode)))
+        row[f"{mode}_ks_ips"] = n / statistics.median(ks_times)
+        row[f"{mode}_torch_ips"] = n / statistics.median(torch_times)
+        row[f"{mode}_ratio"] = statistics.median(t / k for k, t in zip(ks_times, torch_times))
+    for framework in ("kernelscope", "torch"):
+        row[f"peak_mb_{framework}"] = peak_memory(name, framework)
+    return row
+
+
+def _status_mb(field: str) -> float:
+    """A memory figure of this process from /proc/self/status (VmRSS, VmHWM), in MB."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError(f"{field} not in /proc/self/status")
+
+
+def memory_child(name: str, framework: str) -> None:
+    """Peak memory of one training round, above the process's footprint before it.
+
+    The peak is the RSS high-water mark of this process (VmHWM), reset just before the
+    round. Not ru_maxrss: Linux carries that over from the parent across fork and exec,
+    so a child of the big benchmark process would report the parent's size.
+    """
+    runner = (KsRunner if framework == "kernelscope" else TorchRunner)(name)
+    baseline = _status_mb("VmRSS")
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")  # reset VmHWM to the current RSS
+    except OSError:
+        pass  # old kernels: the mark then also covers the setup, a slight overestimate
+    runner.train()
+    print(json.dumps({"peak_mb": _status_mb("VmHWM") - baseline}))
+
+
+def peak_memory(name: str, framework: str) -> float:
+    out = subprocess.run([sys.executable, __file__, "--memory-child", name, framework],
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])["peak_mb"]
+
+
+# ---------------------------------------------------------------------- ops
+def gemm_peak() -> float:
+    """Best float32 GFLOPS of a 2048^3 NumPy matmul (the best run is the least disturbed by load)."""
+    a = np.random.default_rng(0).standard_normal((2048, 2048)).astype(np.float32)
+    a @ a
+    t = min(timed(lambda: a @ a) for _ in range(10))
+    return 2 * 2048 ** 3 / t / 1e9
+
+
+CONV_SHAPES = [  # (label, (N, H, W, C, F, k, padding)): the convolutions of the three networks
+    ("lenet28 conv1", (128, 28, 28, 1, 32, 3, "valid")),
+    ("lenet28 conv2", (128, 13, 13, 32, 64, 3, "valid")),
+    ("cifar32 conv2", (64, 32, 32, 32, 32, 3, "same")),
+    ("cifar32 conv4", (64, 16, 16, 64, 64, 3, "same")),
+    ("resnet 3x3", (8, 56, 56, 64, 64, 3, "same")),
+    ("resnet 1x1", (8, 56, 56, 256, 64, 1, "valid")),
+]
+
+
+def op_table(rounds: int) -> list:
+    import torch
+    import torch.nn.functional as F
+
+    import kernelscope as ks
+    torch.set_num_threads(THREADS)
+    rng = np.random.default_rng(0)
+    rows = []
+    for name, (n, h, w, c, f, k, pad) in CONV_SHAPES:
+        x = rng.standard_normal((n, h, w, c)).astype(np.float32)
+        kern = rng.standard_normal((k, k, c, f)).astype(np.float32) * 0.1
+        xt = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2))).requires_grad_()
+        kt = torch.from_numpy(np.ascontiguousarray(kern.transpose(3, 2, 0, 1))).requires_grad_()
+        ho = h if pad == "same" else h - k + 1
+        flops = 2 * n * ho * ho * f * k * k * c
+
+        def ks_fwd():
+            with ks.no_grad():
+                ks.ops.conv2d(x, kern, padding=pad)
+
+        def ks_fwd_bwd():
+            xv, kv = ks.Tensor(x, requires_grad=True), ks.Tensor(kern, requires_grad=True)
+            y = ks.ops.conv2d(xv, kv, padding=pad)
+            y.backward(np.ones(y.shape, np.float32))
+
+        def torch_fwd():
+            with torch.no_grad():
+                F.conv2d(xt, kt, padding=pad)
+
+        def torch_fwd_bwd():
+            xt.grad = kt.grad = None
+            F.conv2d(xt, kt, padding=pad).sum().backward()
+
+        label = f"{name}: conv2d {n}x{h}x{w}x{c} k{k} F{f} {pad}"
+        gemm = _conv_gemm_gflops(x, kern, pad, rounds)
+        rows.append({**_op_row(label + " fwd", ks_fwd, torch_fwd, flops, rounds), "gemm_gflops": gemm})
+        rows.append(_op_row(label + " fwd+bwd", ks_fwd_bwd, torch_fwd_bwd, 3 * flops, rounds))
+
+    x = np.maximum(rng.standard_normal((128, 26, 26, 32)).astype(np.float32), 0)  # lenet28's first pool
+    xt = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))
+
+    def ks_pool_bwd():
+        xv = ks.Tensor(x, requires_grad=True)
+        ks.ops.max_pool2d(xv, 2).sum().backward()
+
+    def torch_pool_bwd():
+        xg = xt.detach().requires_grad_()
+        F.max_pool2d(xg, 2).sum().backward()
+
+    rows.append(_op_row("max_pool2d 2x2 128x26x26x32 fwd", lambda: ks.ops.max_pool2d(x, 2),
+                        lambda: F.max_pool2d(xt, 2), None, rounds))
+    rows.append(_op_row("max_pool2d 2x2 128x26x26x32 fwd+bwd", ks_pool_bwd, torch_pool_bwd, None, rounds))
+    x = rng.standard_normal((64, 32, 32, 64)).astype(np.float32)
+    xt = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))
+    gamma, beta = np.ones(64, np.float32), np.zeros(64, np.float32)
+    rows.append(_op_row("batch_norm train 64x32x32x64",
+                        lambda: ks.ops.batch_norm(x, gamma, beta, training=True),
+                        lambda: F.batch_norm(xt, None, None, torch.from_numpy(gamma), torch.from_numpy(beta),
+                                             training=True), None, rounds))
+    a = rng.standard_normal((128, 1600)).astype(np.float32)
+    wd = rng.standard_normal((1600, 128)).astype(np.float32)
+    at, wt = torch.from_numpy(a), torch.from_numpy(wd)
+    rows.append(_op_row("dense 128x1600 @ 1600x128", lambda: ks.ops.matmul(a, wd), lambda: at @ wt,
+                        2 * 128 * 1600 * 128, rounds))
+    return rows
+
+
+def _conv_gemm_gflops(x: np.ndarray, kernel: np.ndarray, padding: str, rounds: int) -> float:
+    """GFLOPS of a convolution's forward GEMMs as kernelscope runs them, im2col copies not timed.
+
+    The forward pass multiplies one chunk of im2col columns at a time, right after copying
+    it (the chunk is still in cache); a 1x1 convolution multiplies the input itself.
+    """
+    from kernelscope.kernels import conv as K
+    from kernelscope.kernels.padding import normalize_padding, resolve_padding
+
+    kernel_hw, f = kernel.shape[:2], kernel.shape[3]
+    pads = resolve_padding(normalize_padding(padding), x.shape[1:3], kernel_hw, (1, 1), (1, 1))
+    xp = K.pad_or_crop(x, pads)
+    out_hw = K._output_hw(xp.shape[1:3], kernel_hw, (1, 1), (1, 1))
+    w = kernel.reshape(-1, f)
+    best = float("inf")
+    for _ in range(max(5, rounds)):
+        if K._is_pointwise(kernel_hw, (1, 1), pads):
+            chunks = [(None, xp.reshape(1, -1, xp.shape[3]))]
+        else:
+            chunks = K._chunked_cols(xp, kernel_hw, (1, 1), (1, 1), out_hw, 1)
+        total = 0.0
+        for _, cols in chunks:
+            out = np.empty((cols.shape[1], f), np.float32)
+            total += timed(lambda: np.matmul(cols[0], w, out=out))
+        best = min(best, total)
+    return 2 * x.shape[0] * out_hw[0] * out_hw[1] * w.size / best / 1e9
+
+
+def _op_row(label, ks_fn, torch_fn, flops, rounds) -> dict:
+    """Median times of ks_fn and torch_fn, timed in alternating blocks so both see the same load.
+
+    Each block starts with an untimed call: right after the other framework ran, its BLAS
+    threads are still spinning and steal the cores (measured: +3 ms on a 0.3 ms torch matmul).
+    """
+    ks_times, torch_times = [], []
+    for _ in range(max(3, rounds)):
+        for fn, times in ((ks_fn, ks_times), (torch_fn, torch_times)):
+            fn()
+            times.extend(timed(fn) for _ in range(3))
+    ks_t, torch_t = statistics.median(ks_times), statistics.median(torch_times)
+    return {"op": label, "ks_ms": ks_t * 1e3, "torch_ms": torch_t * 1e3, "ratio": torch_t / ks_t,
+            "ks_gflops": flops / ks_t / 1e9 if flops else None,
+            "torch_gflops": flops / torch_t / 1e9 if flops else None}
+
+
+# ------------------------------------------------------------------- report
+def print_networks(rows: list) -> None:
+    print("| network | mode | kernelscope img/s | PyTorch img/s | ratio ks/torch | peak MB ks | peak MB torch |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    for r in rows:
+        for mode in ("train", "infer"):
+            print(f"| {r['network']} | {mode} | {r[f'{mode}_ks_ips']:.0f} | {r[f'{mode}_torch_ips']:.0f} | "
+                  f"{r[f'{mode}_ratio']:.2f} | {r['peak_mb_kernelscope']:.0f} | {r['peak_mb_torch']:.0f} |")
+
+
+def print_ops(rows: list, peak: float) -> None:
+    print(f"\nfloat32 GEMM peak (NumPy BLAS, 2048^3): {peak:.0f} GFLOPS. 'conv GEMM' is the forward pass's "
+          "GEMMs alone, (rows of an im2col chunk, k*k*C) @ (k*k*C, F), as kernelscope runs them.\n")
+    print("| op | kernelscope ms | PyTorch ms | ratio | ks GFLOPS (% peak) | torch GFLOPS "
+          "| conv GEMM GFLOPS (% peak) |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        g = "" if r["ks_gflops"] is None else f"{r['ks_gflops']:.0f} ({100 * r['ks_gflops'] / peak:.0f}%)"
+        tg = "" if r["torch_gflops"] is None else f"{r['torch_gflops']:.0f}"
+        gemm = r.get("gemm_gflops")
+        gg = "" if gemm is None else f"{gemm:.0f} ({100 * gemm / peak:.0f}%)"
+        print(f"| {r['op']} | {r['ks_ms']:.1f} | {r['torch_ms']:.1f} | {r['ratio']:.2f} | {g} | {tg} | {gg} |")
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", nargs="+", choices=[*NETWORKS, "ops"], help="what to run (default: all)")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--memory-child", nargs=2, metavar=("NETWORK", "FRAMEWORK"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.memory_child:
+        memory_child(*args.memory_child)
+        return
+    import torch
+    print(f"# {time.strftime('%Y-%m-%d %H:%M')} | {platform.processor() or platform.machine()} | "
+          f"{os.cpu_count()} cores | numpy {np.__version__} | torch {torch.__version__} ({THREADS} threads) | "
+          f"load average at start {_load()}\n")
+    selected = args.only or [*NETWORKS, "ops"]
+    rows = [compare(name, args.rounds) for name in NETWORKS if name in selected]
+    if rows:
+        print_networks(rows)
+    if "ops" in selected:
+        peak = gemm_peak()
+        ops = op_table(args.rounds)
+        print_ops(ops, max(peak, gemm_peak()))  # measured before and after: a load spike lowers one
+    print(f"\nload average at end {_load()} (1, 5, 15 min): other processes slow both frameworks alike")
+
+
+def _load() -> str:
+    return ", ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
+if __name__ == "__main__":
+    main()
