@@ -70,8 +70,11 @@ def relu(x, negative_slope: float = 0.0, max_value: float | None = None, thresho
     array([-5. , -2.5,  0. ,  5. , 10. ], dtype=float32)
     """
     x = as_tensor(x)
-    if negative_slope != 0.0 and max_value is None and threshold == 0.0:
-        return leaky_relu(x, negative_slope)
+    if max_value is None and threshold == 0.0:
+        if negative_slope != 0.0:
+            return leaky_relu(x, negative_slope)
+        a = x.data  # the common case: one pass forward, the mask only if backward runs
+        return make_result(np.maximum(a, 0, dtype=a.dtype), (x,), lambda g: (g * (a > 0),))
     a = x.data
     # Keras: the positive part keeps x strictly above the threshold, then clips to [0, max_value]
     positive = np.where(a > threshold, a, 0) if threshold != 0.0 else np.maximum(a, 0)
