@@ -19,6 +19,8 @@ Cross-entropies from logits use the stable forms (log-sum-exp, and
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from .autograd import Tensor, make_result, where
@@ -231,8 +233,10 @@ def _sparse_values(y_true, y_pred, from_logits, ignore_class, axis) -> tuple:
     if labels.ndim == y_pred.ndim and labels.shape[-1] == 1:
         labels = labels[..., 0]
     if labels.shape != y_pred.shape[:-1]:
+        hint = ("; y looks one-hot (it has the output's shape): use categorical_crossentropy for one-hot "
+                "labels, or pass integer class indices" if np.shape(y_true) == y_pred.shape else "")
         raise ValueError("Arguments `target` and `output` must have the same shape up until the last "
-                         f"dimension: target.shape={labels.shape}, output.shape={y_pred.shape}")
+                         f"dimension: target.shape={labels.shape}, output.shape={y_pred.shape}{hint}")
     if labels.dtype.kind == "f" and np.any(labels != np.round(labels)):
         raise ValueError("Sparse labels must be integer class indices. Received non-integer values in `y_true`.")
     labels = labels.astype(np.int64)
@@ -262,6 +266,11 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits: bool = False, i
 
 
 # ------------------------------------------------------------ loss classes
+def _check_label_smoothing(value) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value <= 1:
+        raise ValueError(f"`label_smoothing` must be a number in [0, 1]. Received: label_smoothing={value!r}.")
+
+
 class Loss:
     """Base class: ``call(y_true, y_pred)`` gives per-sample losses, ``__call__`` weights and reduces them."""
 
@@ -330,6 +339,8 @@ class Huber(LossFunctionWrapper):
     """Quadratic for errors up to ``delta``, linear beyond."""
 
     def __init__(self, delta=1.0, reduction="sum_over_batch_size", name="huber_loss", dtype=None):
+        if isinstance(delta, bool) or not isinstance(delta, numbers.Real) or not delta > 0:
+            raise ValueError(f"`delta` must be a number > 0. Received: delta={delta!r}.")
         super().__init__(huber, reduction, name, dtype, delta=delta)
 
 
@@ -338,6 +349,7 @@ class BinaryCrossentropy(LossFunctionWrapper):
 
     def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1, reduction="sum_over_batch_size",
                  name="binary_crossentropy", dtype=None):
+        _check_label_smoothing(label_smoothing)
         super().__init__(binary_crossentropy, reduction, name, dtype, from_logits=from_logits,
                          label_smoothing=label_smoothing, axis=axis)
         self.from_logits = from_logits
@@ -350,6 +362,7 @@ class CategoricalCrossentropy(LossFunctionWrapper):
 
     def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1, reduction="sum_over_batch_size",
                  name="categorical_crossentropy", dtype=None):
+        _check_label_smoothing(label_smoothing)
         super().__init__(categorical_crossentropy, reduction, name, dtype, from_logits=from_logits,
                          label_smoothing=label_smoothing, axis=axis)
         self.from_logits = from_logits

@@ -229,5 +229,5 @@ def test_save_and_load_weights(tmp_path):
 def test_pickled_npz_is_refused(tmp_path):
     path = tmp_path / "evil.npz"
     np.savez(path, **{"layers/dense/vars/0": np.array([object()], dtype=object)})
-    with pytest.raises(ValueError, match=r"evil\.npz' is corrupted or not a kernelscope file"):
+    with pytest.raises(ValueError, match=r"evil\.npz' is not a kernelscope weights file \(\.npz\)"):
         ks.Sequential([ks.Input((3,)), L.Dense(2, name="dense")]).load_weights(path)

@@ -11,8 +11,11 @@ hooks ``on_train_begin``, ``on_epoch_begin(epoch)``, ``on_train_batch_begin/end(
 from __future__ import annotations
 
 import csv
+import io
 import math
+import numbers
 import os
+import tempfile
 import warnings
 
 import numpy as np
@@ -21,6 +24,13 @@ from .base import Callback, CallbackList, History, LambdaCallback, _check_mode, 
 
 __all__ = ["Callback", "CallbackList", "History", "EarlyStopping", "ModelCheckpoint", "ReduceLROnPlateau",
            "TerminateOnNaN", "CSVLogger", "LearningRateScheduler", "LambdaCallback"]
+
+
+def _check_patience(patience, owner: str) -> int:
+    if isinstance(patience, bool) or not isinstance(patience, numbers.Integral) or patience < 0:
+        raise ValueError(f"`patience` of {owner} must be an integer >= 0 (a number of epochs). "
+                         f"Received: patience={patience!r}.")
+    return int(patience)
 
 
 class EarlyStopping(Callback):
@@ -36,7 +46,7 @@ class EarlyStopping(Callback):
                  restore_best_weights=False, start_from_epoch=0):
         super().__init__()
         self.monitor = monitor
-        self.patience = patience
+        self.patience = _check_patience(patience, "EarlyStopping")
         self.verbose = verbose
         self.baseline = baseline
         self.min_delta = abs(min_delta)
@@ -197,13 +207,19 @@ class ReduceLROnPlateau(Callback):
     def __init__(self, monitor="val_loss", factor=0.1, patience=10, verbose=0, mode="auto", min_delta=1e-4,
                  cooldown=0, min_lr=0.0, **kwargs):
         super().__init__()
+        if isinstance(factor, bool) or not isinstance(factor, numbers.Real):
+            raise TypeError(f"`factor` of ReduceLROnPlateau must be a number in (0, 1). "
+                            f"Received: factor={factor!r} (of type {type(factor).__name__}).")
         if factor >= 1.0:
             raise ValueError(f"ReduceLROnPlateau does not support a factor >= 1.0. Received factor={factor}")
+        if not factor > 0:
+            raise ValueError(f"`factor` of ReduceLROnPlateau must be in (0, 1): a factor <= 0 would set the "
+                             f"learning rate to 0 or below. Received: factor={factor}.")
         self.monitor = monitor
         self.factor = factor
         self.min_lr = min_lr
         self.min_delta = min_delta
-        self.patience = patience
+        self.patience = _check_patience(patience, "ReduceLROnPlateau")
         self.verbose = verbose
         self.cooldown = cooldown
         self.mode = _check_mode(mode, "Learning rate reduction")
@@ -268,7 +284,13 @@ class TerminateOnNaN(Callback):
 
 
 class CSVLogger(Callback):
-    """Write one CSV row per epoch (``epoch`` then the sorted log keys), flushed to disk each epoch."""
+    """Write one CSV row per epoch (``epoch`` then the sorted log keys).
+
+    After each epoch the whole CSV goes to a temporary file in the same folder,
+    which then replaces ``filename``: the file on disk is always complete, and an
+    existing log is only replaced (or, with ``append=True``, extended) once an
+    epoch has finished.
+    """
 
     def __init__(self, filename, separator=",", append=False):
         super().__init__()
@@ -276,42 +298,63 @@ class CSVLogger(Callback):
         self.sep = separator
         self.append = append
         self.keys = None
-        self.writer = None
-        self.csv_file = None
         self.append_header = True
+        self._text = None
 
     def on_train_begin(self, logs=None):
-        self.append_header = True
+        self._text = ""
         if self.append and os.path.exists(self.filename):
-            with open(self.filename, encoding="utf-8") as f:
-                self.append_header = not f.readline()
-        if self.csv_file is not None and not self.csv_file.closed:
-            self.csv_file.close()
-        self.csv_file = open(self.filename, "a" if self.append else "w", newline="", encoding="utf-8")
+            with open(self.filename, encoding="utf-8", newline="") as f:
+                self._text = f.read()
+            if self._text and not self._text.endswith(("\n", "\r")):
+                self._text += "\n"
+        self.append_header = not self._text
         self.keys = None
-        self.writer = None
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
-        if self.csv_file is None:
+        if self._text is None:
             self.on_train_begin()
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, delimiter=self.sep)
         if self.keys is None:
             self.keys = sorted(logs)
             for name in getattr(self.model, "metrics_names", None) or []:
                 if name.startswith("val_") and name not in self.keys:
                     self.keys.append(name)
-        if self.writer is None:
-            self.writer = csv.writer(self.csv_file, delimiter=self.sep)
             if self.append_header:
-                self.writer.writerow(["epoch", *self.keys])
-        self.writer.writerow([epoch, *(_csv_value(logs.get(key, "NA")) for key in self.keys)])
-        self.csv_file.flush()
-        os.fsync(self.csv_file.fileno())  # a crash later in training keeps every finished epoch
+                writer.writerow(["epoch", *self.keys])
+        writer.writerow([epoch, *(_csv_value(logs.get(key, "NA")) for key in self.keys)])
+        self._text += buffer.getvalue()
+        _replace_file(self.filename, self._text)
 
     def on_train_end(self, logs=None):
-        if self.csv_file is not None and not self.csv_file.closed:
-            self.csv_file.close()
-        self.writer = None
+        self._text = None
+
+
+def _replace_file(path: str, text: str) -> None:
+    """Write ``text`` to a temporary file next to ``path`` and rename it over ``path``."""
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())  # a crash later in training keeps every finished epoch
+        os.chmod(tmp, _file_mode(path))  # mkstemp makes owner-only files; a log keeps normal permissions
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def _file_mode(path: str) -> int:
+    if os.path.exists(path):
+        return os.stat(path).st_mode & 0o777
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def _csv_value(value):

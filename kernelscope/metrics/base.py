@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from ..autograd import Tensor, no_grad
@@ -22,6 +24,23 @@ def _array(x, dtype=None) -> np.ndarray:
 def _squeeze_or_expand(x1: np.ndarray, x2: np.ndarray) -> tuple:
     from ..losses import squeeze_or_expand_to_same_rank
     return squeeze_or_expand_to_same_rank(x1, x2)
+
+
+def _same_shape(y_true: np.ndarray, y_pred: np.ndarray, what: str) -> None:
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"`y_true` and `y_pred` must have the same shape for {what}. "
+                         f"Received: y_true.shape={y_true.shape}, y_pred.shape={y_pred.shape}.")
+
+
+def _sparse_labels(y_true: np.ndarray, y_pred: np.ndarray, what: str) -> np.ndarray:
+    """Integer labels shaped as ``y_pred`` without its class axis (a trailing 1 is dropped)."""
+    if y_true.ndim == y_pred.ndim and y_true.ndim and y_true.shape[-1] == 1:
+        y_true = y_true[..., 0]
+    if y_pred.ndim == 0 or y_true.shape != y_pred.shape[:-1]:
+        raise ValueError(f"{what} needs one integer label per row of scores: `y_true` must have the shape of "
+                         f"`y_pred` without its last (class) axis. Received: y_true.shape={y_true.shape}, "
+                         f"y_pred.shape={y_pred.shape}.")
+    return y_true
 
 
 def _divide_no_nan(a, b):
@@ -131,25 +150,28 @@ class MeanMetricWrapper(Mean):
 def accuracy(y_true, y_pred) -> np.ndarray:
     """Fraction of exactly equal entries, per sample."""
     y_true, y_pred = _squeeze_or_expand(_array(y_true), _array(y_pred))
+    _same_shape(y_true, y_pred, "accuracy")
     return np.mean(y_true == y_pred, axis=-1, dtype=np.float64)
 
 
 def binary_accuracy(y_true, y_pred, threshold: float = 0.5) -> np.ndarray:
     """Fraction of entries where ``y_pred > threshold`` matches the 0/1 label, per sample."""
     y_true, y_pred = _squeeze_or_expand(_array(y_true), _array(y_pred))
+    _same_shape(y_true, y_pred, "binary_accuracy")
     return np.mean(y_true == (y_pred > threshold).astype(y_true.dtype), axis=-1, dtype=np.float64)
 
 
 def categorical_accuracy(y_true, y_pred) -> np.ndarray:
     """Whether ``argmax(y_pred)`` equals ``argmax(y_true)`` (one-hot labels)."""
-    return sparse_categorical_accuracy(np.argmax(_array(y_true), axis=-1), y_pred)
+    y_true, y_pred = _array(y_true), _array(y_pred)
+    _same_shape(y_true, y_pred, "categorical_accuracy (one-hot labels)")
+    return sparse_categorical_accuracy(np.argmax(y_true, axis=-1), y_pred)
 
 
 def sparse_categorical_accuracy(y_true, y_pred) -> np.ndarray:
     """Whether ``argmax(y_pred)`` equals the integer label."""
     y_true, y_pred = _array(y_true), _array(y_pred)
-    if y_true.ndim == y_pred.ndim and y_true.shape[-1] == 1:
-        y_true = y_true[..., 0]
+    y_true = _sparse_labels(y_true, y_pred, "sparse_categorical_accuracy")
     matches = (np.argmax(y_pred, axis=-1) == y_true).astype(np.float64)
     return matches
 
@@ -165,23 +187,26 @@ def _in_top_k(labels: np.ndarray, y_pred: np.ndarray, k: int) -> np.ndarray:
 def sparse_top_k_categorical_accuracy(y_true, y_pred, k: int = 5) -> np.ndarray:
     """Whether the integer label is among the ``k`` highest scores."""
     y_true, y_pred = _array(y_true), _array(y_pred)
-    if y_true.ndim == y_pred.ndim and y_true.shape[-1] == 1:
-        y_true = y_true[..., 0]
+    y_true = _sparse_labels(y_true, y_pred, "top_k_categorical_accuracy")
     return _in_top_k(y_true, y_pred, k).reshape(y_true.shape)
 
 
 def top_k_categorical_accuracy(y_true, y_pred, k: int = 5) -> np.ndarray:
     """Whether the one-hot label is among the ``k`` highest scores."""
-    return sparse_top_k_categorical_accuracy(np.argmax(_array(y_true), axis=-1), y_pred, k)
+    y_true, y_pred = _array(y_true), _array(y_pred)
+    _same_shape(y_true, y_pred, "top_k_categorical_accuracy (one-hot labels)")
+    return sparse_top_k_categorical_accuracy(np.argmax(y_true, axis=-1), y_pred, k)
 
 
 def _squared_error(y_true, y_pred) -> np.ndarray:
     y_true, y_pred = _squeeze_or_expand(_array(y_true, np.float64), _array(y_pred, np.float64))
+    _same_shape(y_true, y_pred, "mean_squared_error")
     return np.mean(np.square(y_true - y_pred), axis=-1)
 
 
 def _absolute_error(y_true, y_pred) -> np.ndarray:
     y_true, y_pred = _squeeze_or_expand(_array(y_true, np.float64), _array(y_pred, np.float64))
+    _same_shape(y_true, y_pred, "mean_absolute_error")
     return np.mean(np.abs(y_true - y_pred), axis=-1)
 
 
@@ -197,6 +222,9 @@ class BinaryAccuracy(MeanMetricWrapper):
     """How often ``y_pred > threshold`` matches a 0/1 label."""
 
     def __init__(self, name="binary_accuracy", dtype=None, threshold=0.5):
+        if threshold is not None and (isinstance(threshold, bool) or not isinstance(threshold, numbers.Real)):
+            raise TypeError("Invalid value for argument `threshold`. Expected a number in interval (0, 1). "
+                            f"Received: threshold={threshold!r} (of type {type(threshold).__name__})")
         if threshold is not None and not 0 < threshold < 1:
             raise ValueError("Invalid value for argument `threshold`. Expected a value in interval (0, 1). "
                              f"Received: threshold={threshold}")
@@ -217,10 +245,16 @@ class SparseCategoricalAccuracy(MeanMetricWrapper):
         super().__init__(sparse_categorical_accuracy, name, dtype)
 
 
+def _check_k(k) -> None:
+    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
+        raise ValueError(f"`k` must be an integer >= 1 (how many top scores count). Received: k={k!r}.")
+
+
 class TopKCategoricalAccuracy(MeanMetricWrapper):
     """How often the one-hot label is among the ``k`` highest scores."""
 
     def __init__(self, k=5, name="top_k_categorical_accuracy", dtype=None):
+        _check_k(k)
         super().__init__(top_k_categorical_accuracy, name, dtype, k=k)
 
 
@@ -228,6 +262,7 @@ class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
     """How often the integer label is among the ``k`` highest scores."""
 
     def __init__(self, k=5, name="sparse_top_k_categorical_accuracy", dtype=None):
+        _check_k(k)
         super().__init__(sparse_top_k_categorical_accuracy, name, dtype, k=k)
 
 

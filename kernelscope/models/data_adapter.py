@@ -81,8 +81,14 @@ def check_finite(arrays: list, what: str) -> None:
 
 
 def check_same_length(x: list, y: list | None, sample_weight, prefix: str = "") -> int:
-    """The common number of samples of every array, or a ValueError naming the mismatch."""
+    """The common number of samples of every array, or a ValueError naming the mismatch.
+
+    ``y=None`` (predict) allows 0 samples; training and evaluation need at least one.
+    """
     n = len(x[0])
+    if n == 0 and y is not None:
+        raise ValueError(f"`{prefix}x` has 0 samples; fit and evaluate need at least one. "
+                         f"Received: {prefix}x.shape={tuple(x[0].shape)}.")
     for i, a in enumerate(x[1:], 1):
         if len(a) != n:
             raise ValueError(f"All {prefix}x arrays must have the same number of samples: {prefix}x[0] has {n}, "

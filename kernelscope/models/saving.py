@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import pathlib
 import tempfile
 import warnings
 import zipfile
@@ -79,10 +80,21 @@ def _atomic_write(path: str, write) -> None:
         raise
 
 
+def _fspath(filepath) -> str:
+    if not isinstance(filepath, (str, os.PathLike)):
+        raise TypeError("`filepath` must be a string or a path-like object such as 'model.keras'. "
+                        f"Received: filepath={filepath!r} (of type {type(filepath).__name__}).")
+    return os.fspath(filepath)
+
+
 def _check_target(path, overwrite: bool) -> str:
-    path = os.fspath(path)
+    path = _fspath(path)
     if os.path.isdir(path):
         raise ValueError(f"Cannot save to '{path}': it is a directory. Give a file path such as 'model.keras'.")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise ValueError(f"Cannot save to '{path}': the folder '{folder}' does not exist. "
+                         "Create it first (os.makedirs) or choose another path.")
     if not overwrite and os.path.exists(path):
         raise ValueError(f"File '{path}' already exists and overwrite=False.")
     return path
@@ -104,7 +116,7 @@ def load_weights(model, filepath) -> None:
         arrays, _ = _read_archive_weights(path)
         model_arrays = {k[len("model/"):]: v for k, v in arrays.items() if k.startswith("model/")}
     else:
-        model_arrays = _read_npz(path, lambda: open(path, "rb").read(), "the weights file")
+        model_arrays = _read_npz(path, pathlib.Path(path).read_bytes, None)
     _assign_weights(model, model_arrays, path)
 
 
@@ -189,7 +201,7 @@ def save_model(model, filepath, overwrite: bool = True, include_optimizer: bool 
 
 # ------------------------------------------------------------------ loading
 def _existing(filepath) -> str:
-    path = os.fspath(filepath)
+    path = _fspath(filepath)
     if not os.path.exists(path):
         raise ValueError(f"File not found: filepath={path}. Please ensure the file is an accessible model file.")
     if os.path.isdir(path):
@@ -205,13 +217,37 @@ def _is_model_archive(path: str) -> bool:
         return False
 
 
-def _read_npz(path: str, read_bytes, what: str) -> dict:
+class _NotNpz(ValueError):
+    pass
+
+
+def _read_npz(path: str, read_bytes, member: str | None) -> dict:
+    """The arrays of an ``.npz`` (a standalone file, or ``member`` of a model archive); nothing is unpickled."""
     try:
-        with np.load(io.BytesIO(read_bytes()), allow_pickle=False) as npz:
+        loaded = np.load(io.BytesIO(read_bytes()), allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):
+            raise _NotNpz(f"it holds a single array of shape {getattr(loaded, 'shape', '?')} (a .npy file), "
+                             "not named weights")
+        with loaded as npz:
             return {key: npz[key] for key in npz.files}
     except _READ_ERRORS as err:
-        raise ValueError(f"'{path}' is corrupted or not a kernelscope file: {what} could not be read "
-                         f"({type(err).__name__}: {err}).") from err
+        reason = _npz_problem(err)
+        if member is not None:
+            raise ValueError(f"'{path}' is corrupted or not a kernelscope file: {member} could not be read "
+                             f"({reason}).") from None
+        raise ValueError(f"'{path}' is not a kernelscope weights file (.npz): {reason}.") from None
+
+
+def _npz_problem(err: Exception) -> str:
+    """What went wrong, in words that never suggest unpickling the file."""
+    text = str(err)
+    if isinstance(err, _NotNpz):
+        return text
+    if "pickle" in text:
+        if "Object arrays" in text:
+            return "it holds arrays of Python objects, which kernelscope never loads (they could run code)"
+        return "it is text or pickled Python data, not NumPy arrays"
+    return f"{type(err).__name__}: {text}"
 
 
 def _open_archive(path: str) -> zipfile.ZipFile:

@@ -151,6 +151,7 @@ class Trainer:
 
     def _prepare(self, x, y, sample_weight=None, class_weight=None, prefix: str = "") -> tuple:
         xs = self._prepare_x(x, prefix)
+        da.check_same_length(xs, [], None, prefix)  # before any probe call: 0 rows or ragged inputs
         self._build_for(xs)
         self._ensure_compiled_objects()
         ys = self._prepare_y(y, len(xs[0]), prefix)
@@ -218,6 +219,9 @@ class Trainer:
         self._require_compiled("fit")
         batch_size = da.check_batch_size(batch_size)
         _check_epochs(epochs, initial_epoch)
+        if not isinstance(shuffle, (bool, np.bool_)):
+            raise TypeError(f"`shuffle` must be a bool. Received: shuffle={shuffle!r} "
+                            f"(of type {type(shuffle).__name__}).")
         xs, ys, sw = self._prepare(x, y, sample_weight, class_weight)
         if validation_data is not None:
             val = self._validation_data(validation_data)
@@ -271,6 +275,11 @@ class Trainer:
     def _callback_list(self, callbacks, epochs: int, steps: int, verbose):
         from .. import callbacks as callbacks_module
 
+        if isinstance(callbacks, callbacks_module.Callback):
+            callbacks = [callbacks]
+        elif callbacks is not None and not isinstance(callbacks, (list, tuple)):
+            raise TypeError("`callbacks` must be a list of ks.callbacks.Callback instances (or one Callback). "
+                            f"Received: callbacks={callbacks!r} (of type {type(callbacks).__name__}).")
         user = list(callbacks or [])
         for cb in user:
             if not isinstance(cb, callbacks_module.Callback):
@@ -308,11 +317,20 @@ class Trainer:
         if not self.built and hasattr(self, "_stack"):
             raise ValueError(self._unbuilt_message("predict() was called"))
         xs = self._prepare_x(x)
+        if da.check_same_length(xs, None, None) == 0:
+            return self._empty_predictions(xs)
         chunks = []
         with no_grad():
             for index in da.batches(len(xs[0]), batch_size, False, None):
                 chunks.append([t.data for t in self._forward(da.take(xs, index), training=False)])
         outputs = [np.concatenate([c[i] for c in chunks]) for i in range(len(chunks[0]))]
+        return self._pack_predictions(outputs)
+
+    def _empty_predictions(self, xs: list):
+        """Outputs with 0 rows (as Keras): one all-zero sample gives each output's shape and dtype."""
+        probe = [np.zeros((1,) + a.shape[1:], dtype=a.dtype) for a in xs]
+        with no_grad():
+            outputs = [t.data[:0] for t in self._forward(probe, training=False)]
         return self._pack_predictions(outputs)
 
     def _pack_predictions(self, outputs: list):

@@ -33,6 +33,13 @@ def _check_unit_interval(name: str, value) -> float:
     return float(value)
 
 
+def _check_epsilon(value) -> float:
+    # epsilon keeps the denominators away from 0: 0 or less divides by zero once a slot is 0
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not value > 0:
+        raise ValueError(f"`epsilon` must be a float > 0. Received: epsilon={value!r}")
+    return float(value)
+
+
 class SGD(Optimizer):
     """Gradient descent with optional (Nesterov) momentum.
 
@@ -80,7 +87,7 @@ class RMSprop(Optimizer):
         super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, name, **kwargs)
         self.rho = _check_unit_interval("rho", rho)
         self.momentum = _check_unit_interval("momentum", momentum)
-        self.epsilon = float(epsilon)
+        self.epsilon = _check_epsilon(epsilon)
         self.centered = bool(centered)
         self._slot_names = ("velocity",) + (("momentum",) if self.momentum > 0 else ()) \
             + (("average_gradient",) if self.centered else ())
@@ -127,7 +134,7 @@ class Adam(Optimizer):
         super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, name, **kwargs)
         self.beta_1 = _check_unit_interval("beta_1", beta_1)
         self.beta_2 = _check_unit_interval("beta_2", beta_2)
-        self.epsilon = float(epsilon)
+        self.epsilon = _check_epsilon(epsilon)
         self.amsgrad = bool(amsgrad)
         self._slot_names = ("m", "v") + (("v_hat",) if self.amsgrad else ())
 
@@ -176,7 +183,7 @@ class Adagrad(Optimizer):
             raise ValueError("`initial_accumulator_value` must be a float >= 0. "
                              f"Received: initial_accumulator_value={initial_accumulator_value!r}")
         self.initial_accumulator_value = float(initial_accumulator_value)
-        self.epsilon = float(epsilon)
+        self.epsilon = _check_epsilon(epsilon)
         self._slot_names = ("accumulator",)
 
     def _init_slot(self, slot, value):
