@@ -81,6 +81,29 @@ def _to_array(value, dtype=None) -> np.ndarray:
     return array
 
 
+def _binary(op: str, fn: Callable, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``fn(a, b)``; NumPy's broadcast / gufunc errors become one naming both shapes (checked only on failure)."""
+    try:
+        return fn(a, b)
+    except ValueError:
+        if op == "@":
+            inner = (a.shape[-1], b.shape[0] if b.ndim == 1 else b.shape[-2])
+            raise ValueError(f"Operands of `@` (matmul) must have matching inner dimensions (the last axis of the "
+                             f"first, {inner[0]}, against the second-to-last of the second, {inner[1]}) and "
+                             f"broadcastable batch axes. Received: shapes {a.shape} and {b.shape}.") from None
+        _check_broadcast(op, a.shape, b.shape)
+        raise  # shapes broadcast: the error is about something else
+
+
+def _check_broadcast(op: str, *shapes) -> None:
+    try:
+        np.broadcast_shapes(*shapes)
+    except ValueError:
+        listed = f"{', '.join(map(str, shapes[:-1]))} and {shapes[-1]}"
+        raise ValueError(f"Operands of `{op}` must have broadcastable shapes (equal, or 1, on each axis counted "
+                         f"from the last). Received: shapes {listed}.") from None
+
+
 def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
     """Sum ``grad`` down to ``shape``, undoing NumPy broadcasting."""
     if grad.shape == shape:
@@ -241,7 +264,7 @@ class Tensor:
         def backward(g):
             return unbroadcast(g, a_shape), unbroadcast(g, b_shape)
 
-        return make_result(self.data + other.data, (self, other), backward)
+        return make_result(_binary("+", np.add, self.data, other.data), (self, other), backward)
 
     def __radd__(self, other):
         return as_tensor(other, like=self).__add__(self)
@@ -253,7 +276,7 @@ class Tensor:
         def backward(g):
             return unbroadcast(g, a_shape), unbroadcast(-g, b_shape)
 
-        return make_result(self.data - other.data, (self, other), backward)
+        return make_result(_binary("-", np.subtract, self.data, other.data), (self, other), backward)
 
     def __rsub__(self, other):
         return as_tensor(other, like=self).__sub__(self)
@@ -266,7 +289,7 @@ class Tensor:
             return (unbroadcast(g * b, a.shape) if self.requires_grad else None,
                     unbroadcast(g * a, b.shape) if other.requires_grad else None)
 
-        return make_result(a * b, (self, other), backward)
+        return make_result(_binary("*", np.multiply, a, b), (self, other), backward)
 
     def __rmul__(self, other):
         return as_tensor(other, like=self).__mul__(self)
@@ -279,7 +302,7 @@ class Tensor:
             return (unbroadcast(g / b, a.shape) if self.requires_grad else None,
                     unbroadcast(-g * a / (b * b), b.shape) if other.requires_grad else None)
 
-        return make_result(a / b, (self, other), backward)
+        return make_result(_binary("/", np.true_divide, a, b), (self, other), backward)
 
     def __rtruediv__(self, other):
         return as_tensor(other, like=self).__truediv__(self)
@@ -287,7 +310,7 @@ class Tensor:
     def __pow__(self, exponent):
         exponent = as_tensor(exponent, like=self)
         a, p = self.data, exponent.data
-        out = a ** p
+        out = _binary("**", np.power, a, p)
 
         def backward(g):
             ga = None
@@ -335,7 +358,7 @@ class Tensor:
                 gb = unbroadcast(np.swapaxes(a2, -1, -2) @ g2, b2.shape).reshape(b.shape)
             return ga, gb
 
-        return make_result(a @ b, (self, other), backward)
+        return make_result(_binary("@", np.matmul, a, b), (self, other), backward)
 
     def __rmatmul__(self, other):
         return as_tensor(other, like=self).__matmul__(self)
@@ -562,16 +585,18 @@ def make_result(data: np.ndarray, parents: Sequence, backward: Callable) -> Tens
 def maximum(a, b) -> Tensor:
     """Element-wise maximum; at ties the gradient goes to the first argument."""
     a, b = _pair(a, b)
+    out = _binary("maximum", np.maximum, a.data, b.data)
     pick_a = a.data >= b.data
-    return make_result(np.maximum(a.data, b.data), (a, b),
+    return make_result(out, (a, b),
                        lambda g: (unbroadcast(g * pick_a, a.shape), unbroadcast(g * ~pick_a, b.shape)))
 
 
 def minimum(a, b) -> Tensor:
     """Element-wise minimum; at ties the gradient goes to the first argument."""
     a, b = _pair(a, b)
+    out = _binary("minimum", np.minimum, a.data, b.data)
     pick_a = a.data <= b.data
-    return make_result(np.minimum(a.data, b.data), (a, b),
+    return make_result(out, (a, b),
                        lambda g: (unbroadcast(g * pick_a, a.shape), unbroadcast(g * ~pick_a, b.shape)))
 
 
@@ -579,6 +604,7 @@ def where(condition, a, b) -> Tensor:
     """Pick ``a`` where ``condition`` holds, else ``b``; gradients follow the pick."""
     cond = np.asarray(condition.data if isinstance(condition, Tensor) else condition, dtype=bool)
     a, b = _pair(a, b)
+    _check_broadcast("where", cond.shape, a.shape, b.shape)  # condition, a, b
     return make_result(np.where(cond, a.data, b.data), (a, b),
                        lambda g: (unbroadcast(np.where(cond, g, 0).astype(g.dtype), a.shape),
                                   unbroadcast(np.where(cond, 0, g).astype(g.dtype), b.shape)))

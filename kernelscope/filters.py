@@ -68,23 +68,35 @@ def laplacian() -> np.ndarray:
     return _kernel([[0, 1, 0], [1, -4, 1], [0, 1, 0]])
 
 
-def _odd_size(value, name: str) -> int:
+def _size(value, name: str, odd: bool) -> int:
     if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
         raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}.")
+    if odd and value % 2 == 0:
+        # an even kernel has no centre pixel: the filtered image would move by half a pixel
+        raise ValueError(f"`{name}` must be an odd positive integer (1, 3, 5, ...) so that the kernel has a "
+                         f"centre pixel. Received: {name}={value!r}.")
     return int(value)
 
 
 def box_blur(n: int = 3) -> np.ndarray:
-    """The slides' box filter: an ``n`` x ``n`` kernel of ``1/n**2`` (the mean of the window)."""
-    n = _odd_size(n, "n")
+    """The slides' box filter: an ``n`` x ``n`` kernel of ``1/n**2`` (the mean of the window).
+
+    An even ``n`` is allowed (``box_blur(2)`` is the 2 x 2 average, as in OpenCV's
+    ``blur``), but such a window has no centre pixel: with ``apply(padding="same")``
+    it covers ``(n-1)//2`` pixels above/left and ``n//2`` below/right of each output
+    pixel (TensorFlow's "same" padding), so the result moves half a pixel towards the
+    top-left. Use an odd ``n`` for a blur that keeps features in place.
+    """
+    n = _size(n, "n", odd=False)
     return np.full((n, n), 1.0 / (n * n), dtype=np.float32)
 
 
 def gaussian_blur(sigma: float = 1.0, size: int | None = None) -> np.ndarray:
-    """A normalized Gaussian kernel; ``size`` defaults to ``2*ceil(3*sigma) + 1``."""
+    """A normalized Gaussian kernel centred on its middle pixel; ``size`` (odd) defaults to
+    ``2*ceil(3*sigma) + 1``."""
     if not isinstance(sigma, numbers.Real) or isinstance(sigma, bool) or not sigma > 0:
         raise ValueError(f"`sigma` must be a positive number. Received: sigma={sigma!r}.")
-    size = 2 * math.ceil(3 * sigma) + 1 if size is None else _odd_size(size, "size")
+    size = 2 * math.ceil(3 * sigma) + 1 if size is None else _size(size, "size", odd=True)
     axis = np.arange(size, dtype=np.float64) - (size - 1) / 2
     g = np.exp(-(axis ** 2) / (2 * sigma ** 2))
     kernel = np.outer(g, g)
@@ -102,8 +114,8 @@ def emboss() -> np.ndarray:
 
 
 def identity(n: int = 3) -> np.ndarray:
-    """``n`` x ``n`` zeros with a 1 in the centre: the image comes out unchanged."""
-    n = _odd_size(n, "n")
+    """``n`` x ``n`` zeros with a 1 in the centre (``n`` odd): the image comes out unchanged."""
+    n = _size(n, "n", odd=True)
     kernel = np.zeros((n, n), dtype=np.float32)
     kernel[n // 2, n // 2] = 1.0
     return kernel

@@ -47,15 +47,36 @@ COUNTS = {
     # BatchNormalization(scale=False): 1 trainable (beta) and 2 non-trainable weights per channel
     "InceptionV3": (A.InceptionV3, 23_851_784, 23_817_352, 34_432,
                     ["conv2d", "batch_normalization", "activation", "mixed0", "mixed9_1", "mixed10", "avg_pool"]),
+    # BN channels (Chollet 2017, fig. 5; every conv and separable conv is followed by BN):
+    # block1 32 + 64 = 96; block2-4: residual 1x1 conv + 2 sepconvs of 128 | 256 | 728 filters:
+    # 3*128 + 3*256 + 3*728 = 384 + 768 + 2,184 = 3,336; middle flow blocks 5-12: 8 * 3 * 728 = 17,472;
+    # block13 residual 1024 + sepconvs 728, 1024 = 2,776; block14 sepconvs 1536 + 2048 = 3,584;
+    # 96 + 3,336 + 17,472 + 2,776 + 3,584 = 27,264 -> 2 * 27,264 = 54,528
     "Xception": (A.Xception, 22_910_480, 22_855_952, 54_528,
                  ["block1_conv1", "block2_sepconv2_act", "block2_pool", "block12_sepconv3_bn", "block14_sepconv2_act"]),
     # BN after conv1 (32) and after each dw/pw conv: 2 * (32 + 32+64 + 64+128 + 2*128+256 + ... ) = 21,888
     "MobileNet": (A.MobileNet, 4_253_864, 4_231_976, 21_888,
                   ["conv1", "conv1_relu", "conv_pad_2", "conv_dw_13_bn", "conv_pw_13_relu", "conv_preds",
                    "reshape_2", "predictions"]),
+    # BN channels (Sandler et al. 2018, table 2, alpha 1): Conv1 32; expanded_conv (t=1) depthwise 32 +
+    # project 16 = 48; every later block with c_in inputs and c_out outputs: expand 6*c_in + depthwise
+    # 6*c_in + project c_out = 12*c_in + c_out. Blocks 1-16 (c_in -> c_out):
+    # 16->24: 216, 24->24: 312 | 24->32: 320, 2 x 32->32: 832 | 32->64: 448, 3 x 64->64: 2,496 |
+    # 64->96: 864, 2 x 96->96: 2,496 | 96->160: 1,312, 2 x 160->160: 4,160 | 160->320: 2,240; Conv_1 1280.
+    # 32 + 48 + 216 + 312 + 320 + 832 + 448 + 2,496 + 864 + 2,496 + 1,312 + 4,160 + 2,240 + 1,280 = 17,056
+    # -> 2 * 17,056 = 34,112
     "MobileNetV2": (A.MobileNetV2, 3_538_984, 3_504_872, 34_112,
                     ["Conv1", "bn_Conv1", "expanded_conv_depthwise", "block_1_pad", "block_16_project_BN",
                      "Conv_1", "out_relu"]),
+    # BN channels (Huang et al. 2017, DenseNet-BC, growth 32, blocks of 6, 12, 24, 16 layers): conv1 64;
+    # a layer on c channels has BN(c) before its 1x1 conv and BN(128) before its 3x3 conv; a block of n
+    # layers entering with c0 channels: sum_i (c0 + 32 i) + 128 n = n*c0 + 32*n(n-1)/2 + 128 n;
+    # each transition has BN(c) and halves c; a final BN(1024).
+    # block2 c0 64: 384 + 480 + 768 = 1,632, transition BN 256 -> 128;
+    # block3 c0 128: 1,536 + 2,112 + 1,536 = 5,184, transition BN 512 -> 256;
+    # block4 c0 256: 6,144 + 8,832 + 3,072 = 18,048, transition BN 1024 -> 512;
+    # block5 c0 512: 8,192 + 3,840 + 2,048 = 14,080, final bn 1024.
+    # 64 + 1,632 + 256 + 5,184 + 512 + 18,048 + 1,024 + 14,080 + 1,024 = 41,824 -> 2 * 41,824 = 83,648
     "DenseNet121": (A.DenseNet121, 8_062_504, 7_978_856, 83_648,
                     ["conv1_conv", "pool1", "conv2_block6_concat", "pool3_pool", "conv5_block16_2_conv", "bn",
                      "relu", "avg_pool"]),

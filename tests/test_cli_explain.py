@@ -162,8 +162,9 @@ def test_cli_errors(capsys, tmp_path, saved_model):
     with pytest.raises(UsageError, match=r"Layer 'nope' not found in model '.*'. Its layers are: rescale, conv1"):
         main(["explain", "model", str(saved_model / "model.keras"), str(saved_model / "digit.png"),
               "--out", str(tmp_path / "v"), "--layer", "nope", *debug])
-    with pytest.raises(SystemExit):  # argparse: exit 2 with a one-line message
+    with pytest.raises(SystemExit) as exited:  # argparse: exit 2 with a one-line message
         main(["explain", "conv", "--input", SLIDE, "--kernel", "1", "--strides", "0"])
+    assert exited.value.code == 2
     assert "must be a positive integer or two of them as 'H,W', got '0'" in capsys.readouterr().err
     code, out, err = run(capsys, *conv, "--input", "1 2; 3")
     assert code == 2 and out == "" and err.strip() == ("kernelscope explain: error: --input: row 2 has 1 number but "

@@ -155,7 +155,17 @@ def load_model_file(path: str):
     try:
         return ks.models.load_model(file)
     except (OSError, ValueError, KeyError, TypeError) as error:
-        raise CommandError(f"{path} is not a kernelscope model file: {error}") from None
+        raise CommandError(_loader_message(path, str(file), str(error))) from None
+
+
+def _loader_message(path: str, loaded: str, message: str) -> str:
+    """The loader's message, said once: it already names the file (quoted as ``loaded``), so only unquote it."""
+    quoted = f"'{loaded}'"
+    if message.startswith(quoted + " "):
+        return path + message[len(quoted):]
+    if quoted in message:
+        return message
+    return f"{path} is not a kernelscope model file: {message}"
 
 
 def model_input_shape(model) -> tuple:

@@ -11,6 +11,7 @@ import time
 
 import numpy as np
 
+from .._io import atomic_write, atomic_write_text
 from .catalog import ARCHITECTURES, CommandError, UsageError, build_model, check_compatible, load_data, \
     load_model_file, model_input_shape
 from .common import prepare_out, read_image
@@ -112,18 +113,17 @@ def _report(path, model, history, x_test, y_test, class_names, probabilities, in
 
 def _write_history(path: pathlib.Path, rows: list) -> None:
     keys = list(dict.fromkeys(key for row in rows for key in row))
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", newline="", encoding="utf-8") as handle:
+
+    def write(handle) -> None:
         writer = csv.DictWriter(handle, fieldnames=keys)
         writer.writeheader()
         writer.writerows(rows)
-    os.replace(tmp, path)
+
+    atomic_write(path, write, mode="w", encoding="utf-8", newline="")
 
 
 def _write_json(path: pathlib.Path, value) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(value), encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write_text(path, json.dumps(value))
 
 
 def _class_names(model_path: str, n_classes: int) -> list:

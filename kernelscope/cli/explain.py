@@ -13,13 +13,13 @@ spaces or commas, channels by ``|`` (``"1 2; 3 4 | 5 6; 7 8"`` is 2x2x2).
 from __future__ import annotations
 
 import argparse
-import os
 import pathlib
 import re
 import sys
 
 import numpy as np
 
+from .._io import atomic_write_text
 from .catalog import CommandError, UsageError
 from .common import read_image
 
@@ -225,10 +225,8 @@ def _emit(walk, args, **text_options) -> int:
 
 
 def _write_text(path: pathlib.Path, content: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
     try:
-        tmp.write_text(content, encoding="utf-8")
-        os.replace(tmp, path)
+        atomic_write_text(path, content)
     except OSError as error:
         raise CommandError(f"cannot write {path}: {error.strerror or error}") from None
 

@@ -20,6 +20,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .._checks import normalize_tuple
+from ..rng import make_rng
 
 ALLOWED_FORMATS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
 _MODES = {"grayscale": "L", "rgb": "RGB", "rgba": "RGBA"}
@@ -52,7 +53,8 @@ def image_folder(directory, labels="inferred", label_mode="int", class_names=Non
     if not paths:
         raise ValueError(f"No images found in {directory}. Allowed formats: {ALLOWED_FORMATS}.")
     if shuffle:
-        order = np.random.default_rng(seed).permutation(len(paths))
+        # seed=None draws from ks.utils.set_random_seed's root generator, so seeded runs repeat
+        order = make_rng(seed).permutation(len(paths))
         paths = [paths[i] for i in order]
         label_list = None if label_list is None else [label_list[i] for i in order]
     parts = _split(paths, label_list, validation_split, subset)

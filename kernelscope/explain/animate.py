@@ -9,11 +9,9 @@ output teal with the current cell dark. Needs Pillow (extra ``image``).
 
 from __future__ import annotations
 
-import os
-import pathlib
-
 import numpy as np
 
+from .._io import atomic_write
 from . import _format
 from ._frames import Frame, Panel
 
@@ -168,8 +166,5 @@ def save_gif(walk, path, cell_size: int = 36, duration: int = 800, loop: int = 0
     if not isinstance(cell_size, (int, np.integer)) or cell_size < 12:
         raise ValueError(f"`cell_size` must be an integer >= 12 (pixels). Received: cell_size={cell_size!r}.")
     frames = [draw_frame(f, int(cell_size)).convert("P", palette=Image.Palette.ADAPTIVE) for f in walk.frames()]
-    path = pathlib.Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    frames[0].save(tmp, format="GIF", save_all=True, append_images=frames[1:], duration=int(duration),
-                   loop=int(loop), optimize=False)
-    os.replace(tmp, path)
+    atomic_write(path, lambda handle: frames[0].save(handle, format="GIF", save_all=True, append_images=frames[1:],
+                                                     duration=int(duration), loop=int(loop), optimize=False))

@@ -55,6 +55,19 @@ def _score_target(model, logits: bool):
             last.activation = saved
 
 
+def _class_indices(class_index, n: int) -> np.ndarray:
+    """``class_index`` (one integer, or one per image) as N non-negative integers."""
+    index = np.asarray(class_index)
+    if index.ndim > 1 or (index.ndim == 1 and len(index) != n):
+        raise ValueError(f"`class_index` must be one integer or a list of one per image ({n} for this batch). "
+                         f"Received: class_index={class_index!r} (shape {index.shape}).")
+    if index.dtype.kind not in "iu" or (index.size and index.min() < 0):
+        # no Python-style negatives: -1 would silently pick the last class
+        raise ValueError(f"`class_index` must hold non-negative integers (class numbers from 0). "
+                         f"Received: class_index={class_index!r}.")
+    return np.broadcast_to(index, (n,))
+
+
 def _scores(values: Tensor, class_index, n: int) -> tuple:
     """(scores (N,), class indices (N,)) from the score tensor (N, classes)."""
     if values.ndim != 2:
@@ -63,10 +76,9 @@ def _scores(values: Tensor, class_index, n: int) -> tuple:
     if class_index is None:
         index = np.argmax(values.numpy(), axis=1)
     else:
-        index = np.broadcast_to(np.asarray(class_index), (n,))
-        if index.dtype.kind not in "iu" or index.min() < -k or index.max() >= k:
+        index = _class_indices(class_index, n)
+        if index.max() >= k:
             raise ValueError(f"`class_index` must be an integer in [0, {k}). Received: class_index={class_index!r}.")
-        index = index % k
     one_hot = np.zeros(values.shape, dtype=values.dtype)
     one_hot[np.arange(n), index] = 1
     return (values * one_hot).sum(axis=1), index
@@ -103,8 +115,8 @@ def saliency(model, image, class_index=None, method: str = "vanilla", samples: i
     ----------
     model : built Sequential or functional Model with one image input and one output
     image : (H, W, C) (or (H, W) for one channel), or a batch (N, H, W, C); float64 gives float64
-    class_index : int, optional
-        Default: the predicted class of each image.
+    class_index : int or list of ints (one per image), optional
+        Class numbers from 0 (negative indices are rejected). Default: the predicted class of each image.
     method : "vanilla" | "gradient_x_input" | "smoothgrad"
         Plain gradient (Simonyan et al. 2014); gradient times input; or the gradient
         averaged over ``samples`` copies with Gaussian noise of standard deviation
@@ -131,7 +143,7 @@ def saliency(model, image, class_index=None, method: str = "vanilla", samples: i
         rng = make_rng(seed)
         span = (batch.max(axis=(1, 2, 3)) - batch.min(axis=(1, 2, 3)))[:, None, None, None, None]
         noisy = batch[:, None] + rng.normal(size=(len(batch), samples) + batch.shape[1:]) * noise * span
-        classes = np.repeat(np.broadcast_to(class_index, (len(batch),)), samples)
+        classes = np.repeat(_class_indices(class_index, len(batch)), samples)
         grad = _input_gradient(model, noisy.reshape((-1,) + batch.shape[1:]).astype(batch.dtype), classes, logits)
         grad = grad.reshape(noisy.shape).mean(axis=1)
     else:
@@ -199,7 +211,8 @@ def occlusion(model, image, class_index=None, patch: int | None = None, stride: 
     """
     batch, single = as_batch(model, image)
     if not single:
-        return np.stack([occlusion(model, x, class_index, patch, stride, fill, batch_size) for x in batch])
+        classes = [None] * len(batch) if class_index is None else _class_indices(class_index, len(batch))
+        return np.stack([occlusion(model, x, c, patch, stride, fill, batch_size) for x, c in zip(batch, classes)])
     h, w = batch.shape[1:3]
     patch = max(1, round(min(h, w) / 4)) if patch is None else patch
     stride = max(1, patch // 2) if stride is None else stride
@@ -217,8 +230,8 @@ def occlusion(model, image, class_index=None, patch: int | None = None, stride: 
             hidden[k, t:t + patch, l:l + patch] = fill
         outputs.append(_outputs(model, hidden))
     values = np.concatenate(outputs)
-    index = int(np.argmax(values[0])) if class_index is None else int(class_index)
-    if not -values.shape[1] <= index < values.shape[1]:
+    index = int(np.argmax(values[0])) if class_index is None else int(_class_indices(class_index, 1)[0])
+    if index >= values.shape[1]:
         raise ValueError(f"`class_index` must be an integer in [0, {values.shape[1]}). "
                          f"Received: class_index={class_index!r}.")
     drops = values[0, index] - values[1:, index]

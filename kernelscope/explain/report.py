@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import html
 import math
-import os
 import pathlib
 import re
 
 import numpy as np
 
+from .._io import atomic_write, atomic_write_text
 from ._graph import CONV_TYPES
 from .attribution import grad_cam, saliency
 from .counting import parameters
@@ -36,10 +36,8 @@ def save_png(array, path) -> None:
         array = np.clip(np.rint(array * 255.0), 0, 255).astype(np.uint8)
     if array.ndim == 3 and array.shape[-1] == 1:
         array = array[..., 0]
-    path = pathlib.Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    Image.fromarray(array).save(tmp, format="PNG")
-    os.replace(tmp, path)
+    picture = Image.fromarray(array)
+    atomic_write(path, lambda handle: picture.save(handle, format="PNG"))
 
 
 def upscale(array: np.ndarray, target: int = 192, limit: int = 16) -> np.ndarray:
@@ -112,9 +110,7 @@ def model_report(model, image, out, class_index=None, layer=None, class_names=No
     index_path = out / "index.html"
     page = _index_html(title or f"kernelscope views of {model.name}", files, notes, scores, names, index,
                        parameters(model).to_markdown())
-    tmp = index_path.with_name(f".{index_path.name}.tmp")
-    tmp.write_text(page, encoding="utf-8")
-    os.replace(tmp, index_path)
+    atomic_write_text(index_path, page)
     return {"files": [name for _, name, _ in files], "index": index_path, "notes": notes,
             "class_index": index, "probabilities": scores}
 

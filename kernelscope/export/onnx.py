@@ -10,10 +10,10 @@ moving statistics. Nested models are inlined.
 from __future__ import annotations
 
 import os
-import tempfile
 
 import numpy as np
 
+from .._io import atomic_write_bytes
 from . import converters_more  # noqa: F401  (registers its converters)
 from .converters import CONVERTERS
 from .graph import NHWC, GraphBuilder, Value
@@ -131,8 +131,10 @@ def to_onnx(model, path, opset: int | None = None):
     ImportError
         The onnx package is missing (``pip install "kernelscope[onnx]"``).
     ValueError
-        A layer has no ONNX form (the message names it), or ``opset`` is out of range.
+        A layer has no ONNX form (the message names it), ``opset`` is out of range, or ``path`` is
+        a folder or lies in a folder that does not exist.
     """
+    path = _check_path(path)
     onnx = _import_onnx()
     opset = _check_opset(onnx, opset)
     graph = _build_graph(onnx, model, opset)
@@ -141,7 +143,7 @@ def to_onnx(model, path, opset: int | None = None):
     proto = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", opset)],
                                    producer_name="kernelscope", producer_version=__version__)
     proto.ir_version = min(proto.ir_version, _IR_FOR_OPSET.get(opset, proto.ir_version))
-    _write_atomically(proto.SerializeToString(), os.fspath(path))
+    atomic_write_bytes(path, proto.SerializeToString())
     return proto
 
 
@@ -149,16 +151,17 @@ def to_onnx(model, path, opset: int | None = None):
 _IR_FOR_OPSET = {13: 7, 14: 7, 15: 8, 16: 8, 17: 8, 18: 8, 19: 9, 20: 9, 21: 10, 22: 10}
 
 
-def _write_atomically(data: bytes, path: str) -> None:
+def _check_path(path) -> str:
+    """Fail before the (slow) graph build when ``path`` cannot be written."""
+    try:
+        path = os.fspath(path)
+    except TypeError:
+        raise TypeError(f"`path` must be a file path (str or PathLike). Received: path={path!r}.") from None
+    if os.path.isdir(path):
+        raise ValueError(f"`path` must be a file path such as 'model.onnx', not a folder. Received: path={path!r} "
+                         "(an existing folder).")
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
-        raise FileNotFoundError(f"Cannot write '{path}': folder '{folder}' does not exist.")
-    handle, temp = tempfile.mkstemp(prefix=".tmp-", suffix=".onnx", dir=folder)
-    try:
-        with os.fdopen(handle, "wb") as f:
-            f.write(data)
-        os.replace(temp, path)
-    except BaseException:
-        if os.path.exists(temp):
-            os.remove(temp)
-        raise
+        raise ValueError(f"`path` must be in an existing folder: folder '{folder}' does not exist. "
+                         f"Received: path={path!r}.")
+    return path

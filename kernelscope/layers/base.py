@@ -45,7 +45,11 @@ def unique_name(prefix: str) -> str:
 
 
 def _standardize_dtype(dtype) -> np.dtype:
-    dt = np.dtype("float32" if dtype is None else dtype)
+    try:
+        dt = np.dtype("float32" if dtype is None else dtype)
+    except TypeError:
+        raise TypeError("Layer `dtype` must be a floating-point type such as 'float32' or 'float64'. "
+                        f"Received: dtype={dtype!r}.") from None
     if dt.kind != "f":
         raise TypeError(f"Layer `dtype` must be a floating-point type. Received: dtype={dtype!r}.")
     return dt

@@ -27,13 +27,14 @@ __all__ = ["Rescaling", "Normalization", "RandomFlip", "RandomRotation", "Random
 _EPSILON = 1e-7  # Keras's backend.epsilon(): floor for the standard deviation
 
 
-def _number_or_list(value, name: str):
-    def is_number(v):
-        return isinstance(v, numbers.Real) and not isinstance(v, bool)
+def _is_number(v) -> bool:
+    return isinstance(v, numbers.Real) and not isinstance(v, bool)
 
-    if isinstance(value, (list, tuple)) and value and all(is_number(v) for v in value):
+
+def _number_or_list(value, name: str):
+    if isinstance(value, (list, tuple)) and value and all(_is_number(v) for v in value):
         return [float(v) for v in value]
-    if not is_number(value):
+    if not _is_number(value):
         raise ValueError(f"`{name}` must be a number. Received: {name}={value!r}.")
     return float(value)
 
@@ -116,10 +117,14 @@ class Normalization(Layer):
         return tuple(self._broadcast_shape[d] for d in self._keep_axis)
 
     def adapt(self, data) -> None:
-        """Compute the mean and variance of ``data`` (an array or an iterable of batches)."""
-        batches = [np.asarray(data)] if isinstance(data, (np.ndarray, Tensor)) else [np.asarray(b) for b in data]
-        if not batches:
-            raise ValueError("adapt() received an empty iterable (no batches). Expected at least one batch.")
+        """Compute the mean and variance of ``data``.
+
+        ``data`` is one array-like (an array, a Tensor, nested lists of numbers: one batch),
+        or a list, tuple or iterator of arrays (each a batch). The ``count`` weight becomes
+        the number of values each statistic was computed from (as tf.keras 2 did; Keras 3
+        leaves it 0).
+        """
+        batches = _adapt_batches(data)
         if self.input_mean is not None:
             raise ValueError(f"Layer '{self.name}' was given `mean` and `variance`; it cannot be adapted.")
         if not self.built:
@@ -127,6 +132,7 @@ class Normalization(Layer):
         total_mean = total_var = None
         count = 0
         for batch in batches:
+            self._check_batch(batch)
             batch = batch.astype(np.float64)
             batch_mean, batch_var = batch.mean(axis=self._reduce_axis), batch.var(axis=self._reduce_axis)
             batch_count = math.prod(batch.shape[d] for d in self._reduce_axis)
@@ -142,6 +148,20 @@ class Normalization(Layer):
             total_mean = new_mean
         self.adapt_mean.assign(np.asarray(total_mean, self.dtype))
         self.adapt_variance.assign(np.asarray(total_var, self.dtype))
+        self.count.assign(np.asarray(count, np.int64))
+
+    def _check_batch(self, batch: np.ndarray) -> None:
+        expected = self._broadcast_shape
+        if batch.ndim != len(expected) or any(batch.shape[d] != expected[d] for d in self._keep_axis):
+            shape = tuple(None if d in self._reduce_axis else n for d, n in enumerate(expected))
+            raise ValueError(f"`data` must have shape {shape} (None: any size), as the layer was built for. "
+                             f"Received: data.shape={batch.shape}.")
+        if batch.size == 0:
+            raise ValueError(f"`data` must contain at least one sample. Received: data.shape={batch.shape}.")
+        if not np.isfinite(batch).all():
+            raise ValueError("`data` must hold finite numbers, with no NaN or infinity (the mean and variance "
+                             f"would be NaN). Received: data with {int(batch.size - np.isfinite(batch).sum())} "
+                             "NaN or infinite value(s).")
 
     def call(self, inputs):
         mean, var = self._stats()
@@ -158,6 +178,25 @@ class Normalization(Layer):
         as_list = (lambda v: None if v is None else np.asarray(v).tolist())
         return {**super().get_config(), "axis": None if self.axis == () else self.axis, "invert": self.invert,
                 "mean": as_list(self.input_mean), "variance": as_list(self.input_variance)}
+
+
+def _adapt_batches(data) -> list:
+    """``adapt``'s input as a list of numeric arrays of rank >= 1, one per batch."""
+    if isinstance(data, (np.ndarray, Tensor, str, bytes)) or not hasattr(data, "__iter__"):
+        data = [data]
+    elif isinstance(data, (list, tuple)) and not all(hasattr(b, "shape") for b in data):
+        data = [data]  # nested lists of numbers: one array-like, not one batch per row
+    batches = [np.asarray(b.data if isinstance(b, Tensor) else b) for b in data]
+    if not batches:
+        raise ValueError("adapt() received an empty iterable (no batches). Expected at least one batch.")
+    for batch in batches:
+        if batch.dtype.kind not in "biuf":
+            raise TypeError(f"`data` must hold numbers (an array of int or float values). Received: "
+                            f"data with dtype={batch.dtype}.")
+        if batch.ndim == 0:
+            raise ValueError(f"`data` must be an array of rank >= 1, with samples on the first axis. "
+                             f"Received: a scalar, data={batch.item()!r}.")
+    return batches
 
 
 # ---------------------------------------------------------------- sampling
@@ -270,6 +309,9 @@ class _GeometricLayer(_RandomImageLayer):
                              "('reflect', 'wrap', 'constant', 'nearest').")
         if interpolation not in ("nearest", "bilinear"):
             raise ValueError(f"Unknown `interpolation` {interpolation!r}. Expected 'nearest' or 'bilinear'.")
+        if not _is_number(fill_value):
+            raise ValueError(f"`fill_value` must be a number (the value of pixels outside the image with "
+                             f"fill_mode='constant'). Received: fill_value={fill_value!r}.")
         self.fill_mode, self.interpolation, self.fill_value = fill_mode, interpolation, float(fill_value)
 
     def _apply(self, images, matrices, shifts):
@@ -416,6 +458,10 @@ class RandomContrast(_RandomImageLayer):
             self.factor = (float(factor), float(factor))  # Keras documents lower = upper for one number
         else:
             self.factor = _factor_range(factor, "factor", 0.0, 1.0)
+        if not (isinstance(value_range, (tuple, list)) and len(value_range) == 2
+                and all(_is_number(v) for v in value_range) and value_range[0] < value_range[1]):
+            raise ValueError("`value_range` must be a pair of numbers (low, high) with low < high. "
+                             f"Received: value_range={value_range!r}.")
         self.value_range = tuple(value_range)
 
     def _transform(self, images, training):
