@@ -15,11 +15,11 @@ import io
 import math
 import numbers
 import os
-import tempfile
 import warnings
 
 import numpy as np
 
+from .._io import atomic_write
 from .base import Callback, CallbackList, History, LambdaCallback, _check_mode, _monitor_direction, _scalar
 
 __all__ = ["Callback", "CallbackList", "History", "EarlyStopping", "ModelCheckpoint", "ReduceLROnPlateau",
@@ -333,28 +333,8 @@ class CSVLogger(Callback):
 
 
 def _replace_file(path: str, text: str) -> None:
-    """Write ``text`` to a temporary file next to ``path`` and rename it over ``path``."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())  # a crash later in training keeps every finished epoch
-        os.chmod(tmp, _file_mode(path))  # mkstemp makes owner-only files; a log keeps normal permissions
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
-def _file_mode(path: str) -> int:
-    if os.path.exists(path):
-        return os.stat(path).st_mode & 0o777
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
+    """Atomically replace ``path`` with ``text``, synced so a later crash keeps every finished epoch."""
+    atomic_write(path, lambda handle: handle.write(text), mode="w", encoding="utf-8", newline="", fsync=True)
 
 
 def _csv_value(value):

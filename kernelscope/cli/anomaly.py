@@ -11,11 +11,11 @@ Needs the ``sklearn`` and ``plot`` extras.
 
 from __future__ import annotations
 
-import os
 import pathlib
 
 import numpy as np
 
+from .._io import atomic_write
 from .catalog import CommandError, UsageError
 from .common import non_negative_int, positive_int, prepare_out
 
@@ -100,10 +100,8 @@ def _save_figure(detector, images, labels, path: pathlib.Path) -> None:
     from ..anomaly import plot_reconstructions
 
     figure = plot_reconstructions(detector, images, labels, n=6)
-    tmp = path.with_name(f".{path.name}.tmp")
     try:
-        figure.savefig(tmp, format="png", dpi=100)
-        os.replace(tmp, path)
+        atomic_write(path, lambda handle: figure.savefig(handle, format="png", dpi=100))
     except OSError as error:
         raise CommandError(f"cannot write {path}: {error.strerror or error}") from None
 

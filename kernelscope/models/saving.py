@@ -14,12 +14,13 @@ import io
 import json
 import os
 import pathlib
-import tempfile
 import warnings
 import zipfile
 import zlib
 
 import numpy as np
+
+from .._io import atomic_write
 
 from .serialization import deserialize_layer, serialize_layer
 
@@ -65,19 +66,8 @@ def _assign_weights(model, arrays: dict, path: str) -> None:
 
 
 def _atomic_write(path: str, write) -> None:
-    """Run ``write(fileobj)`` on a temporary file next to ``path``, then rename it over ``path``."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    """Durable atomic write: fsync'd temporary file renamed over ``path``."""
+    atomic_write(path, write, fsync=True)
 
 
 def _fspath(filepath) -> str:

@@ -13,12 +13,11 @@ from __future__ import annotations
 import base64
 import datetime
 import html
-import os
 import pathlib
-import tempfile
 
 import numpy as np
 
+from .._io import atomic_write_text
 from .metrics import ClassificationMetrics, classification_metrics, format_confusion_table, format_metrics_table
 
 __all__ = ["write_report", "require_matplotlib", "classification_metrics", "ClassificationMetrics",
@@ -165,12 +164,4 @@ def summary_text(model) -> str:
 
 
 def _write_atomic(path: pathlib.Path, text: str) -> pathlib.Path:
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return path
+    return atomic_write_text(path, text)
