@@ -268,7 +268,7 @@ def op_table(rounds: int) -> list:
             xt.grad = kt.grad = None
             F.conv2d(xt, kt, padding=pad).sum().backward()
 
-        label = f"{name}: conv2d {n}x{h}x{w}x{c} k{k} F{f} {pad}"
+        label = f"{name}: conv2d {n}x{h}x{w}x{c} {k}x{k}, {f} filters, {pad}"
         gemm = _conv_gemm_gflops(x, kern, pad, rounds)
         rows.append({**_op_row(label + " fwd", ks_fwd, torch_fwd, flops, rounds), "gemm_gflops": gemm})
         rows.append(_op_row(label + " fwd+bwd", ks_fwd_bwd, torch_fwd_bwd, 3 * flops, rounds))
