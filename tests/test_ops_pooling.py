@@ -244,3 +244,35 @@ def test_error_window_larger_than_valid_input():
                                          r"but the input's height and width are \(4, 4\)"):
         max_pool2d(X, 5)
     assert max_pool2d(X, 5, padding="same").shape == (1, 1, 1, 1)
+
+
+# ------------------------------------------------------------ 2x2 fast path
+@pytest.mark.parametrize("pattern", range(16))
+def test_max_pool_2x2_every_tie_pattern_routes_like_torch(pattern):
+    # the 16 windows with cells in {0, 1}: every way two, three or four cells can tie
+    window = np.array([(pattern >> bit) & 1 for bit in range(4)], dtype=np.float64).reshape(1, 2, 2, 1)
+    check_against_torch("max", window, 2, 2, "valid")
+
+
+@pytest.mark.parametrize("hw", [(26, 26), (11, 11), (7, 4)])
+def test_max_pool_2x2_large_batch_after_relu_matches_torch(hw):
+    # big enough to be split over threads; ReLU'd inputs tie at 0 in most windows, as in a CNN
+    x = np.maximum(np.random.default_rng(8).standard_normal((64, *hw, 16)), 0).astype(np.float32)
+    check_against_torch("max", x, 2, 2, "valid")
+
+
+@pytest.mark.parametrize("value", [np.inf, -np.inf, np.nan])
+def test_max_pool_2x2_non_finite_upstream_gradient_stays_in_its_window(value):
+    x = np.random.default_rng(9).standard_normal((1, 4, 4, 1))
+    xt, ref_in = Tensor(x, requires_grad=True), to_torch(x)
+    upstream = np.ones((1, 2, 2, 1))
+    upstream[0, 0, 0, 0] = value
+    max_pool2d(xt, 2).backward(upstream)
+    F.max_pool2d(ref_in, 2).backward(torch.from_numpy(upstream.transpose(0, 3, 1, 2).copy()))
+    np.testing.assert_array_equal(xt.grad, to_nhwc(ref_in.grad))
+
+
+def test_max_pool_2x2_infinite_inputs_route_like_torch():
+    x = np.random.default_rng(10).standard_normal((1, 4, 6, 1))
+    x[0, 0, 1, 0], x[0, 3, 4, 0], x[0, 2, 2, 0] = np.inf, -np.inf, np.inf
+    check_against_torch("max", x, 2, 2, "valid")
