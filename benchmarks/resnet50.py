@@ -13,9 +13,10 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import kernelscope  # noqa: E402,F401 - before NumPy, as the kernelscope command does: see kernelscope/_blas_threads.py
+import numpy as np  # noqa: E402
 
 
 def torch_resnet50():

@@ -26,10 +26,11 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 
 # Run from a checkout without installing: the repository root goes first on the path.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import kernelscope  # noqa: E402,F401 - before NumPy, as the kernelscope command does: see kernelscope/_blas_threads.py
+import numpy as np  # noqa: E402
 
 THREADS = 2
 
@@ -383,7 +384,11 @@ def main(argv=None) -> None:
     import torch
     print(f"# {time.strftime('%Y-%m-%d %H:%M')} | {platform.processor() or platform.machine()} | "
           f"{os.cpu_count()} cores | numpy {np.__version__} | torch {torch.__version__} ({THREADS} threads) | "
-          f"load average at start {_load()}\n")
+          f"load average at start {_load()}")
+    from kernelscope.kernels.allocator import tune_malloc
+    print(f"# OPENBLAS_THREAD_TIMEOUT={os.environ.get('OPENBLAS_THREAD_TIMEOUT', 'unset')} | "
+          f"glibc malloc keeps freed memory: {tune_malloc()} (kernelscope's defaults; both apply to the whole "
+          "process, PyTorch included)\n")
     selected = args.only or [*NETWORKS, "ops"]
     rows = [compare(name, args.rounds) for name in NETWORKS if name in selected]
     if rows:

@@ -17,7 +17,11 @@ from __future__ import annotations
 
 import importlib
 
-from .autograd import Tensor, enable_grad, is_grad_enabled, no_grad
+from ._blas_threads import set_thread_timeout
+
+set_thread_timeout()  # before NumPy loads OpenBLAS: see _blas_threads.py
+
+from .autograd import Tensor, enable_grad, is_grad_enabled, no_grad  # noqa: E402 - after the line above
 
 __version__ = "0.1.0"
 
