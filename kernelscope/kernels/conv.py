@@ -18,11 +18,10 @@ How the work is laid out (alternatives timed on x=(64, 32, 32, 32), kernel 3x3x3
   there once the backward pass has used it: a fresh 75 MB array page-faults
   (10 ms) where a reused one fills in 4 ms. Splitting the copy and GEMM into
   cache-sized chunks of the batch was slower (many small GEMMs).
-- Keeping the forward's columns for dW instead of recomputing them (when under
-  24 MB) made training steps only 1-3% faster (lenet28, cifar32): the recomputed
-  chunks are copied into a buffer that stays in the 32 MB L3 cache. Not worth
-  the memory it holds from the forward to the backward pass.
-- dW: cols^T @ dy, reusing the forward's cols.
+- dW: cols^T @ dy, the columns recomputed chunk by chunk. Keeping the forward's
+  columns instead (when under 24 MB) made training steps only 1-3% faster
+  (lenet28, cifar32): the recomputed chunks land in a buffer that stays in the
+  32 MB L3 cache. Not worth the memory held from the forward to the backward pass.
 - dX, stride 1, F <= C: the input gradient of a stride-1 convolution is a "full"
   convolution of dy with the kernel flipped in space and with C and F swapped,
   so it reuses the forward path: one im2col of dy and one GEMM. Timed 1.3-1.8x
