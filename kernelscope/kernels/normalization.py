@@ -35,38 +35,50 @@ def _reduce_axes(ndim: int, axis: int) -> tuple:
 
 
 # ------------------------------------------------------------------ training
+def _per_feature_dot(a: np.ndarray, b: np.ndarray, axes: tuple, shape: tuple) -> np.ndarray:
+    """sum(a * b) over ``axes``, shaped like ``shape``; channels last needs no temporary."""
+    if axes == tuple(range(a.ndim - 1)):
+        c = a.shape[-1]
+        return np.einsum("ij,ij->j", a.reshape(-1, c), b.reshape(-1, c)).reshape(shape)
+    return np.sum(a * b, axis=axes, keepdims=True)
+
+
 def batch_norm_train_forward(x: np.ndarray, gamma, beta, axis: int, epsilon: float) -> tuple:
     """Normalize with the batch statistics.
 
     Returns ``(y, mean, var, cache)``; ``mean`` and ``var`` (biased) have shape (C,).
+    Two-pass variance (mean first, then the mean square of x - mean) for accuracy; the
+    centered input is the only temporary, kept for the backward pass.
     """
     axes = _reduce_axes(x.ndim, axis)
     shape = _param_shape(x.ndim, axis, x.shape[axis])
+    m = x.size // x.shape[axis]  # cells per feature
     mean = x.mean(axis=axes, keepdims=True)
     centered = x - mean
-    var = np.mean(centered * centered, axis=axes, keepdims=True)
+    var = _per_feature_dot(centered, centered, axes, shape) / m
     inv_std = 1.0 / np.sqrt(var + epsilon)
-    x_hat = centered * inv_std
-    y = x_hat if gamma is None else x_hat * gamma.reshape(shape)
+    scale = inv_std if gamma is None else inv_std * gamma.reshape(shape)
+    y = centered * scale
     if beta is not None:
-        y = y + beta.reshape(shape)
-    return y, mean.reshape(-1), var.reshape(-1), (x_hat, inv_std, gamma, axes, shape)
+        y += beta.reshape(shape)
+    return y, mean.reshape(-1), var.reshape(-1), (centered, inv_std, scale, axes, shape)
 
 
 def batch_norm_train_backward(dy: np.ndarray, cache: tuple) -> tuple:
     """Closed-form gradient through the batch statistics: returns ``(dx, dgamma, dbeta)``.
 
-    With m cells per feature and g = dy * gamma:
-    ``dx = inv_std * (g - mean(g) - x_hat * mean(g * x_hat))``.
+    With m cells per feature, x_hat = centered * inv_std and scale = inv_std * gamma:
+    ``dx = scale * (dy - sum(dy)/m - x_hat * sum(dy * x_hat)/m)``, computed as
+    ``dy * scale - centered * (scale * inv_std**2 * sum(dy * centered)/m) - scale * sum(dy)/m``.
     """
-    x_hat, inv_std, gamma, axes, shape = cache
-    dbeta = dy.sum(axis=axes)
-    dgamma = np.sum(dy * x_hat, axis=axes)
-    m = x_hat.size // int(np.prod(shape))  # cells per feature
-    g_sum, gx_sum = dbeta.reshape(shape), dgamma.reshape(shape)
-    scale = inv_std if gamma is None else inv_std * gamma.reshape(shape)
-    dx = scale * (dy - g_sum / m - x_hat * (gx_sum / m))
-    return dx, dgamma, dbeta
+    centered, inv_std, scale, axes, shape = cache
+    m = centered.size // int(np.prod(shape))
+    dbeta = dy.sum(axis=axes, keepdims=True)
+    dy_centered = _per_feature_dot(dy, centered, axes, shape)  # sum(dy * centered)
+    dx = dy * scale
+    dx -= centered * (scale * inv_std * inv_std * dy_centered / m)
+    dx -= scale * dbeta / m
+    return dx, (dy_centered * inv_std).reshape(-1), dbeta.reshape(-1)
 
 
 # ----------------------------------------------------------------- inference
