@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .layers.base import clear_session as _clear_names
-from .rng import set_random_seed as _set_seed
+from ..layers.base import clear_session as _clear_names
+from ..rng import set_random_seed as _set_seed
 
 __all__ = ["set_random_seed", "to_categorical", "clear_session"]
 
