@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Tensor, as_tensor
+from ..variables import Variable  # defined on its own as ks.Variable; imported here for layers
 
 __all__ = ["Layer", "Variable", "KerasTensor", "Node", "Input", "InputLayer", "LAYER_REGISTRY",
            "unique_name", "clear_session"]
@@ -46,39 +47,15 @@ def unique_name(prefix: str) -> str:
 
 def _standardize_dtype(dtype) -> np.dtype:
     try:
-        dt = np.dtype("float32" if dtype is None else dtype)
+        from ..backend import floatx
+
+        dt = np.dtype(floatx() if dtype is None else dtype)
     except TypeError:
         raise TypeError("Layer `dtype` must be a floating-point type such as 'float32' or 'float64'. "
                         f"Received: dtype={dtype!r}.") from None
     if dt.kind != "f":
         raise TypeError(f"Layer `dtype` must be a floating-point type. Received: dtype={dtype!r}.")
     return dt
-
-
-class Variable(Tensor):
-    """A layer weight: a leaf Tensor with a name and a ``trainable`` flag."""
-
-    __slots__ = ("trainable", "regularizer", "constraint")
-
-    def __init__(self, value, name: str, trainable: bool = True, regularizer=None, constraint=None):
-        super().__init__(np.asarray(value), requires_grad=trainable, name=name)
-        self.trainable = trainable
-        self.regularizer = regularizer
-        self.constraint = constraint
-
-    def assign(self, value) -> None:
-        """Overwrite the values in place (shape and dtype are kept)."""
-        value = np.asarray(value.data if isinstance(value, Tensor) else value)
-        if value.shape != self.data.shape:
-            raise ValueError(f"Cannot assign to variable '{self.name}' of shape {self.data.shape} "
-                             f"a value of shape {value.shape}.")
-        self.data[...] = value
-
-    def numpy(self) -> np.ndarray:
-        return self.data
-
-    def __repr__(self) -> str:
-        return f"<Variable '{self.name}' shape={self.data.shape} dtype={self.data.dtype}>"
 
 
 class KerasTensor:
