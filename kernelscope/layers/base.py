@@ -75,6 +75,28 @@ class KerasTensor:
     def __repr__(self) -> str:
         return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
 
+    # Arithmetic records ks.ops nodes, as Keras's KerasTensor operators do (x + 1, x[:, 0], ...).
+    def _op(self, name: str, *args):
+        from .. import ops
+
+        return getattr(ops, name)(*args)
+
+    def __add__(self, other): return self._op("add", self, other)  # noqa: E704
+    def __radd__(self, other): return self._op("add", other, self)  # noqa: E704
+    def __sub__(self, other): return self._op("subtract", self, other)  # noqa: E704
+    def __rsub__(self, other): return self._op("subtract", other, self)  # noqa: E704
+    def __mul__(self, other): return self._op("multiply", self, other)  # noqa: E704
+    def __rmul__(self, other): return self._op("multiply", other, self)  # noqa: E704
+    def __truediv__(self, other): return self._op("divide", self, other)  # noqa: E704
+    def __rtruediv__(self, other): return self._op("divide", other, self)  # noqa: E704
+    def __pow__(self, other): return self._op("power", self, other)  # noqa: E704
+    def __rpow__(self, other): return self._op("power", other, self)  # noqa: E704
+    def __matmul__(self, other): return self._op("matmul", self, other)  # noqa: E704
+    def __rmatmul__(self, other): return self._op("matmul", other, self)  # noqa: E704
+    def __neg__(self): return self._op("negative", self)  # noqa: E704
+    def __abs__(self): return self._op("absolute", self)  # noqa: E704
+    def __getitem__(self, key): return self._op("get_item", self, key)  # noqa: E704
+
 
 class Node:
     """One call of a layer in a functional graph: which KerasTensors went in and came out."""
