@@ -65,7 +65,8 @@ class Variable(Tensor):
         Defaults to the value's dtype (a Python float: ``ks.backend.floatx()``).
     trainable : bool
         Whether optimizers update it (and gradients are collected for it).
-    autocast, aggregation, synchronization : as Keras; one device, so only validated.
+    autocast, aggregation, synchronization : as Keras; one device, so only validated and kept.
+    layout : must be None (no distribution).
     name : str, optional
         Defaults to ``variable``, ``variable_1``, ...
     regularizer, constraint : callables, optional
@@ -75,12 +76,15 @@ class Variable(Tensor):
     __slots__ = ("_trainable", "regularizer", "constraint", "autocast", "aggregation", "synchronization")
 
     def __init__(self, initializer=None, shape=None, dtype=None, trainable: bool = True, autocast: bool = True,
-                 aggregation="none", synchronization="auto", name: str | None = None, regularizer=None,
-                 constraint=None, **kwargs):
+                 aggregation="none", synchronization="auto", name: str | None = None, layout=None,
+                 regularizer=None, constraint=None, **kwargs):
         if "value" in kwargs:  # the pre-Keras-3 spelling, kept for existing callers
             initializer = kwargs.pop("value")
         if kwargs:
             raise TypeError(f"Variable got unexpected keyword argument(s): {', '.join(sorted(kwargs))}.")
+        if layout is not None:
+            raise ValueError(f"`layout` (a distribution layout) is not supported: kernelscope runs on one "
+                             f"device. Received: layout={layout!r}.")
         if initializer is None:
             raise ValueError("Variable needs an `initializer`: a value or an initializer with a `shape`.")
         # Keras refuses "/" in names (it builds paths from them); kernelscope's weights are named
