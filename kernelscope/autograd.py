@@ -382,6 +382,27 @@ class Tensor:
     def __rpow__(self, base):
         return as_tensor(base, like=self).__pow__(self)
 
+    def __mod__(self, other):
+        """NumPy's ``%`` (the sign of the divisor): d/da = 1, d/db = -floor(a / b)."""
+        other = as_tensor(other, like=self)
+        a, b = self.data, other.data
+        out = _binary("%", np.mod, a, b)
+
+        def backward(g):
+            return unbroadcast(g, a.shape), unbroadcast(-g * np.floor_divide(a, b), b.shape)
+
+        return make_result(out, (self, other), backward)
+
+    def __rmod__(self, other):
+        return as_tensor(other, like=self).__mod__(self)
+
+    def __floordiv__(self, other):  # piecewise constant: outside the graph
+        other = as_tensor(other, like=self)
+        return Tensor._constant(_binary("//", np.floor_divide, self.data, other.data))
+
+    def __rfloordiv__(self, other):
+        return as_tensor(other, like=self).__floordiv__(self)
+
     def __neg__(self):
         return make_result(-self.data, (self,), lambda g: (-g,))
 
@@ -525,6 +546,18 @@ class Tensor:
         else:
             value = np.squeeze(out, axis=_normalize_axes(axis, x.ndim))
         return make_result(value, (self,), backward)
+
+    def std(self, axis=None, keepdims: bool = False, ddof: int = 0) -> "Tensor":
+        return self.var(axis=axis, keepdims=keepdims, ddof=ddof).sqrt()
+
+    def argmax(self, axis=None) -> "Tensor":
+        return Tensor._constant(np.argmax(self.data, axis=axis))
+
+    def argmin(self, axis=None) -> "Tensor":
+        return Tensor._constant(np.argmin(self.data, axis=axis))
+
+    def squeeze(self, axis=None) -> "Tensor":
+        return self.reshape(np.squeeze(self.data, axis=axis).shape)
 
     def max(self, axis=None, keepdims: bool = False) -> "Tensor":
         return self._extremum(axis, keepdims, np.max)

@@ -63,3 +63,17 @@ def test_iteration_keeps_gradients():
     total = sum(row.sum() * (i + 1) for i, row in enumerate(x))
     total.backward()
     np.testing.assert_array_equal(x.grad, [[1.0, 1.0], [2.0, 2.0]])
+
+
+def test_method_spellings_and_modulo():
+    x = np.array([[1.0, -4.0, 2.5], [0.5, 3.0, -1.0]])
+    t = Tensor(x)
+    np.testing.assert_allclose(t.std(axis=1).numpy(), x.std(axis=1))
+    assert t.argmax().numpy() == 4 and list(t.argmin(axis=1).numpy()) == [1, 2]
+    assert Tensor(np.ones((2, 1, 3))).squeeze(1).shape == (2, 3)
+    np.testing.assert_array_equal((t // 2).numpy(), x // 2)
+    np.testing.assert_array_equal((7.0 % Tensor(np.array([3.0, -3.0]))).numpy(), [1.0, -2.0])
+    from kernelscope.autograd import gradcheck
+
+    gradcheck(lambda a, b: a % b, [np.array([2.3, -1.7, 5.2]), np.array([1.1, 0.9, -2.0])])
+    gradcheck(lambda a: a.std(axis=0), [x])
