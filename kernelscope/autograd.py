@@ -198,10 +198,58 @@ class Tensor:
         self.grad = None
 
     def __array__(self, dtype=None, copy=None):
-        return self.data if dtype is None else self.data.astype(dtype)
+        # NumPy 2's protocol: copy=False must not copy, copy=True always does.
+        needs_cast = dtype is not None and np.dtype(dtype) != self.data.dtype
+        if copy is False and needs_cast:
+            raise ValueError(f"Cannot convert a {self.data.dtype} Tensor to {np.dtype(dtype)} without a copy "
+                             "(copy=False was passed).")
+        array = self.data.astype(dtype) if needs_cast else self.data
+        return array.copy() if copy and not needs_cast else array
 
     def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor (a scalar) is undefined.")
         return len(self.data)
+
+    def __iter__(self):
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor (a scalar) is undefined.")
+        return (self[i] for i in range(len(self.data)))
+
+    # ------------------------------------------------- Python scalar conversions
+    def _scalar(self, what: str):
+        if self.data.size != 1:
+            raise TypeError(f"Only one-element tensors can be converted to a Python {what}. "
+                            f"Received: shape={self.shape}.")
+        return self.data.reshape(()).item()
+
+    def __float__(self) -> float:
+        return float(self._scalar("float"))
+
+    def __int__(self) -> int:
+        return int(self._scalar("int"))
+
+    def __complex__(self) -> complex:
+        return complex(self._scalar("complex"))
+
+    def __index__(self) -> int:
+        if self.data.ndim != 0 or self.data.dtype.kind not in "iu":
+            raise TypeError("Only integer scalar tensors can be used as an index. "
+                            f"Received: shape={self.shape}, dtype={self.dtype}.")
+        return int(self.data)
+
+    def __round__(self, ndigits=None):
+        if ndigits is None:  # round(t) is an int, as for a Python or NumPy float
+            return round(self._scalar("int"))
+        return Tensor._constant(np.round(self.data, ndigits))
+
+    def __format__(self, spec: str) -> str:
+        if not spec:
+            return str(self)
+        return format(self._scalar("number"), spec)
+
+    def tolist(self):
+        return self.data.tolist()
 
     def __repr__(self) -> str:
         body = np.array2string(self.data, separator=", ", prefix="Tensor(")
@@ -212,7 +260,10 @@ class Tensor:
         return id(self)
 
     def __bool__(self):
-        return bool(self.data)
+        if self.data.size != 1:
+            raise ValueError(f"The truth value of a tensor with {self.data.size} elements is ambiguous; "
+                             "use ks.ops.any(t) or ks.ops.all(t).")
+        return bool(self._scalar("bool"))
 
     # ---------------------------------------------------------------- backward
     def backward(self, grad=None, retain_graph: bool = False) -> None:
@@ -330,6 +381,27 @@ class Tensor:
 
     def __rpow__(self, base):
         return as_tensor(base, like=self).__pow__(self)
+
+    def __mod__(self, other):
+        """NumPy's ``%`` (the sign of the divisor): d/da = 1, d/db = -floor(a / b)."""
+        other = as_tensor(other, like=self)
+        a, b = self.data, other.data
+        out = _binary("%", np.mod, a, b)
+
+        def backward(g):
+            return unbroadcast(g, a.shape), unbroadcast(-g * np.floor_divide(a, b), b.shape)
+
+        return make_result(out, (self, other), backward)
+
+    def __rmod__(self, other):
+        return as_tensor(other, like=self).__mod__(self)
+
+    def __floordiv__(self, other):  # piecewise constant: outside the graph
+        other = as_tensor(other, like=self)
+        return Tensor._constant(_binary("//", np.floor_divide, self.data, other.data))
+
+    def __rfloordiv__(self, other):
+        return as_tensor(other, like=self).__floordiv__(self)
 
     def __neg__(self):
         return make_result(-self.data, (self,), lambda g: (-g,))
@@ -475,6 +547,18 @@ class Tensor:
             value = np.squeeze(out, axis=_normalize_axes(axis, x.ndim))
         return make_result(value, (self,), backward)
 
+    def std(self, axis=None, keepdims: bool = False, ddof: int = 0) -> "Tensor":
+        return self.var(axis=axis, keepdims=keepdims, ddof=ddof).sqrt()
+
+    def argmax(self, axis=None) -> "Tensor":
+        return Tensor._constant(np.argmax(self.data, axis=axis))
+
+    def argmin(self, axis=None) -> "Tensor":
+        return Tensor._constant(np.argmin(self.data, axis=axis))
+
+    def squeeze(self, axis=None) -> "Tensor":
+        return self.reshape(np.squeeze(self.data, axis=axis).shape)
+
     def max(self, axis=None, keepdims: bool = False) -> "Tensor":
         return self._extremum(axis, keepdims, np.max)
 
@@ -564,7 +648,10 @@ def as_tensor(value, like: Tensor | None = None) -> Tensor:
     if isinstance(value, Tensor):
         return value
     if like is not None and np.isscalar(value) and not isinstance(value, (str, bytes)):
-        return Tensor._constant(np.asarray(value, dtype=like.dtype))
+        dtype = like.dtype
+        if dtype.kind != "f" and isinstance(value, float):  # int tensor * 0.5 is float32, as in Keras
+            dtype = np.dtype(np.float32)
+        return Tensor._constant(np.asarray(value, dtype=dtype))
     return Tensor(value)
 
 

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Tensor, as_tensor
+from ..variables import Variable  # defined on its own as ks.Variable; imported here for layers
 
 __all__ = ["Layer", "Variable", "KerasTensor", "Node", "Input", "InputLayer", "LAYER_REGISTRY",
            "unique_name", "clear_session"]
@@ -46,39 +47,15 @@ def unique_name(prefix: str) -> str:
 
 def _standardize_dtype(dtype) -> np.dtype:
     try:
-        dt = np.dtype("float32" if dtype is None else dtype)
+        from ..backend import floatx
+
+        dt = np.dtype(floatx() if dtype is None else dtype)
     except TypeError:
         raise TypeError("Layer `dtype` must be a floating-point type such as 'float32' or 'float64'. "
                         f"Received: dtype={dtype!r}.") from None
     if dt.kind != "f":
         raise TypeError(f"Layer `dtype` must be a floating-point type. Received: dtype={dtype!r}.")
     return dt
-
-
-class Variable(Tensor):
-    """A layer weight: a leaf Tensor with a name and a ``trainable`` flag."""
-
-    __slots__ = ("trainable", "regularizer", "constraint")
-
-    def __init__(self, value, name: str, trainable: bool = True, regularizer=None, constraint=None):
-        super().__init__(np.asarray(value), requires_grad=trainable, name=name)
-        self.trainable = trainable
-        self.regularizer = regularizer
-        self.constraint = constraint
-
-    def assign(self, value) -> None:
-        """Overwrite the values in place (shape and dtype are kept)."""
-        value = np.asarray(value.data if isinstance(value, Tensor) else value)
-        if value.shape != self.data.shape:
-            raise ValueError(f"Cannot assign to variable '{self.name}' of shape {self.data.shape} "
-                             f"a value of shape {value.shape}.")
-        self.data[...] = value
-
-    def numpy(self) -> np.ndarray:
-        return self.data
-
-    def __repr__(self) -> str:
-        return f"<Variable '{self.name}' shape={self.data.shape} dtype={self.data.dtype}>"
 
 
 class KerasTensor:
@@ -97,6 +74,28 @@ class KerasTensor:
 
     def __repr__(self) -> str:
         return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
+
+    # Arithmetic records ks.ops nodes, as Keras's KerasTensor operators do (x + 1, x[:, 0], ...).
+    def _op(self, name: str, *args):
+        from .. import ops
+
+        return getattr(ops, name)(*args)
+
+    def __add__(self, other): return self._op("add", self, other)  # noqa: E704
+    def __radd__(self, other): return self._op("add", other, self)  # noqa: E704
+    def __sub__(self, other): return self._op("subtract", self, other)  # noqa: E704
+    def __rsub__(self, other): return self._op("subtract", other, self)  # noqa: E704
+    def __mul__(self, other): return self._op("multiply", self, other)  # noqa: E704
+    def __rmul__(self, other): return self._op("multiply", other, self)  # noqa: E704
+    def __truediv__(self, other): return self._op("divide", self, other)  # noqa: E704
+    def __rtruediv__(self, other): return self._op("divide", other, self)  # noqa: E704
+    def __pow__(self, other): return self._op("power", self, other)  # noqa: E704
+    def __rpow__(self, other): return self._op("power", other, self)  # noqa: E704
+    def __matmul__(self, other): return self._op("matmul", self, other)  # noqa: E704
+    def __rmatmul__(self, other): return self._op("matmul", other, self)  # noqa: E704
+    def __neg__(self): return self._op("negative", self)  # noqa: E704
+    def __abs__(self): return self._op("absolute", self)  # noqa: E704
+    def __getitem__(self, key): return self._op("get_item", self, key)  # noqa: E704
 
 
 class Node:
