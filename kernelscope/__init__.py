@@ -28,7 +28,7 @@ __version__ = "0.1.0"
 _SUBMODULES = {
     "ops", "kernels", "layers", "models", "initializers", "regularizers", "losses", "metrics",
     "optimizers", "callbacks", "utils", "datasets", "explain", "filters", "applications",
-    "interop", "export", "sklearn", "anomaly", "detection", "saving", "rng", "autograd",
+    "interop", "export", "sklearn", "anomaly", "detection", "saving", "rng", "autograd", "gradient_tape",
 }
 # Public names that live in a sub-module: name -> module.
 _ATTRIBUTES = {
@@ -37,6 +37,7 @@ _ATTRIBUTES = {
     "load_model": "models",
     "Input": "layers",
     "set_random_seed": "rng",
+    "GradientTape": "gradient_tape",
 }
 
 __all__ = ["Tensor", "no_grad", "enable_grad", "is_grad_enabled", *sorted(_SUBMODULES), *sorted(_ATTRIBUTES)]
