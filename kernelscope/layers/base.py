@@ -232,6 +232,15 @@ class Layer:
     def variables(self) -> list:
         return self.weights
 
+    @property
+    def trainable_variables(self) -> list:
+        """The trainable weights (Keras 3's name, as a custom train_step uses it)."""
+        return self.trainable_weights
+
+    @property
+    def non_trainable_variables(self) -> list:
+        return self.non_trainable_weights
+
     def count_params(self) -> int:
         if not self.built:
             raise ValueError(f"Layer '{self.name}' is not built yet, so it has no weights to count. "

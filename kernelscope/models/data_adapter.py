@@ -109,6 +109,8 @@ def sample_weight_array(sample_weight, n_samples: int, what: str = "sample_weigh
     if sample_weight is None:
         return None
     weights = to_array(sample_weight, what)
+    if weights.ndim == 2 and weights.shape[1] == 1:  # (n, 1), as Keras's guide passes it
+        weights = weights[:, 0]
     if weights.ndim != 1:
         raise ValueError(f"`{what}` must be a 1-D array of one weight per sample. Received: shape={weights.shape}.")
     with np.errstate(over="ignore"):

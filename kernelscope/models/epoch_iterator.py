@@ -131,8 +131,8 @@ class ArrayBatches(_Batches):
         for start in range(0, self.n, self.batch_size):
             index = slice(start, start + self.batch_size) if order is None else order[start:start + self.batch_size]
             take = (lambda a: a[index])
-            yield _map(take, self.x), _map(take, self.y), None if self.sample_weight is None else take(
-                self.sample_weight)
+            sw = None if self.sample_weight is None else take(self.sample_weight)
+            yield pack_x_y_sample_weight(_map(take, self.x), _map(take, self.y), sw)
 
 
 class StreamBatches(_Batches):
@@ -163,7 +163,7 @@ class StreamBatches(_Batches):
         else:
             source = self.source
         for batch in source:
-            yield self.convert(unpack_x_y_sample_weight(batch))
+            yield self.convert(batch)
 
     def on_epoch_begin(self) -> None:
         if self.py_dataset:

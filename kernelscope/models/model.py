@@ -23,10 +23,15 @@ class Model(Trainer, Layer):
     """
 
     def __new__(cls, *args, **kwargs):
-        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
-            from .functional import Functional
+        from .functional import Functional
 
+        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
             return Functional.__new__(Functional)
+        # class CustomModel(ks.Model) called as CustomModel(inputs, outputs): Keras 3's test for it
+        functional_args = len(args) == 2 or (len(args) == 1 and "outputs" in kwargs) or (
+            "inputs" in kwargs and "outputs" in kwargs)
+        if cls is not Model and functional_args and not issubclass(cls, Functional):
+            return super().__new__(_functional_subclass(cls))
         return super().__new__(cls)
 
     def __init__(self, *args, name: str | None = None, trainable: bool = True, dtype=None, **kwargs):
@@ -37,11 +42,15 @@ class Model(Trainer, Layer):
         Trainer.__init__(self)
 
     def __setattr__(self, key, value):
-        # Subclassed models: layers assigned as attributes become sub-layers.
-        if isinstance(value, Layer) and not key.startswith("_"):
-            tracked = self.__dict__.setdefault("_tracked_layers", [])
-            if all(value is not t for t in tracked):
-                tracked.append(value)
+        # Subclassed models: layers assigned as attributes become sub-layers, Metric objects
+        # join model.metrics (so fit resets them each epoch, as Keras 3 tracks them).
+        from ..metrics.base import Metric
+
+        for kind, attr in ((Layer, "_tracked_layers"), (Metric, "_tracked_metrics")):
+            if isinstance(value, kind) and not key.startswith("_"):
+                tracked = self.__dict__.setdefault(attr, [])
+                if all(value is not t for t in tracked):
+                    tracked.append(value)
         object.__setattr__(self, key, value)
 
     # ---------------------------------------------------------------- layers
@@ -145,6 +154,19 @@ class Model(Trainer, Layer):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+_FUNCTIONAL_SUBCLASSES: dict = {}
+
+
+def _functional_subclass(cls: type) -> type:
+    """``cls`` with Functional behind it, so its ``super().__init__(inputs, outputs)`` builds a graph (Keras 3)."""
+    from .functional import Functional
+
+    if cls not in _FUNCTIONAL_SUBCLASSES:
+        _FUNCTIONAL_SUBCLASSES[cls] = type(cls.__name__, (cls, Functional),
+                                           {"__module__": cls.__module__, "__qualname__": cls.__qualname__})
+    return _FUNCTIONAL_SUBCLASSES[cls]
 
 
 def _one_or_list(specs: list, name: str, what: str):

@@ -126,10 +126,12 @@ class DataMixin:
 
     # --------------------------------------------------------- batch sources
     def _batches(self, x, y, sample_weight, class_weight, batch_size, shuffle, steps, rng, prefix: str = "",
-                 x_only: bool = False):
+                 x_only: bool = False, custom_step: bool = False):
         """An ArrayBatches or StreamBatches over the data, checked before the first step.
 
         ``x_only`` (predict): a dataset's targets are dropped unchecked, as Keras ignores them.
+        ``custom_step``: the step is user code, so a dataset's batches reach it as they come (only
+        converted to arrays): a 3-tuple of images is not read as ``(x, y, sample_weight)``.
         """
         if ei.is_dataset(x):
             for name, value in (("y", y), ("sample_weight", sample_weight)):
@@ -145,21 +147,32 @@ class DataMixin:
                 da.check_class_weight(class_weight)
 
             def convert(batch):
-                bx, by, bsw = batch
+                if custom_step and class_weight is None:
+                    return _map(self._convert_leaf, batch)
+                bx, by, bsw = ei.unpack_x_y_sample_weight(batch)
                 if x_only:
                     xb, flat = self._prepare_x(bx, prefix)
                     self._build_for(xb, flat)
-                    return xb, None, None
-                xb, yb, swb, _ = self._prepare(bx, by, bsw, class_weight, prefix)
-                return xb, yb, swb
+                    return ei.pack_x_y_sample_weight(xb)
+                return ei.pack_x_y_sample_weight(*self._prepare(bx, by, bsw, class_weight, prefix)[:3])
 
             return ei.StreamBatches(x, convert, steps, bool(shuffle), rng)
         x_struct, y_struct, sw, n = self._prepare(x, y, sample_weight, class_weight, prefix)
         return ei.ArrayBatches(x_struct, y_struct, sw, n, da.check_batch_size(batch_size), shuffle, rng, steps)
 
-    def _validation_batches(self, validation_data, batch_size, steps):
+    def _convert_leaf(self, value):
+        """A batch entry as an ndarray (torch tensors included); floats in the model's dtype."""
+        if not (hasattr(value, "__array__") or hasattr(value, "numpy")):
+            return value
+        array = da.to_array(value, "x", None) if not isinstance(value, np.ndarray) else value
+        if array.dtype.kind == "f" and array.dtype != self.dtype:
+            array = array.astype(self.dtype)
+        return array
+
+    def _validation_batches(self, validation_data, batch_size, steps, custom_step: bool = False):
         if ei.is_dataset(validation_data):
-            return self._batches(validation_data, None, None, None, batch_size, False, steps, None, "validation_")
+            return self._batches(validation_data, None, None, None, batch_size, False, steps, None, "validation_",
+                                 custom_step=custom_step)
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
             raise ValueError("`validation_data` must be a tuple (x_val, y_val) or (x_val, y_val, "
                              "val_sample_weight), or a dataset, generator or PyDataset. "

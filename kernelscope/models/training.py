@@ -217,14 +217,16 @@ class Trainer(DataMixin):
                                                                       validation_split)
         elif validation_split:
             da.train_validation_split([[np.zeros(2)]], validation_split)  # the range check only
-        train = self._batches(x, y, sample_weight, class_weight, batch_size, shuffle, steps_per_epoch, rng)
+        train = self._batches(x, y, sample_weight, class_weight, batch_size, shuffle, steps_per_epoch, rng,
+                              custom_step=_overrides(self, "train_step"))
         val = None
         if validation_data is not None:
             if ei.is_dataset(validation_data) and validation_batch_size is not None:
                 raise ValueError("Do not specify `validation_batch_size` when `validation_data` is a dataset, "
                                  f"generator or PyDataset. Received: validation_batch_size={validation_batch_size}.")
             val = self._validation_batches(validation_data, None if ei.is_dataset(validation_data) else
-                                           validation_batch_size or batch_size, validation_steps)
+                                           validation_batch_size or batch_size, validation_steps,
+                                           _overrides(self, "test_step"))
         callback_list = self._callback_list(callbacks, epochs, train.steps_hint, verbose)
         progress = Progress(verbose, epochs, train.steps_hint)
         self.stop_training = False
@@ -260,7 +262,7 @@ class Trainer(DataMixin):
         logs, seen = {}, 0
         for step, data in train.epoch():
             callback_list.on_train_batch_begin(step, {})
-            logs = self._step_logs(self.train_step(ei.pack_x_y_sample_weight(*data)))
+            logs = self._step_logs(self.train_step(data))
             callback_list.on_train_batch_end(step, logs)
             progress.batch_end(logs)
             seen += 1
@@ -278,7 +280,7 @@ class Trainer(DataMixin):
         with no_grad():
             for step, data in batches.epoch():
                 callback_list.on_test_batch_begin(step, {})
-                logs = self._step_logs(self.test_step(ei.pack_x_y_sample_weight(*data)))
+                logs = self._step_logs(self.test_step(data))
                 callback_list.on_test_batch_end(step, logs)
         logs = _metrics_or_logs(self, logs)
         callback_list.on_test_end(logs)
@@ -316,7 +318,8 @@ class Trainer(DataMixin):
         progress = Progress(verbose, 1, 0)
         callback_list = self._callback_list(callbacks, 1, steps, verbose, history=False)
         start = time.perf_counter()
-        batches = self._batches(x, y, sample_weight, None, batch_size, False, steps, None)
+        batches = self._batches(x, y, sample_weight, None, batch_size, False, steps, None,
+                                custom_step=_overrides(self, "test_step"))
         logs = self._run_test(batches, callback_list)
         if progress.verbose:
             print(f"evaluate - {time.perf_counter() - start:.1f}s - {format_logs(logs)}", flush=True)
@@ -336,7 +339,8 @@ class Trainer(DataMixin):
             raise ValueError(self._unbuilt_message("predict() was called"))
         callback_list = self._callback_list(callbacks, 1, steps, verbose, history=False)
         if ei.is_dataset(x):
-            batches = self._batches(x, None, None, None, batch_size, False, steps, None, x_only=True)
+            batches = self._batches(x, None, None, None, batch_size, False, steps, None, x_only=True,
+                                    custom_step=_overrides(self, "predict_step"))
         else:
             x_struct, flat = self._prepare_x(x)
             n = da.check_same_length(flat, None, None)
@@ -354,7 +358,7 @@ class Trainer(DataMixin):
         with no_grad():
             for step, data in batches.epoch():
                 callback_list.on_predict_batch_begin(step, {})
-                out = _to_numpy(self.predict_step(ei.pack_x_y_sample_weight(data[0])))
+                out = _to_numpy(self.predict_step(data))
                 outputs.append(out)
                 callback_list.on_predict_batch_end(step, {"outputs": out})
         callback_list.on_predict_end({})
@@ -403,6 +407,10 @@ def _check_fit_arguments(epochs, initial_epoch, shuffle, validation_freq) -> Non
     if not freqs or any(isinstance(f, bool) or not isinstance(f, (int, np.integer)) or f < 1 for f in freqs):
         raise ValueError("`validation_freq` must be a positive integer (validate every N epochs) or a list of "
                          f"epoch numbers (1-based). Received: validation_freq={validation_freq!r}.")
+
+
+def _overrides(model, step: str) -> bool:
+    return getattr(type(model), step) is not getattr(Trainer, step)
 
 
 def _should_validate(epoch: int, validation_freq) -> bool:

@@ -167,6 +167,23 @@ class Optimizer:
         self.iterations += 1
         return self.iterations
 
+    def apply(self, grads, trainable_variables=None) -> int:
+        """Update ``trainable_variables`` from ``grads`` (Tensors or arrays, one per variable), as Keras 3.
+
+        Without ``trainable_variables`` the variables the optimizer was built with are updated.
+        """
+        grads = list(grads)
+        if trainable_variables is None:
+            if not self.built:
+                raise ValueError("When passing `grads` without `variables`, the optimizer must already be built "
+                                 "on a list of variables. Call `optimizer.build(trainable_variables)` first.")
+            trainable_variables = self._variables
+        variables = list(trainable_variables)
+        if len(grads) != len(variables):
+            raise ValueError(f"`grads` and `trainable_variables` must have the same length. Received: "
+                             f"{len(grads)} gradients and {len(variables)} variables.")
+        return self.apply_gradients(zip(grads, variables))
+
     def _as_gradient(self, grad, var) -> np.ndarray:
         grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad)
         if grad.shape != var.data.shape:
