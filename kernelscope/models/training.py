@@ -123,6 +123,7 @@ class Trainer(DataMixin):
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training: bool = True):
         """The total loss: compiled losses (weighted) plus ``self.losses``, as Keras 3's ``compute_loss``."""
         del x, training  # the default does not use them (as Keras)
+        self._ensure_compiled_objects()  # also when called outside fit (a custom loop)
         total = None
         if self._compiled_loss is not None:
             names = self.output_names
@@ -139,8 +140,11 @@ class Trainer(DataMixin):
     def compute_metrics(self, x, y, y_pred, sample_weight=None) -> dict:
         """Update the compiled metrics with one batch and return ``get_metrics_result()``."""
         del x
+        names = self.output_names
+        if y is not None and self._compiled_metrics is None:  # a custom loop, outside fit
+            self._ensure_compiled_objects()
+            self._ensure_metrics([np.asarray(getattr(t, "data", t)) for t in flat_outputs(y, names)])
         if self._compiled_metrics is not None and y is not None:
-            names = self.output_names
             preds = [p.data if isinstance(p, Tensor) else p for p in flat_outputs(y_pred, names)]
             self._compiled_metrics.update_state(flat_outputs(y, names), preds, sample_weight)
         return self.get_metrics_result()

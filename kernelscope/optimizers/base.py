@@ -157,9 +157,12 @@ class Optimizer:
         lr = self.learning_rate
         if self.weight_decay:
             for var in variables:
-                if self._use_weight_decay(var):
+                if self._use_weight_decay(var) and not getattr(var, "overwrite_with_gradient", False):
                     var.data *= 1.0 - self.weight_decay * lr
         for grad, var in zip(grads, variables):
+            if getattr(var, "overwrite_with_gradient", False):  # add_weight(overwrite_with_gradient=True)
+                var.data[...] = grad
+                continue
             self._update_step(grad, var.data, self._var_index[id(var)], lr)
             if getattr(var, "constraint", None) is not None:
                 value = var.constraint(var.data)
