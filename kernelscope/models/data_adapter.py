@@ -197,11 +197,11 @@ def take(arrays: list | None, index):
     return [a[index] for a in arrays]
 
 
-def check_batch_size(batch_size) -> int:
+def check_batch_size(batch_size, name: str = "batch_size") -> int:
     if batch_size is None:
         return 32
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"`batch_size` must be a positive integer or None. Received: batch_size={batch_size!r}.")
+        raise ValueError(f"`{name}` must be a positive integer or None. Received: {name}={batch_size!r}.")
     return int(batch_size)
 
 

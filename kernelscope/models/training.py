@@ -207,7 +207,7 @@ class Trainer(DataMixin):
         steps_per_epoch = ei.check_steps(steps_per_epoch, "steps_per_epoch")
         validation_steps = ei.check_steps(validation_steps, "validation_steps")
         if validation_batch_size is not None:
-            validation_batch_size = da.check_batch_size(validation_batch_size)
+            validation_batch_size = da.check_batch_size(validation_batch_size, "validation_batch_size")
         if batch_size is not None:
             da.check_batch_size(batch_size)
         Progress(verbose, epochs, 0)  # checks `verbose` before any step
