@@ -214,3 +214,17 @@ def test_metric_add_variable_and_default_reset():
     assert float(metric.result()) == 0.0
     with pytest.raises(ValueError, match="Invalid value for argument `aggregation`"):
         metric.add_variable((), "zeros", aggregation="max")
+
+
+def test_custom_train_step_with_a_generator_sees_compiled_metrics():
+    model = counting_model()
+    model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+    x, y = regression_data(32)
+
+    def batches():
+        for i in range(0, 32, 8):
+            yield x[i:i + 8], y[i:i + 8]
+
+    history = model.fit(batches(), verbose=0)
+    assert set(history.history) == {"loss", "mae", "max_error"} and model.calls["train"] == 4
+    assert history.history["mae"][0] > 0

@@ -239,3 +239,14 @@ def test_keras_style_data_adapters_also_without_len():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a re-iterable never runs dry
         model.fit(stream, epochs=2, verbose=0)
+
+
+def test_class_weight_with_validation_split_and_summary_refusals():
+    model = classifier()
+    x, y = arrays()
+    history = model.fit(x, y, validation_split=0.25, class_weight={0: 1.0, 1: 2.0, 2: 1.0}, verbose=0)
+    assert "val_loss" in history.history
+    with pytest.raises(ValueError, match=r"summary\(expand_nested=True\) is not supported"):
+        model.summary(expand_nested=True)
+    with pytest.raises(ValueError, match=r"summary\(layer_range=...\) is not supported"):
+        model.summary(layer_range=["dense", "dense_1"])

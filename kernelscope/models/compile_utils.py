@@ -168,26 +168,36 @@ class CompileMetricsView:
     """The compiled metrics as one entry of ``model.metrics`` (Keras 3's ``compile_metrics``).
 
     ``update_state(y, y_pred, sample_weight)`` takes the structures a train_step has
-    (arrays, Tensors, lists or dicts by output name); ``result()`` is a dict.
+    (arrays, Tensors, lists or dicts by output name) and resolves the metrics on first
+    use if no data went through the checks yet (a dataset fed to a custom train_step);
+    ``result()`` is a dict.
     """
 
     name = "compile_metrics"
 
-    def __init__(self, compiled: CompiledMetrics, output_names: list):
-        self._compiled, self._names = compiled, list(output_names)
+    def __init__(self, model):
+        self._model = model
 
     @property
     def metrics(self) -> list:
-        return [m for _, _, m in self._compiled.metrics]
+        compiled = self._model._compiled_metrics
+        return [] if compiled is None else [m for _, _, m in compiled.metrics]
 
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
         from .trainer_data import flat_outputs
 
-        preds = [getattr(p, "data", p) for p in flat_outputs(y_pred, self._names)]
-        self._compiled.update_state(flat_outputs(y_true, self._names), preds, sample_weight)
+        names = self._model.output_names
+        ys = [np.asarray(getattr(t, "data", t)) for t in flat_outputs(y_true, names)]
+        if self._model._compiled_metrics is None:
+            self._model._ensure_compiled_objects()
+            self._model._ensure_metrics(ys)
+        preds = [getattr(p, "data", p) for p in flat_outputs(y_pred, names)]
+        self._model._compiled_metrics.update_state(ys, preds, sample_weight)
 
     def result(self) -> dict:
-        return self._compiled.results()
+        compiled = self._model._compiled_metrics
+        return {} if compiled is None else compiled.results()
 
     def reset_state(self) -> None:
-        self._compiled.reset_state()
+        if self._model._compiled_metrics is not None:
+            self._model._compiled_metrics.reset_state()

@@ -114,9 +114,19 @@ class Model(Trainer, Layer):
 
     # ------------------------------------------------------------ inspection
     def summary(self, line_length: int | None = None, positions=None, print_fn=None,
-                expand_nested: bool = False, show_trainable: bool = False) -> None:
-        """Print a Keras-3-style table of layers, output shapes and parameter counts."""
+                expand_nested: bool = False, show_trainable: bool = False, layer_range=None) -> None:
+        """Print a Keras-3-style table of layers, output shapes and parameter counts.
+
+        ``expand_nested=True`` and ``layer_range`` are refused: nested models show as one row.
+        """
         from .summary import print_summary
+
+        if expand_nested:
+            raise ValueError("summary(expand_nested=True) is not supported: a nested model is shown as one row. "
+                             f"Call summary() on the nested model itself. Received: expand_nested={expand_nested!r}.")
+        if layer_range is not None:
+            raise ValueError("summary(layer_range=...) is not supported; the whole model is shown. "
+                             f"Received: layer_range={layer_range!r}.")
 
         print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
                       show_trainable=show_trainable)

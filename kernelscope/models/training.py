@@ -94,8 +94,9 @@ class Trainer(DataMixin):
         out = [self._loss_tracker] if self.compiled else []
         if self._compiled_loss is not None:
             out += [t for t in self._compiled_loss.trackers if t is not None]
-        if self._compiled_metrics is not None and self._compiled_metrics.metrics:
-            out.append(CompileMetricsView(self._compiled_metrics, self.output_names))
+        unbuilt = self._compiled_metrics is None and self.compiled and self._compile_config["metrics"]
+        if unbuilt or (self._compiled_metrics is not None and self._compiled_metrics.metrics):
+            out.append(CompileMetricsView(self))
         out += [m for m in self.__dict__.get("_tracked_metrics", []) if all(m is not o for o in out)]
         return out
 
@@ -219,6 +220,7 @@ class Trainer(DataMixin):
                                  f"Received: validation_split={validation_split!r}.")
             x, y, sample_weight, validation_data = self._split_arrays(x, y, sample_weight, class_weight,
                                                                       validation_split)
+            class_weight = None  # already folded into sample_weight by the split
         elif validation_split:
             da.train_validation_split([[np.zeros(2)]], validation_split)  # the range check only
         train = self._batches(x, y, sample_weight, class_weight, batch_size, shuffle, steps_per_epoch, rng,
