@@ -191,20 +191,52 @@ class Layer:
         return []
 
     # ----------------------------------------------------------------- weights
-    def add_weight(self, shape, initializer="zeros", name: str | None = None, trainable: bool = True,
-                   regularizer=None, constraint=None, dtype=None) -> Variable:
-        """Create a weight with an initializer (name, callable or array) and track it."""
-        from .. import initializers
+    def add_weight(self, shape=None, initializer=None, dtype=None, trainable: bool = True, autocast: bool = True,
+                   regularizer=None, constraint=None, aggregation: str = "none",
+                   overwrite_with_gradient: bool = False, name: str | None = None) -> Variable:
+        """Create a weight and track it, with Keras 3's arguments (see layers/weight_options.py).
 
-        shape = tuple(int(s) for s in shape)
+        ``initializer`` is a name, an initializer, a callable or an array (default
+        ``"glorot_uniform"``, as Keras); ``shape`` defaults to a scalar.
+        """
+        from .. import initializers, regularizers
+        from .weight_options import check_weight_options, weight_shape
+
+        if isinstance(shape, str):
+            raise ValueError(f"`name` must be passed as a keyword argument. Received: add_weight('{shape}', ...). "
+                             f"Use: add_weight(shape=..., name='{shape}').")
+        if isinstance(name, (tuple, list)) or (name is not None and not isinstance(name, str)):
+            raise TypeError(f"`name` must be a string. Received: name={name!r}.")
+        shape = weight_shape(shape)
         dtype = _standardize_dtype(dtype or self.dtype)
-        init = initializers.get(initializer)
+        constraint = check_weight_options(trainable, autocast, constraint, aggregation, overwrite_with_gradient)
+        init = initializers.get("glorot_uniform" if initializer is None else initializer)
         value = np.asarray(init(shape, dtype=dtype), dtype=dtype)
-        var = Variable(value, name=name or f"weight_{len(self._weights)}", trainable=trainable,
-                       regularizer=regularizer, constraint=constraint)
-        var.requires_grad = trainable and self._trainable
+        var = Variable(value, name=name or f"weight_{len(self._weights)}", trainable=bool(trainable),
+                       regularizer=regularizers.get(regularizer), constraint=constraint)
+        var.aggregation, var.overwrite_with_gradient = aggregation, bool(overwrite_with_gradient)
+        var.requires_grad = bool(trainable) and self._trainable
         self._weights.append(var)
         return var
+
+    def add_loss(self, loss) -> None:
+        """Add a loss term (a Tensor, a number, or a list of them) during ``call``, as Keras 3.
+
+        The terms join ``layer.losses`` (and a model's training loss) until the next
+        outermost call of a layer or model that contains this one clears them.
+        """
+        for term in loss if isinstance(loss, (list, tuple)) else [loss]:
+            if not isinstance(term, Tensor):
+                array = np.asarray(term)
+                if array.dtype.kind not in "biuf":
+                    raise TypeError(f"add_loss() takes a Tensor or a number. Received: {type(term).__name__}.")
+                term = Tensor(array.astype(self.dtype))
+            self.__dict__.setdefault("_added_losses", []).append(term)
+
+    def _clear_losses(self) -> None:
+        self.__dict__["_added_losses"] = []
+        for layer in self._sublayers():
+            layer._clear_losses()
 
     @property
     def weights(self) -> list:
@@ -231,6 +263,15 @@ class Layer:
     def variables(self) -> list:
         return self.weights
 
+    @property
+    def trainable_variables(self) -> list:
+        """The trainable weights (Keras 3's name, as a custom train_step uses it)."""
+        return self.trainable_weights
+
+    @property
+    def non_trainable_variables(self) -> list:
+        return self.non_trainable_weights
+
     def count_params(self) -> int:
         if not self.built:
             raise ValueError(f"Layer '{self.name}' is not built yet, so it has no weights to count. "
@@ -256,10 +297,11 @@ class Layer:
 
     @property
     def losses(self) -> list:
-        """Regularization penalties of the current weights, as Tensors (for the training loss)."""
+        """Regularization penalties of the current weights and the ``add_loss`` terms of the last call."""
         out = [w.regularizer(w) for w in self._weights if w.regularizer is not None and w.requires_grad]
+        out.extend(self.__dict__.get("_added_losses", []))
         for layer in self._sublayers():
-            out.extend(layer.losses)
+            out.extend(t for t in layer.losses if all(t is not o for o in out))
         return out
 
     # ------------------------------------------------------------------ build
@@ -300,7 +342,16 @@ class Layer:
         self._maybe_build(_map_structure(_shape_of, inputs))
         if self._call_takes_training:
             kwargs["training"] = bool(training)
-        return self.call(inputs, *args, **kwargs)
+        from .weight_options import call_depth
+
+        depth = getattr(call_depth, "value", 0)
+        if depth == 0:  # the outermost call starts a new forward: last forward's add_loss terms go (Keras 3)
+            self._clear_losses()
+        call_depth.value = depth + 1
+        try:
+            return self.call(inputs, *args, **kwargs)
+        finally:
+            call_depth.value = depth
 
     def _convert_input(self, x) -> Tensor:
         array = np.asarray(x)
