@@ -255,6 +255,16 @@ def _resize_bilinear(images: np.ndarray, size: tuple) -> np.ndarray:
     return out.astype(images.dtype)
 
 
+def aspect_window(images: np.ndarray, height: int, width: int) -> np.ndarray:
+    """The largest centred window of ``images`` (N, H, W, C) with the aspect ratio height:width
+    (Keras's ``crop_to_aspect_ratio``)."""
+    h, w = images.shape[1:3]
+    crop_h = max(min(h, int(w * height / width)), 1)
+    crop_w = max(min(w, int(h * width / height)), 1)
+    top, left = (h - crop_h) // 2, (w - crop_w) // 2
+    return images[:, top:top + crop_h, left:left + crop_w]
+
+
 def _factor_range(value, name: str, low: float = -1.0, high: float = 1.0) -> tuple:
     """A number f -> (-f, f); a pair -> sorted pair; each within [low, high]."""
     message = (f"The `{name}` argument should be a number (or a list of two numbers) in the range "
@@ -433,11 +443,8 @@ class RandomCrop(_RandomImageLayer):
             top = int(self._generator.integers(0, h - self.height + 1))
             left = int(self._generator.integers(0, w - self.width + 1))
             return images[:, top:top + self.height, left:left + self.width]
-        crop_h = max(min(h, int(w * self.height / self.width)), 1)
-        crop_w = max(min(w, int(h * self.width / self.height)), 1)
-        top, left = (h - crop_h) // 2, (w - crop_w) // 2
-        window = images[:, top:top + crop_h, left:left + crop_w]
-        if (crop_h, crop_w) == (self.height, self.width):
+        window = aspect_window(images, self.height, self.width)
+        if window.shape[1:3] == (self.height, self.width):
             return window
         return _resize_bilinear(window, (self.height, self.width))
 
