@@ -11,6 +11,8 @@ wired. Calling it on arrays or Tensors runs it eagerly.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import inspect
 import itertools
 import re
@@ -23,6 +25,8 @@ from ..autograd import Tensor, as_tensor
 __all__ = ["Layer", "Variable", "KerasTensor", "Node", "Input", "InputLayer", "LAYER_REGISTRY",
            "unique_name", "clear_session"]
 
+# ``training`` of the layer call in progress, inherited by the layers it calls without one
+_OUTER_TRAINING: contextvars.ContextVar = contextvars.ContextVar("kernelscope_training", default=None)
 # class name -> class, for deserialization (``from_config``); filled by __init_subclass__.
 LAYER_REGISTRY: dict[str, type] = {}
 _name_counts: dict[str, int] = {}
@@ -31,6 +35,16 @@ _name_counts: dict[str, int] = {}
 def clear_session() -> None:
     """Reset automatic layer names (``conv2d``, ``conv2d_1``, ...) as Keras's clear_session does."""
     _name_counts.clear()
+
+
+@contextlib.contextmanager
+def training_scope(training):
+    """Layers called inside the block without ``training`` get this value (stand-in runs use False)."""
+    token = _OUTER_TRAINING.set(training)
+    try:
+        yield
+    finally:
+        _OUTER_TRAINING.reset(token)
 
 
 def _snake_case(name: str) -> str:
@@ -162,7 +176,10 @@ class Layer:
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         LAYER_REGISTRY.setdefault(cls.__name__, cls)
-        cls._call_takes_training = "training" in inspect.signature(cls.call).parameters
+        params = inspect.signature(cls.call).parameters
+        cls._call_takes_training = "training" in params
+        default = params["training"].default if "training" in params else None
+        cls._call_training_default = None if default is inspect.Parameter.empty else default
 
     def __init__(self, name: str | None = None, trainable: bool = True, dtype=None,
                  input_shape: tuple | None = None, **kwargs):
@@ -301,13 +318,20 @@ class Layer:
         rest = _map_structure(_array_to_tensor, list(args[1:]))
         kwargs = {k: _map_structure(_array_to_tensor, v) for k, v in kwargs.items()}
         self._maybe_build(_map_structure(_shape_of, inputs))
+        # Keras 3's order: the explicit argument, else the enclosing layer call's, else the default
+        if training is None:
+            training = _OUTER_TRAINING.get()
+        if training is None and self._call_takes_training:
+            training = self._default_training()
         if self._call_takes_training:
-            kwargs["training"] = bool(training) if training is not None else self._default_training()
-        return self.call(inputs, *rest, **kwargs)
+            kwargs["training"] = training
+        with training_scope(training):
+            return self.call(inputs, *rest, **kwargs)
 
-    def _default_training(self) -> bool:
-        """``training`` when the caller gives none (False; augmentation layers differ, as in Keras 3)."""
-        return False
+    def _default_training(self):
+        """``training`` when neither the caller nor an enclosing call gives one: the default of
+        ``call``'s ``training`` argument (augmentation layers' is True, as in Keras 3)."""
+        return self._call_training_default
 
     def _positional_inputs(self, args: tuple, kwargs: dict) -> tuple:
         """``args``, with the first argument of ``call`` taken from ``kwargs`` when passed by name."""

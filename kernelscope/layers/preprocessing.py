@@ -1,8 +1,10 @@
 """Preprocessing layers: Rescaling, Normalization and the image augmentation layers
 RandomFlip, RandomRotation, RandomZoom, RandomTranslation, RandomCrop, RandomContrast.
 
-Augmentation layers change their input only when called with ``training=True``
-(RandomCrop still resizes to its target size at inference, as Keras does). Each
+Augmentation layers change their input when called in training mode, which is their
+default as in Keras 3: called directly they augment; inside ``predict``/``evaluate`` or a
+model called with ``training=False`` they pass images through (RandomCrop still resizes
+to its target size at inference, as Keras does). Each
 draws from its own generator, made once at construction from ``seed``. They
 transform data, not weights, so their output carries no gradient.
 """
@@ -289,7 +291,9 @@ class _RandomImageLayer(Layer):
         self.seed = seed
         self._generator = _rng.make_rng(seed)
 
-    def call(self, inputs, training=False):
+    # Keras 3's default: called directly (``augment(images)``, ``dataset.map(augment)``) the layer
+    # augments; inside predict/evaluate, or a model called with training=False, it does not.
+    def call(self, inputs, training=True):
         data = np.asarray(inputs.data)
         if data.ndim not in (3, 4):
             raise ValueError("Expected image tensor to have rank 3 (single image) or 4 (batch of images). "

@@ -6,37 +6,21 @@ every KerasTensor argument becomes an array of its shape, with each unknown
 dimension (``None``) given a size. When there are unknown dimensions the call runs
 twice with different sizes, and an output dimension that changes between the two
 runs is unknown (``None``) in the result. Weights are restored afterwards and
-random layers run in inference mode, so the stand-in runs leave no trace.
+every layer runs in inference mode (``training=False``), so the stand-in runs leave no trace
+(no moving statistics updated, no random numbers drawn).
 """
 
 from __future__ import annotations
 
-import contextlib
 import numbers
 
 import numpy as np
 
-__all__ = ["is_shape", "infer_output_spec", "in_stand_in_run", "shapes_to_tensors"]
+__all__ = ["is_shape", "infer_output_spec", "shapes_to_tensors"]
 
 # (batch, any other unknown dimension) sizes of the two runs; multiples of 16, so that
 # down- and up-sampling stacks (U-Nets) concatenate cleanly on both runs.
 _STAND_IN_SIZES = ((2, 32), (3, 48))
-_stand_in_depth = 0
-
-
-def in_stand_in_run() -> bool:
-    """True while a layer's ``call`` runs on stand-in data (random layers then do not draw)."""
-    return _stand_in_depth > 0
-
-
-@contextlib.contextmanager
-def _stand_in_scope():
-    global _stand_in_depth
-    _stand_in_depth += 1
-    try:
-        yield
-    finally:
-        _stand_in_depth -= 1
 
 
 def is_shape(value) -> bool:
@@ -68,7 +52,7 @@ def _stand_in(tensor, trial: int) -> np.ndarray:
 
 def _run(layer, args, kwargs, trial: int, keras_tensor_type):
     from ..autograd import Tensor, no_grad
-    from .base import _map_structure
+    from .base import _map_structure, training_scope
 
     def substitute(x):
         return Tensor(_stand_in(x, trial)) if isinstance(x, keras_tensor_type) else x
@@ -77,7 +61,7 @@ def _run(layer, args, kwargs, trial: int, keras_tensor_type):
     call_kwargs = {key: _map_structure(substitute, value) for key, value in kwargs.items() if key != "training"}
     if layer._call_takes_training:
         call_kwargs["training"] = False
-    with no_grad(), np.errstate(all="ignore"), _stand_in_scope():
+    with no_grad(), np.errstate(all="ignore"), training_scope(False):
         return layer.call(*call_args, **call_kwargs)
 
 
