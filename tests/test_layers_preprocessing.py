@@ -12,6 +12,7 @@ def _images(n=3, h=5, w=5, c=2, seed=0):
 
 
 def test_augmentation_layers_are_identity_at_inference():
+    ks.utils.set_random_seed(0)  # unseeded layers: without this, all 3 images go unflipped 1 run in 64
     x = _images()
     for layer in (L.RandomFlip(), L.RandomRotation(0.2), L.RandomZoom(0.3), L.RandomTranslation(0.2, 0.2),
                   L.RandomContrast(0.5)):

@@ -19,10 +19,11 @@ from .merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply
                       concatenate, dot, maximum, minimum, multiply, subtract)
 from .noise import Dropout, GaussianNoise
 from .normalization import BatchNormalization, LayerNormalization
+from .pixel_preprocessing import PreprocessInput  # noqa: F401 - registered for load_model
 from .pooling import (AveragePooling2D, AvgPool2D, GlobalAveragePooling2D, GlobalAvgPool2D,
                       GlobalMaxPool2D, GlobalMaxPooling2D, MaxPool2D, MaxPooling2D)
-from .preprocessing import (Normalization, RandomContrast, RandomCrop, RandomFlip, RandomRotation,
-                            RandomTranslation, RandomZoom, Rescaling)
+from .preprocessing import (Normalization, RandomBrightness, RandomContrast, RandomCrop, RandomFlip,
+                            RandomRotation, RandomTranslation, RandomZoom, Rescaling)
 from .reshaping import Cropping2D, Flatten, Reshape, UpSampling2D, ZeroPadding2D
 
 Convolution2D = Conv2D
@@ -39,7 +40,7 @@ __all__ = [
     "Normalization", "RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomCrop",
     "RandomContrast", "deserialize", "serialize", "Lambda", "Subtract", "Average", "Maximum", "Minimum", "Dot",
     "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "dot", "Resizing", "CenterCrop",
-    "LayerNormalization", "PReLU", "ELU",
+    "LayerNormalization", "PReLU", "ELU", "RandomBrightness", "PreprocessInput",
 ]
 
 

@@ -1,5 +1,6 @@
 """Preprocessing layers: Rescaling, Normalization and the image augmentation layers
-RandomFlip, RandomRotation, RandomZoom, RandomTranslation, RandomCrop, RandomContrast.
+RandomFlip, RandomRotation, RandomZoom, RandomTranslation, RandomCrop, RandomContrast,
+RandomBrightness.
 
 Augmentation layers change their input when called in training mode, which is their
 default as in Keras 3: called directly they augment; inside ``predict``/``evaluate`` or a
@@ -24,7 +25,7 @@ from .base import Layer, Variable
 from .core import mark_built, positive_int
 
 __all__ = ["Rescaling", "Normalization", "RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation",
-           "RandomCrop", "RandomContrast"]
+           "RandomCrop", "RandomContrast", "RandomBrightness"]
 
 _EPSILON = 1e-7  # Keras's backend.epsilon(): floor for the standard deviation
 
@@ -459,6 +460,14 @@ class RandomCrop(_RandomImageLayer):
         return {**super().get_config(), "height": self.height, "width": self.width}
 
 
+def _value_range(value_range) -> tuple:
+    if not (isinstance(value_range, (tuple, list)) and len(value_range) == 2
+            and all(_is_number(v) for v in value_range) and value_range[0] < value_range[1]):
+        raise ValueError("`value_range` must be a pair of numbers (low, high) with low < high. "
+                         f"Received: value_range={value_range!r}.")
+    return tuple(value_range)
+
+
 class RandomContrast(_RandomImageLayer):
     """Scale each image's deviation from its per-channel mean by a factor in
     ``[1 - lower, 1 + upper]``, then clip to ``value_range`` (training only)."""
@@ -469,11 +478,7 @@ class RandomContrast(_RandomImageLayer):
             self.factor = (float(factor), float(factor))  # Keras documents lower = upper for one number
         else:
             self.factor = _factor_range(factor, "factor", 0.0, 1.0)
-        if not (isinstance(value_range, (tuple, list)) and len(value_range) == 2
-                and all(_is_number(v) for v in value_range) and value_range[0] < value_range[1]):
-            raise ValueError("`value_range` must be a pair of numbers (low, high) with low < high. "
-                             f"Received: value_range={value_range!r}.")
-        self.value_range = tuple(value_range)
+        self.value_range = _value_range(value_range)
 
     def _transform(self, images, training):
         if not training:
@@ -483,6 +488,27 @@ class RandomContrast(_RandomImageLayer):
         mean = images.mean(axis=(1, 2), keepdims=True)
         out = (images - mean) * factors.astype(images.dtype) + mean
         return np.clip(out, *self.value_range).astype(images.dtype)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "factor": self.factor, "value_range": self.value_range}
+
+
+class RandomBrightness(_RandomImageLayer):
+    """Add ``U(lower, upper) * (high - low)`` to each image (one shift for all its pixels and
+    channels), then clip to ``value_range = (low, high)`` (training only). ``factor`` f means
+    (-f, f); each bound lies in [-1, 1]."""
+
+    def __init__(self, factor, value_range=(0, 255), seed=None, **kwargs):
+        super().__init__(seed=seed, **kwargs)
+        self.factor = _factor_range(factor, "factor")
+        self.value_range = _value_range(value_range)
+
+    def _transform(self, images, training):
+        if not training:
+            return images
+        low, high = self.value_range
+        delta = self._generator.uniform(*self.factor, size=(images.shape[0], 1, 1, 1)) * (high - low)
+        return np.clip(images + delta.astype(images.dtype), low, high).astype(images.dtype)
 
     def get_config(self) -> dict:
         return {**super().get_config(), "factor": self.factor, "value_range": self.value_range}
