@@ -12,7 +12,7 @@ import numpy as np
 from ..layers.base import InputLayer, KerasTensor, Layer
 from .training import Trainer
 
-__all__ = ["Model", "call_layer", "check_input_shape"]
+__all__ = ["Model", "adjust_input_rank", "call_layer", "check_input_shape"]
 
 
 class Model(Trainer, Layer):
@@ -193,6 +193,20 @@ def check_input_shape(model_name: str, index: int, spec: KerasTensor, value) -> 
     if len(shape) != len(expected) or any(e is not None and e != s for e, s in zip(expected, shape)):
         raise ValueError(f"Input {index} of model '{model_name}' is incompatible with the model: expected "
                          f"shape={expected}, received shape={shape} (layer '{spec.name}').")
+
+
+def adjust_input_rank(spec: KerasTensor, value):
+    """Add or drop a trailing axis of size 1 where Keras 3's Functional does (``_adjust_input_rank``):
+    ``(n, 28, 28)`` into ``Input((28, 28, 1))`` gets its channel axis, ``(n, 10, 1)`` into
+    ``Input((10,))`` loses it. Any other rank mismatch is left for the shape check to report."""
+    shape = getattr(value, "shape", None)
+    if shape is None:
+        return value
+    if len(shape) == len(spec.shape) - 1 and spec.shape[-1] == 1:
+        return value[..., None]
+    if len(shape) == len(spec.shape) + 1 and shape[-1] == 1:
+        return value[..., 0]
+    return value
 
 
 def call_layer(layer: Layer, inputs, training, args=(), kwargs=None):
