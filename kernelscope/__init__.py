@@ -28,7 +28,7 @@ __version__ = "0.1.0"
 _SUBMODULES = {
     "ops", "kernels", "layers", "models", "initializers", "regularizers", "losses", "metrics",
     "optimizers", "callbacks", "utils", "datasets", "explain", "filters", "applications",
-    "interop", "export", "sklearn", "anomaly", "detection", "saving", "rng", "autograd",
+    "interop", "export", "sklearn", "anomaly", "detection", "saving", "rng", "autograd", "data",
 }
 # Public names that live in a sub-module: name -> module.
 _ATTRIBUTES = {
