@@ -13,11 +13,13 @@ import numpy as np
 
 from ..layers.base import clear_session as _clear_names
 from ..rng import set_random_seed as _set_seed
+from .file_utils import get_file
 from .image_dataset import image_dataset_from_directory
 from .image_utils import array_to_img, img_to_array, load_img, save_img
 
 __all__ = ["set_random_seed", "to_categorical", "clear_session", "load_img", "img_to_array", "array_to_img",
-           "save_img", "image_dataset_from_directory"]
+           "save_img", "image_dataset_from_directory",
+           "get_file"]
 
 
 def set_random_seed(seed: int) -> None:
