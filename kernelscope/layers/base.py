@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from .._keras2 import check_layer_kwargs
 from ..autograd import Tensor, as_tensor
 
 __all__ = ["Layer", "Variable", "KerasTensor", "Node", "Input", "InputLayer", "LAYER_REGISTRY",
@@ -157,6 +158,10 @@ class Layer:
         super().__init_subclass__(**kwargs)
         LAYER_REGISTRY.setdefault(cls.__name__, cls)
         cls._call_takes_training = "training" in inspect.signature(cls.call).parameters
+
+    def __new__(cls, *args, **kwargs):
+        check_layer_kwargs(cls, kwargs)  # Keras 1/2 keywords get a hint before argument binding fails
+        return super().__new__(cls)
 
     def __init__(self, name: str | None = None, trainable: bool = True, dtype=None,
                  input_shape: tuple | None = None, **kwargs):
