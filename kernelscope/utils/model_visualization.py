@@ -229,8 +229,9 @@ def model_to_dot(model, show_shapes=False, show_dtype=False, show_layer_names=Tr
     try:
         import pydot
     except ImportError:
-        raise ImportError("model_to_dot returns a pydot.Dot, so it needs pydot: pip install pydot "
-                          "(plot_model(model, 'model.dot') writes the DOT text without it).") from None
+        raise ImportError("model_to_dot returns a pydot.Dot, so it needs pydot: pip install pydot (or "
+                          '"kernelscope[graph]"); plot_model(model, "model.dot") writes the DOT text without '
+                          "it.") from None
     source = _dot_source(model, show_shapes, show_dtype, show_layer_names, rankdir, expand_nested, dpi,
                          show_layer_activations, show_trainable, splines)
     return pydot.graph_from_dot_data(source)[0]
