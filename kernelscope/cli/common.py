@@ -71,19 +71,21 @@ def read_image(path: str, mode: str | None = None, size: tuple | None = None) ->
     ``mode`` is a Pillow mode ("L", "RGB", "RGBA"); None keeps greyscale files greyscale and
     makes the rest RGB. ``size`` is (width, height) to resize to, bilinearly.
     """
+    from ..utils.image_utils import open_image, pillow  # the one reader: regular files only, pixel cap
+
     try:
-        from PIL import Image, UnidentifiedImageError
+        image_module = pillow()
     except ImportError:
         raise CommandError('reading images needs Pillow: pip install "kernelscope[image]"') from None
     if not os.path.isfile(path):
         raise CommandError(f"image file not found: {path}")
     try:
-        with Image.open(path) as image:
-            if mode is None:
-                mode = "L" if image.mode in ("L", "LA", "I", "I;16", "1") else "RGB"
-            pixels = image.convert(mode)
-            if size is not None:
-                pixels = pixels.resize(size, Image.Resampling.BILINEAR)
-    except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as error:
+        image = open_image(path)
+        if mode is None:
+            mode = "L" if image.mode in ("L", "LA", "I", "I;16", "1") else "RGB"
+        pixels = image.convert(mode)
+        if size is not None:
+            pixels = pixels.resize(size, image_module.Resampling.BILINEAR)
+    except (OSError, ValueError) as error:
         raise CommandError(f"cannot read image {path}: {error}") from None
     return np.asarray(pixels, dtype=np.float32)

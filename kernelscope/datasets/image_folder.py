@@ -145,9 +145,9 @@ def _load_part(paths, label_list, class_names, color_mode, image_size, interpola
 
 
 def _read_image(image_module, path, mode, image_size, resample, crop):
-    with image_module.open(path) as image:
-        image.seek(0)  # animated GIFs: first frame, as Keras
-        image = image.convert(mode)
+    from ..utils.image_utils import open_image  # the one reader: regular files only, pixel cap
+
+    image = open_image(path).convert(mode)  # animated GIFs: the first frame, as Keras
     height, width = image_size
     if crop:
         image = _center_crop(image, width / height)

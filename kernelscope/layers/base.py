@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from .._keras2 import check_layer_kwargs
 from ..autograd import Tensor, as_tensor
 from ..variables import Variable  # defined on its own as ks.Variable; imported here for layers
 
@@ -179,6 +180,10 @@ class Layer:
         cls._call_takes_training = "training" in params
         default = params["training"].default if "training" in params else None
         cls._call_training_default = None if default is inspect.Parameter.empty else default
+
+    def __new__(cls, *args, **kwargs):
+        check_layer_kwargs(cls, kwargs)  # Keras 1/2 keywords get a hint before argument binding fails
+        return super().__new__(cls)
 
     def __init__(self, name: str | None = None, trainable: bool = True, dtype=None,
                  input_shape: tuple | None = None, **kwargs):

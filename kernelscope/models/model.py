@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._keras2 import install_model_hints
 from ..layers.base import InputLayer, KerasTensor, Layer
 from .training import Trainer
 
@@ -235,3 +236,6 @@ def unique_layer_names(layers, model_name: str) -> None:
             raise ValueError(f"The name '{layer.name}' is used {sum(l.name == layer.name for l in layers)} times "
                              f"in model '{model_name}'. All layer names should be unique.")
         seen.add(layer.name)
+
+
+install_model_hints(Model)  # fit_generator, predict_classes, ...: errors naming the Keras 3 call

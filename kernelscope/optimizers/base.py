@@ -15,6 +15,7 @@ from typing import Iterable
 
 import numpy as np
 
+from .._keras2 import check_optimizer_kwargs
 from ..autograd import Tensor
 from . import schedules as schedules_module
 
@@ -62,8 +63,7 @@ class Optimizer:
         for ignored in ("use_ema", "ema_momentum", "ema_overwrite_frequency", "loss_scale_factor",
                         "gradient_accumulation_steps"):
             kwargs.pop(ignored, None)  # accepted for Keras config compatibility, not implemented
-        if kwargs.pop("decay", None) is not None:
-            warnings.warn("Argument `decay` is no longer supported and will be ignored.", stacklevel=3)
+        check_optimizer_kwargs(type(self).__name__, kwargs)  # lr=, decay=: hints for Keras 2 code
         if kwargs:
             raise ValueError(f"Argument(s) not recognized: {kwargs}")
         if sum(a is not None for a in (clipnorm, clipvalue, global_clipnorm)) > 1:
