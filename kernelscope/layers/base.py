@@ -196,10 +196,13 @@ class Layer:
                    regularizer=None, constraint=None, dtype=None) -> Variable:
         """Create a weight with an initializer (name, callable or array) and track it."""
         from .. import initializers
+        from .._safe_load import charge_allocation
 
         shape = tuple(int(s) for s in shape)
         dtype = _standardize_dtype(dtype or self.dtype)
         init = initializers.get(initializer)
+        # a model rebuilt from a file may not ask for more weight bytes than the file holds
+        charge_allocation(shape, dtype, f"weight '{name}' of layer '{self.name}'")
         value = np.asarray(init(shape, dtype=dtype), dtype=dtype)
         var = Variable(value, name=name or f"weight_{len(self._weights)}", trainable=trainable,
                        regularizer=regularizer, constraint=constraint)
@@ -247,13 +250,15 @@ class Layer:
         if len(weights) != len(own):
             raise ValueError(f"Layer '{self.name}' expects {len(own)} weight arrays "
                              f"({', '.join(w.name for w in own) or 'none'}). Received: {len(weights)} arrays.")
+        converted = []  # every array checked and converted before any is assigned
         for var, value in zip(own, weights):
             value = np.asarray(value)
             if value.shape != var.data.shape:
                 raise ValueError(f"Layer '{self.name}' weight '{var.name}' has shape {var.data.shape}. "
                                  f"Received: an array of shape {value.shape}.")
-        for var, value in zip(own, weights):
-            var.assign(np.asarray(value, dtype=var.data.dtype))
+            converted.append(np.asarray(value, dtype=var.data.dtype))
+        for var, value in zip(own, converted):
+            var.assign(value)
 
     @property
     def losses(self) -> list:
