@@ -5,9 +5,11 @@ never sees a half-written file, a failed write leaves the old file (or none)
 and no temporary behind, and two writers of the same target each use their own
 temporary, so they cannot clobber each other's. Saving over a file keeps its
 permissions; saving to a symlink writes through the link to its target (as
-editors do). A temporary is named ``.<target name>.<pid>.<random>.tmp``: the
-next save of the same target deletes those whose process is gone (a ``kill
--9`` during a save), and only those.
+editors do). A temporary is named ``.<target name>.<pid>.<host>.<random>.tmp``
+(``<host>``: 8 hex digits of this machine's name): the next save of the same
+target deletes those that this machine's dead processes left (a ``kill -9``
+during a save), and only those; a folder shared with other machines keeps
+theirs, since their PIDs cannot be checked from here.
 
 Reads: :func:`open_regular_file` refuses FIFOs, devices and folders without
 blocking on them, and :func:`read_exactly` reads a known number of bytes.
@@ -22,7 +24,9 @@ import os
 import pathlib
 import re
 import stat
+import socket
 import tempfile
+import zlib
 from typing import IO, Callable
 
 __all__ = ["atomic_write", "atomic_write_bytes", "atomic_write_text", "open_regular_file", "read_exactly"]
@@ -36,6 +40,7 @@ def _read_umask() -> int:
 
 
 _UMASK = _read_umask()
+_HOST = f"{zlib.crc32(socket.gethostname().encode()):08x}"
 
 
 def _check_target(path) -> tuple:
@@ -69,13 +74,13 @@ def _process_is_gone(pid: int) -> bool:
 
 
 def _remove_stale_temporaries(path: pathlib.Path, folder: pathlib.Path) -> None:
-    """Delete ``.<name>.<pid>.<random>.tmp`` files of this target whose writing process no longer exists.
+    """Delete ``.<name>.<pid>.<host>.<random>.tmp`` files of this target left by this host's dead processes.
 
     A PID can be reused, so a temporary of a dead writer may survive until the
     reusing process ends; files of live processes, other targets and other
     naming schemes are never touched.
     """
-    pattern = re.compile(rf"\.{re.escape(path.name)}\.(\d+)\.[A-Za-z0-9_]+\.tmp")
+    pattern = re.compile(rf"\.{re.escape(path.name)}\.(\d+)\.{_HOST}\.[A-Za-z0-9_]+\.tmp")
     try:
         entries = list(os.scandir(folder))
     except OSError:
@@ -130,7 +135,7 @@ def atomic_write(path, write: Callable[[IO], None], mode: str = "wb", encoding: 
     path, folder = _check_target(path)
     _remove_stale_temporaries(path, folder)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=folder)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.{_HOST}.", suffix=".tmp", dir=folder)
     except OSError as err:
         raise _named_error(err, path) from err
     try:
@@ -163,7 +168,7 @@ def atomic_write_text(path, text: str, encoding: str = "utf-8", fsync: bool = Fa
     return atomic_write(path, lambda handle: handle.write(text), mode="w", encoding=encoding, fsync=fsync)
 
 
-def open_regular_file(path, what: str = "file") -> IO[bytes]:
+def open_regular_file(path, what: str = "the file") -> IO[bytes]:
     """Open ``path`` for binary reading if it is a regular file (after following symlinks).
 
     A FIFO, a device (``/dev/zero``), a socket or a folder is refused with a
@@ -174,12 +179,12 @@ def open_regular_file(path, what: str = "file") -> IO[bytes]:
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except IsADirectoryError:
-        raise ValueError(f"'{path}' is a directory, not a {what}.") from None
+        raise ValueError(f"'{path}' is a directory; {what} must be a regular file.") from None
     try:
         kind = os.fstat(fd).st_mode
         if not stat.S_ISREG(kind):
             shown = "a directory" if stat.S_ISDIR(kind) else "not a regular file (a FIFO, device or socket)"
-            raise ValueError(f"'{path}' is {shown}; a {what} must be a regular file.")
+            raise ValueError(f"'{path}' is {shown}; {what} must be a regular file.")
         if hasattr(os, "set_blocking"):
             os.set_blocking(fd, True)
         return os.fdopen(fd, "rb")

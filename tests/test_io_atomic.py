@@ -79,15 +79,17 @@ def test_csv_logger_append_keeps_permissions(tmp_path):
 def test_stale_temporaries_of_dead_writers_are_cleaned_on_the_next_save(tmp_path):
     path = tmp_path / "model.keras"
     dead = dead_pid()
-    stale = tmp_path / f".model.keras.{dead}.ab_c12.tmp"
-    live = tmp_path / f".model.keras.{os.getppid()}.xyz123.tmp"  # our parent process is alive
-    other_target = tmp_path / f".other.keras.{dead}.ab_c12.tmp"
+    host = _io._HOST
+    stale = tmp_path / f".model.keras.{dead}.{host}.ab_c12.tmp"
+    live = tmp_path / f".model.keras.{os.getppid()}.{host}.xyz123.tmp"  # our parent process is alive
+    other_target = tmp_path / f".other.keras.{dead}.{host}.ab_c12.tmp"
+    other_host = tmp_path / f".model.keras.{dead}.{int(host, 16) ^ 1:08x}.ab_c12.tmp"  # a PID we cannot check
     old_scheme = tmp_path / ".model.keras.k3j_9x2a.tmp"  # no PID: cannot tell who owns it
-    for file in (stale, live, other_target, old_scheme):
+    for file in (stale, live, other_target, other_host, old_scheme):
         file.write_bytes(b"half a model")
     tiny().save(path)
     assert not stale.exists()
-    assert live.exists() and other_target.exists() and old_scheme.exists()
+    assert live.exists() and other_target.exists() and other_host.exists() and old_scheme.exists()
     ks.models.load_model(path)
 
 
@@ -99,7 +101,7 @@ def test_the_temporary_name_carries_the_pid(tmp_path):
         handle.write(b"ok")
 
     _io.atomic_write(tmp_path / "f.bin", spy)
-    assert seen[0].startswith(f".f.bin.{os.getpid()}.") and seen[0].endswith(".tmp")
+    assert seen[0].startswith(f".f.bin.{os.getpid()}.{_io._HOST}.") and seen[0].endswith(".tmp")
 
 
 def test_a_save_killed_midway_leaves_a_temporary_that_the_next_save_removes(tmp_path):

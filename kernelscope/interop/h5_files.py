@@ -103,7 +103,7 @@ def open_weight_file(path, cap: int) -> tuple:
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"Keras weight file '{path}' does not exist.")
-    with open_regular_file(path, "Keras weight file") as handle:  # a folder or FIFO is refused here
+    with open_regular_file(path, "a Keras weight file") as handle:  # a folder or FIFO is refused here
         is_zip = zipfile.is_zipfile(handle)
     handle = _open_zip(h5py, path, cap) if is_zip else _open_h5(h5py, path, path)
     if "layer_names" in handle.attrs or "layer_names0" in handle.attrs:

@@ -152,7 +152,7 @@ def load_weights(model, filepath) -> None:
     path = _existing(filepath)
     targets = _model_targets(model)
     expected = {key: var.data.shape for key, var in targets.items()}
-    with open_regular_file(path, "weights file") as handle:
+    with open_regular_file(path, "a weights file") as handle:
         if _is_model_archive(handle):
             with _open_archive(handle, path) as archive:
                 _read_config(archive, path)
@@ -214,7 +214,7 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
     from .compile_restore import optimizer_targets, restore_compile, set_optimizer_state
 
     path = _existing(filepath)
-    with open_regular_file(path, "model file") as handle, _open_archive(handle, path) as archive:
+    with open_regular_file(path, "a model file") as handle, _open_archive(handle, path) as archive:
         config = _read_config(archive, path)
         model = _rebuild(config, custom_objects, path, archive.getinfo("weights.npz").file_size)
         targets = _model_targets(model, "model/")
