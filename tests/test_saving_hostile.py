@@ -156,6 +156,21 @@ def test_config_asking_for_huge_weights_is_refused_before_allocating(tmp_path, u
         ks.models.load_model(path)
 
 
+def test_compressed_weights_count_for_at_most_100_times_their_size(tmp_path):
+    # weights.npz inflates to 64 MiB (ratio ~1000): a config asking for a 64 MB kernel is refused before
+    # it is allocated, although the declared size alone would allow it
+    config, arrays = archive_parts(edited(tmp_path, "plain.keras", compile=False))
+    config["model"]["config"]["layers"][1]["config"]["units"] = 4_000_000
+    path = tmp_path / "zeros.keras"
+    write_archive(path, config, npz_bytes({"model/filler": np.zeros(1 << 23)}))
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo("weights.npz")
+    assert info.file_size > 64_000_000 > 100 * info.compress_size
+    with pytest.raises(ValueError, match=r"zeros\.keras' is refused: its config asks for weight 'kernel' of layer "
+                                         r"'d1' of shape \(4, 4000000\)"):
+        ks.models.load_model(path)
+
+
 # ------------------------------------------------------------------ item 12: only finite real floats
 @pytest.mark.parametrize("value, reason", [
     (np.ones((4, 3), np.complex64) * 1j, r"has dtype complex64; weights must be real floating-point"),

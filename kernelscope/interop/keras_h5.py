@@ -5,8 +5,11 @@ kernelscope layers keep Keras's weight layouts and order (Conv2D kernel
 moving_variance, ...), so arrays are copied unchanged. Layers are paired with
 the file as Keras pairs them: by position in ``model.layers`` order (Keras 3's
 per-class group numbering, or the legacy ``layer_names`` attribute), or by the
-layer names the file records with ``by_name=True``. Every shape is checked
-before any weight is written, so a failed load leaves the model unchanged.
+layer names the file records with ``by_name=True``. Every dataset's shape is
+checked before it is read; every array is then read, checked (finite, real,
+float) and converted before any weight is written, so a failed load leaves the
+model unchanged. Datasets stored outside the file (external storage, virtual
+datasets, external links) are refused.
 """
 
 from __future__ import annotations

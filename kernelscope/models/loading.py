@@ -2,8 +2,8 @@
 
 The order is what makes a hostile file harmless: ``config.json`` is read with a
 64 MiB cap; the model is rebuilt with an allocation budget equal to the size
-``weights.npz`` declares (a config cannot ask for more weights than the file
-holds); ``weights.npz`` is read only if its declared size fits the rebuilt
+``weights.npz`` declares, at most 100 times its compressed size (a config
+cannot ask for more weights than the file holds); ``weights.npz`` is read only if its declared size fits the rebuilt
 architecture; each array's ``.npy`` header must carry the expected shape before
 its data is read; every array is checked (finite, real, float) and converted;
 only then is anything assigned. Nothing is unpickled or executed.
@@ -28,6 +28,7 @@ from .serialization import deserialize_layer
 __all__ = ["load_model", "load_weights"]
 
 _READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError, RuntimeError)
+_MAX_RATIO = 100  # as Keras's own zip-bomb guard (saving_lib._ZIP_MEMBER_MAX_EXPANSION)
 _OPTIMIZER_SLOTS = 3  # the most slot arrays per weight of any optimizer (Adam amsgrad, centered RMSprop)
 
 
@@ -191,6 +192,14 @@ def _is_model_archive(handle) -> bool:
 
 
 # ------------------------------------------------------------------ models
+def _weights_budget(info: zipfile.ZipInfo) -> int:
+    """The most weight bytes a config may ask for: what ``weights.npz`` declares, a compressed one at most
+    ``_MAX_RATIO`` times its stored bytes (random float weights hardly compress; a bomb of zeros does)."""
+    if info.compress_type == zipfile.ZIP_STORED:
+        return min(info.file_size, info.compress_size)
+    return min(info.file_size, _MAX_RATIO * info.compress_size)
+
+
 def _rebuild(config: dict, custom_objects, path: str, budget: int):
     try:
         with allocation_budget(budget, path):
@@ -216,7 +225,7 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
     path = _existing(filepath)
     with open_regular_file(path, "a model file") as handle, _open_archive(handle, path) as archive:
         config = _read_config(archive, path)
-        model = _rebuild(config, custom_objects, path, archive.getinfo("weights.npz").file_size)
+        model = _rebuild(config, custom_objects, path, _weights_budget(archive.getinfo("weights.npz")))
         targets = _model_targets(model, "model/")
         data = _weights_npz_bytes(archive, path, [var.data.shape for var in targets.values()])
     restored = compile and config.get("compile_config")

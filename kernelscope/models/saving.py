@@ -3,9 +3,10 @@
 ``config.json`` names the format and its version, the architecture (Keras 3's
 config layout) and the compile settings; ``weights.npz`` holds every weight
 under ``model/layers/<layer name>/vars/<i>`` and the optimizer state under
-``optimizer/<key>``. Loading reads JSON and ``np.load(..., allow_pickle=False)``
-only: nothing in the file is unpickled or executed. Writes go to a temporary
-file in the destination folder, renamed into place once complete.
+``optimizer/<key>``. Writes go to a temporary file in the destination folder,
+renamed into place once complete (see :mod:`kernelscope._io`). Loading lives in
+:mod:`kernelscope.models.loading`: sizes checked before reading, nothing
+unpickled or executed, nothing assigned before every array is checked.
 """
 
 from __future__ import annotations
