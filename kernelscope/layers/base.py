@@ -228,6 +228,7 @@ class Layer:
         ``"glorot_uniform"``, as Keras); ``shape`` defaults to a scalar.
         """
         from .. import initializers, regularizers
+        from .._safe_load import charge_allocation
         from .weight_options import check_weight_options, weight_shape
 
         if isinstance(shape, str):
@@ -239,6 +240,8 @@ class Layer:
         dtype = _standardize_dtype(dtype or self.dtype)
         constraint = check_weight_options(trainable, autocast, constraint, aggregation, overwrite_with_gradient)
         init = initializers.get("glorot_uniform" if initializer is None else initializer)
+        # a model rebuilt from a file may not ask for more weight bytes than the file holds
+        charge_allocation(shape, dtype, f"weight '{name}' of layer '{self.name}'")
         value = np.asarray(init(shape, dtype=dtype), dtype=dtype)
         var = Variable(value, name=name or f"weight_{len(self._weights)}", trainable=bool(trainable),
                        regularizer=regularizers.get(regularizer), constraint=constraint)
@@ -315,13 +318,15 @@ class Layer:
         if len(weights) != len(own):
             raise ValueError(f"Layer '{self.name}' expects {len(own)} weight arrays "
                              f"({', '.join(w.name for w in own) or 'none'}). Received: {len(weights)} arrays.")
+        converted = []  # every array checked and converted before any is assigned
         for var, value in zip(own, weights):
             value = np.asarray(value)
             if value.shape != var.data.shape:
                 raise ValueError(f"Layer '{self.name}' weight '{var.name}' has shape {var.data.shape}. "
                                  f"Received: an array of shape {value.shape}.")
-        for var, value in zip(own, weights):
-            var.assign(np.asarray(value, dtype=var.data.dtype))
+            converted.append(np.asarray(value, dtype=var.data.dtype))
+        for var, value in zip(own, converted):
+            var.assign(value)
 
     @property
     def losses(self) -> list:
