@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -165,6 +166,22 @@ def _check_mode(mode: str, caller: str) -> str:
         warnings.warn(f"{caller} mode {mode} is unknown, fallback to auto mode.", stacklevel=3)
         return "auto"
     return mode
+
+
+def _is_improvement(value, reference, direction: str, min_delta: float = 0.0) -> bool:
+    """Whether ``value`` beats ``reference`` by more than ``min_delta`` ("min": lower is better).
+
+    A non-finite value (NaN, +-inf) is never an improvement: a diverged epoch must not become the
+    best one, and once "best" it could never be beaten (every comparison with NaN is False).
+    ``reference`` None (nothing seen yet) is beaten by every finite value.
+    """
+    if value is None or not math.isfinite(value):
+        return False
+    if reference is None:
+        return True
+    if direction == "min":
+        return value + min_delta < reference
+    return value - min_delta > reference
 
 
 def _scalar(value):
