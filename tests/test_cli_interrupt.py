@@ -90,3 +90,59 @@ def test_ctrl_c_during_a_best_model_save_reports_the_file_on_disk(tmp_path, nth,
     with open(out / "history.csv", newline="") as handle:
         rows = {int(row["epoch"]): row for row in csv.DictReader(handle)}
     assert f"{float(rows[on_disk]['val_loss']):.4f}" == value
+
+
+# ---------------------------------------------------------------- Ctrl-C while the command starts
+
+# Loaded through PYTHONPATH before the command runs: raises a real SIGINT the moment `TARGET` is first
+# imported, so the interruption lands at that exact point of the start-up every time.
+SITECUSTOMIZE = textwrap.dedent("""
+    import os, signal, sys
+
+    class InterruptAt:
+        def find_spec(self, name, path=None, target=None):
+            if name == os.environ["KS_TEST_INTERRUPT_AT"]:
+                sys.meta_path.remove(self)
+                os.kill(os.getpid(), signal.SIGINT)
+            return None
+
+    sys.meta_path.insert(0, InterruptAt())
+""")
+CONSOLE_SCRIPT = "import sys\nfrom kernelscope.cli import main\nsys.exit(main())\n"  # as pip writes it
+
+
+@pytest.mark.parametrize("module, how", [
+    ("numpy", "-m"),                      # imported by kernelscope/__init__.py, before any command code
+    ("numpy", "script"),                  # the same through the `kernelscope` console script
+    ("argparse", "-m"),                   # importing kernelscope.cli
+    ("kernelscope.cli.explain", "-m"),    # building the parser
+    ("kernelscope.cli.commands", "script"),
+    ("kernelscope.models", "-m"),         # inside `train`, before the first epoch
+])
+def test_ctrl_c_while_the_command_starts_exits_130_in_one_line(tmp_path, module, how):
+    (tmp_path / "hook").mkdir()
+    (tmp_path / "hook" / "sitecustomize.py").write_text(SITECUSTOMIZE)
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "kernelscope").write_text(CONSOLE_SCRIPT)
+    command = ["-m", "kernelscope"] if how == "-m" else [str(tmp_path / "bin" / "kernelscope")]
+    env = {**ENV, "KS_TEST_INTERRUPT_AT": module,
+           "PYTHONPATH": os.pathsep.join([str(tmp_path / "hook"), ENV["PYTHONPATH"]])}
+    result = subprocess.run([sys.executable, *command, "train", "--epochs", "1", "--quiet", "--out",
+                             str(tmp_path / "run")], capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 130, result.stderr
+    _one_line_error(result.stderr, r"^kernelscope( train)?: interrupted")
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["python", "-m", "kernelscope", "train"], True),
+    (["python", "-X", "utf8", "-u", "-mkernelscope"], True),
+    (["/usr/bin/python3", "/venv/bin/kernelscope", "train"], True),
+    (["python", "-m", "pytest", "tests"], False),
+    (["python", "-c", "import kernelscope"], False),
+    (["python", "train_my_model.py"], False),
+    (["python"], False),
+])
+def test_the_start_up_guard_acts_only_for_the_command(argv, expected):
+    from kernelscope._interrupt_guard import is_the_command
+
+    assert is_the_command(argv) is expected
