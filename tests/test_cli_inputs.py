@@ -85,3 +85,13 @@ def test_model_and_image_paths_must_be_regular_files(tmp_path, capsys):
     for argv, pattern in cases:
         assert main(argv) == 1, argv
         _one_line_error(capsys.readouterr().err, pattern)
+
+
+def test_a_run_that_never_has_a_finite_loss_saves_nothing_and_says_so(tmp_path):
+    out = tmp_path / "run"
+    result = _run("train", "--optimizer", "sgd", "--learning-rate", "1e30", "--epochs", "2", "--quiet",
+                  "--out", str(out))
+    assert result.returncode == 1
+    _one_line_error(result.stderr, r"^kernelscope train: error: val_loss was not finite in any of the 2 epochs "
+                                   r"\(training diverged: try a lower --learning-rate\); no model saved\.")
+    assert sorted(p.name for p in out.iterdir()) == ["classes.json", "history.csv"]

@@ -45,9 +45,12 @@ def run_train(args) -> int:
     _write_json(out / "classes.json", class_names)
     started = time.perf_counter()
     try:
-        model.fit(x_train, y_train, epochs=args.epochs, batch_size=args.batch_size, shuffle=True,
-                  validation_split=args.validation_split, callbacks=[history, checkpoint],
-                  verbose=0 if args.quiet else 1)
+        # a diverging run is reported once below (non-finite epochs are never saved), not as NumPy
+        # overflow warnings from every layer
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            model.fit(x_train, y_train, epochs=args.epochs, batch_size=args.batch_size, shuffle=True,
+                      validation_split=args.validation_split, callbacks=[history, checkpoint],
+                      verbose=0 if args.quiet else 1)
     except KeyboardInterrupt:
         return _interrupted(checkpoint, history, out)
     seconds = time.perf_counter() - started
@@ -57,6 +60,10 @@ def run_train(args) -> int:
         raise CommandError(f"{monitor} was not finite in any of the {len(rows)} epochs (training diverged: try a "
                            f"lower --learning-rate); no model saved. History: {out / 'history.csv'}")
     best_epoch = checkpoint.last_saved_epoch
+    diverged = sum(not np.isfinite(row.get(monitor, np.nan)) for row in rows)
+    if diverged:
+        print(f"Note: {diverged} of {len(rows)} epochs had a non-finite {monitor} (training diverged); "
+              f"they were never taken as the best.")
     model = ks.models.load_model(checkpoint.last_saved_filepath)  # evaluate and report the file on disk
     probabilities = np.asarray(model.predict(x_test, batch_size=256, verbose=0))
     accuracy = float(np.mean(probabilities.argmax(axis=-1) == y_test))
