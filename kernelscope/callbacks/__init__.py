@@ -20,8 +20,8 @@ import warnings
 import numpy as np
 
 from .._io import atomic_write
-from .base import Callback, CallbackList, History, LambdaCallback, _check_mode, _is_improvement, _monitor_direction, \
-    _scalar
+from .base import Callback, CallbackList, History, LambdaCallback, _check_mode, _file_identity, _is_improvement, \
+    _monitor_direction, _scalar
 
 __all__ = ["Callback", "CallbackList", "History", "EarlyStopping", "ModelCheckpoint", "ReduceLROnPlateau",
            "TerminateOnNaN", "CSVLogger", "LearningRateScheduler", "LambdaCallback"]
@@ -213,15 +213,6 @@ class ModelCheckpoint(Callback):
         self.last_saved_epoch, self.last_saved_filepath = epoch, filepath
         if self.save_best_only and self.monitor in (logs or {}):
             self.best = _scalar(logs[self.monitor])
-
-
-def _file_identity(path: str):
-    """What changes when a file is replaced (atomic saves rename a new inode into place); None if absent."""
-    try:
-        stat = os.stat(path)
-    except OSError:
-        return None
-    return stat.st_dev, stat.st_ino, stat.st_mtime_ns, stat.st_size
 
 
 class ReduceLROnPlateau(Callback):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import warnings
 
 import numpy as np
@@ -186,3 +187,12 @@ def _is_improvement(value, reference, direction: str, min_delta: float = 0.0) ->
 
 def _scalar(value):
     return float(np.asarray(value)) if value is not None else None
+
+
+def _file_identity(path: str):
+    """What changes when a file is replaced (atomic saves rename a new inode into place); None if absent."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino, stat.st_mtime_ns, stat.st_size

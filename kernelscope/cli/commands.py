@@ -37,15 +37,15 @@ def run_train(args) -> int:
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     print(f"Training {args.model} on {args.data}: {len(x_train)} training images {tuple(x_train.shape[1:])}, "
           f"{len(x_test)} test images, {len(class_names)} classes, {model.count_params():,} parameters")
-    monitor = "val_loss" if args.validation_split > 0 else "loss"
     # the path is a format string to ModelCheckpoint: braces in --out are literal
     target = str(out / "model.keras").replace("{", "{{").replace("}", "}}")
-    checkpoint = ks.callbacks.ModelCheckpoint(target, monitor=monitor, save_best_only=True)
+    checkpoint = ks.callbacks.ModelCheckpoint(target, monitor="val_loss" if args.validation_split > 0 else "loss",
+                                              save_best_only=True)
     history = ks.callbacks.History()
     _write_json(out / "classes.json", class_names)
     started = time.perf_counter()
     try:
-        # a diverging run is reported once below (non-finite epochs are never saved), not as NumPy
+        # a diverging run is reported once (non-finite epochs are never saved), not as NumPy
         # overflow warnings from every layer
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             model.fit(x_train, y_train, epochs=args.epochs, batch_size=args.batch_size, shuffle=True,
@@ -53,27 +53,35 @@ def run_train(args) -> int:
                       verbose=0 if args.quiet else 1)
     except KeyboardInterrupt:
         return _interrupted(checkpoint, history, out)
-    seconds = time.perf_counter() - started
-    rows = _history_rows(history)
+    info = {"data": args.data, "model": args.model, "epochs": None, "best epoch": None,  # filled in by _conclude
+            "optimizer": f"{args.optimizer} (learning rate {rate:g})",
+            "batch size": args.batch_size, "seed": args.seed,
+            "training time": f"{time.perf_counter() - started:.1f} s"}
+    return _conclude(checkpoint, _history_rows(history), out, (x_test, y_test), class_names, info)
+
+
+def _conclude(checkpoint, rows: list, out: pathlib.Path, test: tuple, class_names: list, info: dict) -> int:
+    """After fit: history.csv, then the saved best model (loaded back) evaluated and reported."""
+    import kernelscope as ks
+
     _write_history(out / "history.csv", rows)
-    if checkpoint.last_saved_epoch is None:
+    monitor, best_epoch = checkpoint.monitor, checkpoint.last_saved_epoch
+    if best_epoch is None:
         raise CommandError(f"{monitor} was not finite in any of the {len(rows)} epochs (training diverged: try a "
                            f"lower --learning-rate); no model saved. History: {out / 'history.csv'}")
-    best_epoch = checkpoint.last_saved_epoch
     diverged = sum(not np.isfinite(row.get(monitor, np.nan)) for row in rows)
     if diverged:
         print(f"Note: {diverged} of {len(rows)} epochs had a non-finite {monitor} (training diverged); "
               f"they were never taken as the best.")
     model = ks.models.load_model(checkpoint.last_saved_filepath)  # evaluate and report the file on disk
+    x_test, y_test = test
     probabilities = np.asarray(model.predict(x_test, batch_size=256, verbose=0))
     accuracy = float(np.mean(probabilities.argmax(axis=-1) == y_test))
-    print(f"Trained {len(rows)} epochs in {seconds:.1f} s; best epoch {best_epoch + 1} "
+    print(f"Trained {len(rows)} epochs in {info['training time']}; best epoch {best_epoch + 1} "
           f"({monitor} {checkpoint.best:.4f}).")
     print(f"Test accuracy: {accuracy:.4f} ({len(y_test)} images)")
     print(f"Model:   {out / 'model.keras'}\nHistory: {out / 'history.csv'}")
-    info = {"data": args.data, "model": args.model, "epochs": len(rows), "best epoch": best_epoch + 1,
-            "optimizer": f"{args.optimizer} (learning rate {rate:g})", "batch size": args.batch_size,
-            "seed": args.seed, "training time": f"{seconds:.1f} s"}
+    info = {**info, "epochs": len(rows), "best epoch": best_epoch + 1}
     curves = {key: [row.get(key) for row in rows] for key in rows[0] if key != "epoch"}
     _report(out / "report.html", model, curves, x_test, y_test, class_names, probabilities, info)
     return 0
