@@ -2,6 +2,7 @@
 records what a save left on disk, also when the save is interrupted (issue 12, items 1 and 11)."""
 
 import math
+import os
 
 import numpy as np
 import pytest
@@ -32,8 +33,9 @@ class DiskModel:
     def save(self, path):
         if self.fail == "before":
             raise KeyboardInterrupt
-        with open(path, "w") as handle:
+        with open(path + ".tmp", "w") as handle:  # as model.save does: a temporary renamed into place
             handle.write(str(self.weights[0][0]))
+        os.replace(path + ".tmp", path)
         self.saved.append(path)
         if self.fail == "after":
             raise KeyboardInterrupt
