@@ -31,6 +31,7 @@ _SUBMODULES = {
     "ops", "kernels", "layers", "models", "initializers", "regularizers", "losses", "metrics",
     "optimizers", "callbacks", "utils", "datasets", "explain", "filters", "applications",
     "interop", "export", "sklearn", "anomaly", "detection", "saving", "rng", "autograd",
+    "backend", "random", "variables", "gradient_tape",
 }
 # Public names that live in a sub-module: name -> module.
 _ATTRIBUTES = {
@@ -39,6 +40,8 @@ _ATTRIBUTES = {
     "load_model": "models",
     "Input": "layers",
     "set_random_seed": "rng",
+    "Variable": "variables",
+    "GradientTape": "gradient_tape",
 }
 
 __all__ = ["Tensor", "no_grad", "enable_grad", "is_grad_enabled", *sorted(_SUBMODULES), *sorted(_ATTRIBUTES)]

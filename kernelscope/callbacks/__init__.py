@@ -22,9 +22,10 @@ import numpy as np
 from .._io import atomic_write
 from .base import Callback, CallbackList, History, LambdaCallback, _check_mode, _file_identity, _is_improvement, \
     _monitor_direction, _scalar
+from .tensorboard import TensorBoard
 
 __all__ = ["Callback", "CallbackList", "History", "EarlyStopping", "ModelCheckpoint", "ReduceLROnPlateau",
-           "TerminateOnNaN", "CSVLogger", "LearningRateScheduler", "LambdaCallback"]
+           "TerminateOnNaN", "CSVLogger", "LearningRateScheduler", "LambdaCallback", "TensorBoard"]
 
 
 def _check_patience(patience, owner: str) -> int:

@@ -8,18 +8,22 @@
 18496
 """
 
-from .activation import Activation, LeakyReLU, ReLU, Softmax
+from .activation import ELU, Activation, LeakyReLU, PReLU, ReLU, Softmax
 from .base import (LAYER_REGISTRY, Input, InputLayer, KerasTensor, Layer, Node, Variable, clear_session,
                    unique_name)
 from .conv import Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D
 from .core import Dense
-from .merging import Add, Concatenate, Multiply
+from .image_resizing import CenterCrop, Resizing
+from .lambda_layer import Lambda
+from .merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract, add, average,
+                      concatenate, dot, maximum, minimum, multiply, subtract)
 from .noise import Dropout, GaussianNoise
-from .normalization import BatchNormalization
+from .normalization import BatchNormalization, LayerNormalization
+from .pixel_preprocessing import PreprocessInput  # noqa: F401 - registered for load_model
 from .pooling import (AveragePooling2D, AvgPool2D, GlobalAveragePooling2D, GlobalAvgPool2D,
                       GlobalMaxPool2D, GlobalMaxPooling2D, MaxPool2D, MaxPooling2D)
-from .preprocessing import (Normalization, RandomContrast, RandomCrop, RandomFlip, RandomRotation,
-                            RandomTranslation, RandomZoom, Rescaling)
+from .preprocessing import (Normalization, RandomBrightness, RandomContrast, RandomCrop, RandomFlip,
+                            RandomRotation, RandomTranslation, RandomZoom, Rescaling)
 from .reshaping import Cropping2D, Flatten, Reshape, UpSampling2D, ZeroPadding2D
 
 Convolution2D = Conv2D
@@ -34,7 +38,9 @@ __all__ = [
     "Reshape", "Dropout", "GaussianNoise", "BatchNormalization", "Activation", "ReLU", "LeakyReLU", "Softmax",
     "ZeroPadding2D", "Cropping2D", "UpSampling2D", "Add", "Multiply", "Concatenate", "Rescaling",
     "Normalization", "RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomCrop",
-    "RandomContrast", "deserialize", "serialize",
+    "RandomContrast", "deserialize", "serialize", "Lambda", "Subtract", "Average", "Maximum", "Minimum", "Dot",
+    "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "dot", "Resizing", "CenterCrop",
+    "LayerNormalization", "PReLU", "ELU", "RandomBrightness", "PreprocessInput",
 ]
 
 

@@ -22,6 +22,7 @@ import numpy as np
 
 from .._io import atomic_write
 
+from ..layers.lambda_layer import safe_mode_scope
 from .serialization import deserialize_layer, serialize_layer
 
 __all__ = ["save_model", "load_model", "save_weights", "load_weights", "weight_items", "FORMAT_NAME",
@@ -310,7 +311,8 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
     path = _existing(filepath)
     arrays, config = _read_archive_weights(path)
     try:
-        model = deserialize_layer(config["model"], custom_objects)
+        with safe_mode_scope(safe_mode):  # Lambda bytecode only when the caller trusts the file
+            model = deserialize_layer(config["model"], custom_objects)
     except (ValueError, TypeError, KeyError) as err:
         raise ValueError(f"Cannot rebuild the model in '{path}': {err}") from err
     model_arrays = {k[len("model/"):]: v for k, v in arrays.items() if k.startswith("model/")}

@@ -13,8 +13,9 @@ import numpy as np
 
 from ..layers.base import clear_session as _clear_names
 from ..rng import set_random_seed as _set_seed
+from .py_dataset import PyDataset, Sequence
 
-__all__ = ["set_random_seed", "to_categorical", "clear_session"]
+__all__ = ["set_random_seed", "to_categorical", "clear_session", "PyDataset", "Sequence"]
 
 
 def set_random_seed(seed: int) -> None:
