@@ -15,7 +15,9 @@ feature that uses it.
 
 from __future__ import annotations
 
-import importlib
+from . import _interrupt_guard  # noqa: F401 - first: Ctrl-C while the command starts (see the module)
+
+import importlib  # noqa: E402
 
 from ._blas_threads import set_thread_timeout
 

@@ -23,15 +23,24 @@ import warnings
 
 import numpy as np
 
-__all__ = ["MAX_IMAGE_PIXELS", "open_image", "load_img", "img_to_array", "array_to_img", "save_img"]
+__all__ = ["MAX_IMAGE_PIXELS", "ImageTooLargeError", "open_image", "load_img", "img_to_array", "array_to_img", "save_img"]
 
-#: Largest image (width x height) read: 2**27 pixels, about 11585 x 11585; larger files are refused.
-#: Below Pillow's own error threshold (2 x PIL.Image.MAX_IMAGE_PIXELS), so this cap is the one that speaks.
-MAX_IMAGE_PIXELS = 2**27
+#: Largest image (width x height) read: 8192 x 8192 = 2**26 pixels; larger files are refused from their
+#: header, before decoding. Below Pillow's own thresholds (it warns from 89 Mpx and refuses from twice
+#: that), so this cap is the one that speaks. The command line reads images through the same cap.
+MAX_IMAGE_PIXELS = 8192 * 8192
 #: load_img's interpolation names (Keras's PIL_INTERPOLATION_METHODS) -> Pillow filter names.
 INTERPOLATIONS = {"nearest": "NEAREST", "bilinear": "BILINEAR", "bicubic": "BICUBIC", "hamming": "HAMMING",
                   "box": "BOX", "lanczos": "LANCZOS"}
 _COLOR_MODES = ("grayscale", "rgb", "rgba")
+
+
+class ImageTooLargeError(ValueError):
+    """An image above :data:`MAX_IMAGE_PIXELS`; ``width``/``height`` are None when only Pillow knew."""
+
+    def __init__(self, message: str, width=None, height=None):
+        super().__init__(message)
+        self.width, self.height = width, height
 
 
 def pillow():
@@ -80,11 +89,13 @@ def open_image(path):
             image = image_module.open(data)
             width, height = image.size
             if width * height > MAX_IMAGE_PIXELS:
-                raise image_module.DecompressionBombError(f"{width}x{height} = {width * height} pixels")
+                raise ImageTooLargeError(f"Image {name} is too large ({width}x{height} = {width * height} pixels): "
+                                         f"the cap is {MAX_IMAGE_PIXELS} pixels "
+                                         "(kernelscope.utils.image_utils.MAX_IMAGE_PIXELS).", width, height)
             image.load()
         except image_module.DecompressionBombError as error:
-            raise ValueError(f"Image {name} is too large ({error}): the cap is {MAX_IMAGE_PIXELS} pixels "
-                             "(kernelscope.utils.image_utils.MAX_IMAGE_PIXELS).") from None
+            raise ImageTooLargeError(f"Image {name} is too large ({error}): the cap is {MAX_IMAGE_PIXELS} pixels "
+                                     "(kernelscope.utils.image_utils.MAX_IMAGE_PIXELS).") from None
         except (OSError, SyntaxError) as error:
             raise ValueError(f"Cannot read image {name}: {error}") from None
     return image
