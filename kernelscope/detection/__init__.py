@@ -8,5 +8,8 @@ non-max suppression.
 """
 
 from .boxes import BOX_FORMATS, box_area, convert_format, iou, non_max_suppression
+from .metrics import (average_precision, coco_average_precision, match_detections, precision_recall,
+                      precision_recall_curve)
 
-__all__ = ["BOX_FORMATS", "box_area", "convert_format", "iou", "non_max_suppression"]
+__all__ = ["BOX_FORMATS", "box_area", "convert_format", "iou", "non_max_suppression", "average_precision",
+           "coco_average_precision", "match_detections", "precision_recall", "precision_recall_curve"]
