@@ -43,8 +43,8 @@ def mnist_load_data(n_train: int = 1000, n_test: int = 200):
     y_train = rng.integers(0, 10, size=n_train).astype(np.uint8)
     y_test = rng.integers(0, 10, size=n_test).astype(np.uint8)
     # Every class present, as in MNIST (the siamese pair makers index each class).
-    y_train[:10] = np.arange(10)
-    y_test[:10] = np.arange(10)
+    y_train[:10] = np.arange(min(n_train, 10))
+    y_test[:10] = np.arange(min(n_test, 10))
     return ((_digit_like(rng, y_train, 28), y_train), (_digit_like(rng, y_test, 28), y_test))
 
 
