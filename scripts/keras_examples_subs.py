@@ -75,10 +75,17 @@ class Example:
 
 
 def leftover_tensorflow(source: str) -> list[int]:
-    """Lines whose code (not strings or comments) still names ``tf``/``tensorflow``."""
-    names = {"tf", "tensorflow", "tf_image", "tf_io"}
-    tokens = tokenize.generate_tokens(io.StringIO(source).readline)
-    return sorted({tok.start[0] for tok in tokens if tok.type == tokenize.NAME and tok.string in names})
+    """Lines whose code (not strings or comments) still uses TensorFlow or imports ``keras``."""
+    names = {"tf", "tensorflow", "tf_image", "tf_io", "tensorflow_datasets"}
+    lines, previous = set(), None
+    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+        if tok.type != tokenize.NAME:
+            continue
+        imported = previous in ("import", "from") and tok.string.split(".")[0] == "keras"
+        if tok.string in names or imported:
+            lines.add(tok.start[0])
+        previous = tok.string
+    return sorted(lines)
 
 
 # --- building blocks -------------------------------------------------------------------
@@ -268,6 +275,7 @@ EXAMPLES["oxford_pets_image_segmentation"] = Example([
     # images/ and annotations/trimaps/ are written by the runner (wget/tar are shell blocks).
     imp("from keras.utils import load_img", "from kernelscope.utils import load_img"),
     KERAS, TF_DATA,
+    LAYERS,
     imp("from tensorflow import image as tf_image", "# tf_image.resize -> keras.ops.image.resize below"),
     imp("from tensorflow import io as tf_io", "# tf_io file decoding -> keras.utils.load_img below"),
     data("input_img = tf_io.read_file(input_img_path)", "input_img = keras.utils.load_img(input_img_path)"),

@@ -82,7 +82,7 @@ def transform(name: str, source_dir: Path) -> str:
         source = sub.apply(source, name)
     left = leftover_tensorflow(source)
     if left:
-        raise ValueError(f"{name}: TensorFlow still used after the substitutions, "
+        raise ValueError(f"{name}: TensorFlow or a `keras` import left after the substitutions, "
                          f"at line(s) {left}; list a substitution for each.")
     return source
 

@@ -55,8 +55,9 @@ def test_cut_whose_end_comes_first_raises():
 
 
 def test_leftover_tensorflow_sees_code_but_not_strings_or_comments():
-    source = 'x = 1  # tf.square\ns = "tf.data"\ny = tf.reduce_sum(x)\nimport tensorflow\n'
-    assert leftover_tensorflow(source) == [3, 4]
+    source = ('x = 1  # tf.square\ns = "tf.data"\ny = tf.reduce_sum(x)\nimport tensorflow\n'
+              'import kernelscope as keras\nfrom keras import layers\nimport keras.ops\n')
+    assert leftover_tensorflow(source) == [3, 4, 6, 7]
 
 
 def test_transform_refuses_a_drifted_source(tmp_path):
