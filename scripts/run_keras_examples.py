@@ -24,6 +24,7 @@ final ``N passed, M failed``; the exit status is 1 if anything failed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -126,12 +127,15 @@ def run_example(name: str, code: str, kernelscope: Path, timeout: float,
         try:
             proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
             return False, time.perf_counter() - start, f"timeout after {timeout:.0f} s"
     seconds = time.perf_counter() - start
     stdout = (workdir / "stdout.txt").read_text(errors="replace")
     stderr = (workdir / "stderr.txt").read_text(errors="replace")
+    if proc.returncode < 0:  # e.g. the kernel's out-of-memory killer
+        return False, seconds, f"killed by signal {-proc.returncode} ({signal.Signals(-proc.returncode).name})"
     if proc.returncode != 0:
         return False, seconds, _first_error(workdir, stderr)
     if SENTINEL not in stdout.splitlines():

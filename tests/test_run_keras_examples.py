@@ -125,3 +125,8 @@ def test_an_example_that_outlives_its_timeout_fails(tmp_path):
     workdir.mkdir()
     passed, _, message = runner.run_example("toy", "import time\ntime.sleep(120)\n", ROOT, 2, workdir)
     assert (passed, message) == (False, "timeout after 2 s")
+
+
+def test_an_example_killed_by_a_signal_says_so(tmp_path):
+    passed, _, message = _run(tmp_path, "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n")
+    assert (passed, message) == (False, "killed by signal 9 (SIGKILL)")
