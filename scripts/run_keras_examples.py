@@ -18,7 +18,10 @@ with ``PYTHONPATH`` set to the kernelscope tree under test and ``MPLBACKEND=Agg`
 launcher runs the file and prints a sentinel after its last line; an example passes only
 if the process exits 0 *and* printed the sentinel. One line per example is printed
 (``PASS name (seconds)`` or ``FAIL name: ExceptionType: message [line N: code]``) and a
-final ``N passed, M failed``; the exit status is 1 if anything failed.
+final ``N passed, M failed``; the exit status is 1 if anything failed. Where the example's
+published page ``SOURCE_DIR/md/NAME.md`` shows ``summary()`` tables, an indented line
+under the result says whether the summaries printed have the published (trainable,
+non-trainable) parameter counts; it informs and does not change PASS/FAIL.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -99,6 +103,25 @@ def _first_error(workdir: Path, stderr: str) -> str:
     return lines[-1].strip() if lines else "no error output"
 
 
+def summary_params(text: str) -> list[tuple[int, int]]:
+    """(trainable, non-trainable) counts of every ``summary()`` in ``text`` (console or keras-io HTML)."""
+    text = re.sub(r"<[^>]+>", "", text)  # the published pages colour the numbers with <span>s
+    found = re.findall(r"(Trainable|Non-trainable) params: ([\d,]+)", text)
+    counts = [int(number.replace(",", "")) for _, number in found]
+    return list(zip(counts[0::2], counts[1::2]))
+
+
+def compare_params(printed: str, published: str) -> str:
+    """One line saying whether the summaries printed so far have the published parameter counts."""
+    ours, theirs = summary_params(printed), summary_params(published)
+    if not theirs:
+        return ""
+    differ = [f"summary {i + 1}: {o} vs published {t}" for i, (o, t) in enumerate(zip(ours, theirs)) if o != t]
+    if differ:
+        return "params (trainable, non-trainable) DIFFER: " + "; ".join(differ)
+    return f"params as published in {min(len(ours), len(theirs))} of {len(theirs)} summaries"
+
+
 def _environment(kernelscope: Path, home: Path) -> dict:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(kernelscope), str(SCRIPTS)])
@@ -110,7 +133,10 @@ def _environment(kernelscope: Path, home: Path) -> dict:
 
 def run_example(name: str, code: str, kernelscope: Path, timeout: float,
                 workdir: Path) -> tuple[bool, float, str]:
-    """Run one transformed example in ``workdir``; return (passed, seconds, message)."""
+    """Run one transformed example in ``workdir``; return (passed, seconds, message).
+
+    Its output stays in ``workdir/stdout.txt`` and ``workdir/stderr.txt``.
+    """
     home = workdir / "home"
     keras_examples_standin.prepare(name, workdir, home)
     example = workdir / f"{name}.py"
@@ -143,6 +169,14 @@ def run_example(name: str, code: str, kernelscope: Path, timeout: float,
     return True, seconds, ""
 
 
+def _params_note(name: str, source_dir: Path, workdir: Path) -> str:
+    """Compare the example's printed summaries with its published page ``SOURCE_DIR/md/NAME.md``."""
+    published, printed = source_dir / "md" / f"{name}.md", workdir / "stdout.txt"
+    if not (published.is_file() and printed.is_file()):
+        return ""
+    return compare_params(printed.read_text(errors="replace"), published.read_text(errors="replace"))
+
+
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("source_dir", type=Path, help="folder with the keras-io NAME.py files")
@@ -160,6 +194,28 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def _run_one(name: str, args: argparse.Namespace, kernelscope: Path) -> dict:
+    """Transform, run and report one example; print its result line(s)."""
+    try:
+        code = transform(name, args.source_dir)
+    except (OSError, ValueError) as exc:
+        # The example cannot run as listed: a failure of its own, said as such.
+        print(f"FAIL {name}: runner: {exc}", flush=True)
+        return {"name": name, "passed": False, "seconds": 0.0, "error": f"runner: {exc}", "params": ""}
+    workdir = Path(tempfile.mkdtemp(prefix=f"ks-example-{name}-"))
+    try:
+        passed, seconds, message = run_example(name, code, kernelscope, args.timeout, workdir)
+        params = _params_note(name, args.source_dir, workdir)
+    finally:
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+    line = f"PASS {name} ({seconds:.1f} s)" if passed else f"FAIL {name}: {message}"
+    if args.keep:
+        line += f"  [{workdir}]"
+    print(line + (f"\n    {params}" if params else ""), flush=True)
+    return {"name": name, "passed": passed, "seconds": round(seconds, 1), "error": message, "params": params}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the selected examples and print one PASS/FAIL line each; return the exit status."""
     args = _parse(argv)
@@ -167,34 +223,12 @@ def main(argv: list[str] | None = None) -> int:
     if not (kernelscope / "kernelscope" / "__init__.py").is_file():
         raise SystemExit(f"--kernelscope {kernelscope}: no kernelscope package there")
     names = args.only or list(EXAMPLES)
-    results = []
-    for name in names:
-        try:
-            code = transform(name, args.source_dir)
-        except (OSError, ValueError) as exc:
-            if args.dry_run:
-                raise
-            # The example did not run as listed: a failure of its own, said as such.
-            print(f"FAIL {name}: runner: {exc}", flush=True)
-            results.append({"name": name, "passed": False, "seconds": 0.0, "error": f"runner: {exc}"})
-            continue
-        if args.dry_run:
-            print(f"OK   {name}: {len(EXAMPLES[name].subs)} substitutions applied")
-            continue
-        workdir = Path(tempfile.mkdtemp(prefix=f"ks-example-{name}-"))
-        try:
-            passed, seconds, message = run_example(name, code, kernelscope, args.timeout, workdir)
-        finally:
-            if not args.keep:
-                shutil.rmtree(workdir, ignore_errors=True)
-        line = f"PASS {name} ({seconds:.1f} s)" if passed else f"FAIL {name}: {message}"
-        if args.keep:
-            line += f"  [{workdir}]"
-        print(line, flush=True)
-        results.append({"name": name, "passed": passed, "seconds": round(seconds, 1),
-                        "error": message})
     if args.dry_run:
+        for name in names:  # raises on the first substitution that does not match
+            transform(name, args.source_dir)
+            print(f"OK   {name}: {len(EXAMPLES[name].subs)} substitutions applied")
         return 0
+    results = [_run_one(name, args, kernelscope) for name in names]
     n_pass = sum(r["passed"] for r in results)
     print(f"{n_pass} passed, {len(results) - n_pass} failed", flush=True)
     if args.json:

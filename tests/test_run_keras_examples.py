@@ -116,7 +116,7 @@ def test_main_runs_a_listed_example_and_counts_it(tmp_path, capsys):
     status = runner.main([str(source), "--only", "mnist_convnet", "--kernelscope", str(ROOT)])
     out = capsys.readouterr().out.splitlines()
     assert status == 0
-    assert out[0].startswith("PASS mnist_convnet (")
+    assert out[0].startswith("PASS mnist_convnet (")  # no md/ folder: no params line
     assert out[-1] == "1 passed, 0 failed"
 
 
@@ -130,3 +130,24 @@ def test_an_example_that_outlives_its_timeout_fails(tmp_path):
 def test_an_example_killed_by_a_signal_says_so(tmp_path):
     passed, _, message = _run(tmp_path, "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n")
     assert (passed, message) == (False, "killed by signal 9 (SIGKILL)")
+
+
+CONSOLE = """Total params: 34,826 (136.04 KB)
+ Trainable params: 34,826 (136.04 KB)
+ Non-trainable params: 0 (0.00 B)
+"""
+PUBLISHED = ('<span style="font-weight: bold"> Trainable params: </span><span style="color: #00af00">34,826</span>'
+             ' (136.04 KB)\n<span> Non-trainable params: </span><span>0</span> (0.00 B)\n')
+
+
+def test_summary_params_reads_console_and_published_html():
+    assert runner.summary_params(CONSOLE) == [(34826, 0)]
+    assert runner.summary_params(PUBLISHED) == [(34826, 0)]
+
+
+def test_compare_params_names_each_summary_that_differs():
+    assert runner.compare_params(CONSOLE, PUBLISHED) == "params as published in 1 of 1 summaries"
+    other = CONSOLE.replace("Trainable params: 34,826", "Trainable params: 34,825")
+    assert runner.compare_params(other, PUBLISHED) == (
+        "params (trainable, non-trainable) DIFFER: summary 1: (34825, 0) vs published (34826, 0)")
+    assert runner.compare_params(CONSOLE, "no summary here") == ""
