@@ -18,10 +18,11 @@ from __future__ import annotations
 import io
 import os
 import pathlib
-import stat
 import warnings
 
 import numpy as np
+
+from .._io import open_regular_file
 
 __all__ = ["MAX_IMAGE_PIXELS", "ImageTooLargeError", "open_image", "load_img", "img_to_array", "array_to_img", "save_img"]
 
@@ -53,13 +54,8 @@ def pillow():
 
 
 def _read_regular_file(path) -> bytes:
-    # O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then tells what was opened
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        raise ValueError(f"Image paths must name regular files. Received: {os.fspath(path)!r}, "
-                         "which is not a regular file (a folder, FIFO or device).")
-    with os.fdopen(fd, "rb") as handle:
+    # the project's one check: a FIFO, device or folder is refused without blocking on it or reading it
+    with open_regular_file(path, "an image file") as handle:
         return handle.read()
 
 
