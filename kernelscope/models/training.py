@@ -223,10 +223,8 @@ class Trainer(DataMixin):
                               rng_module.make_rng(None), custom_step=_overrides(self, "train_step"))
         val = None
         if validation_data is not None:
-            if ei.is_dataset(validation_data) and validation_batch_size is not None:
-                raise ValueError("Do not specify `validation_batch_size` when `validation_data` is a dataset, "
-                                 f"generator or PyDataset. Received: validation_batch_size={validation_batch_size}.")
-            val = self._validation_batches(validation_data, None if ei.is_dataset(validation_data) else
+            dataset = ei.is_dataset(validation_data)  # then only an explicit validation_batch_size is reported
+            val = self._validation_batches(validation_data, validation_batch_size if dataset else
                                            validation_batch_size or batch_size, validation_steps,
                                            _overrides(self, "test_step"))
         callback_list = self._callback_list(callbacks, epochs, train.steps_hint, verbose)
