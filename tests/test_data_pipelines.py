@@ -250,3 +250,22 @@ def test_class_weight_with_validation_split_and_summary_refusals():
         model.summary(expand_nested=True)
     with pytest.raises(ValueError, match=r"summary\(layer_range=...\) is not supported"):
         model.summary(layer_range=["dense", "dense_1"])
+
+
+def test_endless_pydataset_needs_steps_and_is_not_shuffled():
+    class Endless(ks.utils.PyDataset):
+        def __init__(self):
+            super().__init__()
+            self.x, self.y = arrays(8)
+
+        @property
+        def num_batches(self):
+            return None
+
+        def __getitem__(self, index):
+            return self.x, self.y
+
+    model = classifier()
+    with pytest.warns(UserWarning, match="will be ignored since the data `x` was provided as an infinite PyDataset"):
+        history = model.fit(Endless(), steps_per_epoch=3, epochs=2, verbose=0)
+    assert model.optimizer.iterations == 6 and len(history.history["loss"]) == 2

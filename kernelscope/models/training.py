@@ -139,6 +139,14 @@ class Trainer(DataMixin):
                              "loss='sparse_categorical_crossentropy'), or override train_step.")
         return total if isinstance(total, Tensor) else Tensor(np.asarray(total, dtype=self.dtype))
 
+    def _compute_loss(self, x, y, y_pred, sample_weight, training: bool):
+        """``compute_loss``, also when an override predates its ``training`` argument (as Keras 3.3+)."""
+        import inspect
+
+        if "training" in inspect.signature(self.compute_loss).parameters:
+            return self.compute_loss(x, y, y_pred, sample_weight, training=training)
+        return self.compute_loss(x, y, y_pred, sample_weight)
+
     def compute_metrics(self, x, y, y_pred, sample_weight=None) -> dict:
         """Update the compiled metrics with one batch and return ``get_metrics_result()``."""
         del x
@@ -162,7 +170,7 @@ class Trainer(DataMixin):
         variables = self.trainable_weights
         if not self.optimizer.built:
             self.optimizer.build(variables)  # slot order = trainable_weights order, as saved files expect
-        loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=True)
+        loss = self._compute_loss(x, y, y_pred, sample_weight, training=True)
         if loss.requires_grad:
             loss.backward()
             pairs = [(var.grad, var) for var in variables if var.grad is not None]
@@ -177,7 +185,7 @@ class Trainer(DataMixin):
         """Loss and metrics on one batch with ``training=False``; override to customize ``evaluate``."""
         x, y, sample_weight = ei.unpack_x_y_sample_weight(data)
         y_pred = self(x, training=False)
-        loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=False)
+        loss = self._compute_loss(x, y, y_pred, sample_weight, training=False)
         self._loss_tracker.update_state(float(loss.data), su.batch_length(x))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
