@@ -86,6 +86,8 @@ def read_image(path: str, mode: str | None = None, size: tuple | None = None) ->
         pixels = image.convert(mode)
         if size is not None:
             pixels = pixels.resize(size, image_module.Resampling.BILINEAR)
-    except (OSError, ValueError) as error:
+    except ValueError as error:  # open_image's message already names the file
+        raise CommandError(str(error)[:1].lower() + str(error)[1:]) from None
+    except OSError as error:
         raise CommandError(f"cannot read image {path}: {error}") from None
     return np.asarray(pixels, dtype=np.float32)
