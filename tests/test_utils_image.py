@@ -148,3 +148,13 @@ def test_the_same_reader_serves_image_folder_and_the_cli(tmp_path):
     assert data.images.shape == (1, 4, 4, 3)
     with pytest.raises(CommandError, match=r"pipe\.png"):  # refused, not waited on
         read_image(str(tmp_path / "a" / "pipe.png"))
+
+
+def test_save_img_is_atomic_and_needs_a_format(tmp_path):
+    with pytest.raises(ValueError, match=r"Cannot tell the image format: .* path='.*noext', file_format=None"):
+        ks.utils.save_img(str(tmp_path / "noext"), np.zeros((2, 2, 3)))
+    with pytest.raises((KeyError, ValueError)):  # Pillow knows no such format
+        ks.utils.save_img(tmp_path / "x.nosuchformat", np.zeros((2, 2, 3)))
+    assert os.listdir(tmp_path) == []  # nothing half-written, no temporary left
+    ks.utils.save_img(tmp_path / "x.bmp", np.zeros((2, 2, 3)), file_format="png")
+    assert (tmp_path / "x.bmp").read_bytes().startswith(b"\x89PNG")

@@ -22,7 +22,7 @@ import warnings
 
 import numpy as np
 
-from .._io import open_regular_file
+from .._io import atomic_write, open_regular_file
 
 __all__ = ["MAX_IMAGE_PIXELS", "ImageTooLargeError", "open_image", "load_img", "img_to_array", "array_to_img", "save_img"]
 
@@ -205,4 +205,10 @@ def save_img(path, x, data_format=None, file_format=None, scale: bool = True, **
     if image.mode == "RGBA" and file_format == "jpeg":
         warnings.warn("The JPEG format does not support RGBA images, converting to RGB.", stacklevel=2)
         image = image.convert("RGB")
-    image.save(path, format=file_format, **kwargs)
+    if isinstance(path, (str, os.PathLike)):  # written beside and renamed: never a half-written image
+        if not file_format:
+            raise ValueError("Cannot tell the image format: give `path` an extension (.png, .jpg, ...) or pass "
+                             f"`file_format`. Received: path={os.fspath(path)!r}, file_format={file_format!r}.")
+        atomic_write(path, lambda handle: image.save(handle, format=file_format, **kwargs))
+    else:
+        image.save(path, format=file_format, **kwargs)
