@@ -20,7 +20,6 @@ from typing import NamedTuple
 import numpy as np
 
 from .._checks import normalize_tuple
-from .._io import open_regular_file
 from ..rng import make_rng
 
 ALLOWED_FORMATS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
@@ -164,10 +163,9 @@ def _load_part(paths, label_list, class_names, color_mode, image_size, interpola
 
 
 def _read_image(image_module, path, mode, image_size, resample, crop):
-    # a FIFO or device named like an image is refused here instead of blocking or reading forever
-    with open_regular_file(path, "an image file") as handle, image_module.open(handle) as image:
-        image.seek(0)  # animated GIFs: first frame, as Keras
-        image = image.convert(mode)
+    from ..utils.image_utils import open_image  # the one reader: regular files only, pixel cap
+
+    image = open_image(path).convert(mode)  # animated GIFs: the first frame, as Keras
     height, width = image_size
     if crop:
         image = _center_crop(image, width / height)

@@ -198,9 +198,12 @@ def _weights_budget(info: zipfile.ZipInfo) -> int:
     return min(info.file_size, _MAX_RATIO * info.compress_size)
 
 
-def _rebuild(config: dict, custom_objects, path: str, budget: int):
+def _rebuild(config: dict, custom_objects, path: str, budget: int, safe_mode: bool = True):
+    from ..layers.lambda_layer import safe_mode_scope
+
     try:
-        with allocation_budget(budget, path):
+        # Lambda bytecode only when the caller trusts the file (safe_mode=False), as Keras
+        with allocation_budget(budget, path), safe_mode_scope(safe_mode):
             return deserialize_layer(config["model"], custom_objects)
     except RefusedFile:
         raise
@@ -222,7 +225,7 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
     path = _existing(filepath)
     with open_regular_file(path, "a model file") as handle, _open_archive(handle, path) as archive:
         config = _read_config(archive, path)
-        model = _rebuild(config, custom_objects, path, _weights_budget(archive.getinfo("weights.npz")))
+        model = _rebuild(config, custom_objects, path, _weights_budget(archive.getinfo("weights.npz")), safe_mode)
         targets = _model_targets(model, "model/")
         data = _weights_npz_bytes(archive, path, [var.data.shape for var in targets.values()])
     restored = compile and config.get("compile_config")

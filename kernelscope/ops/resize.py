@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numbers
 
-from .._checks import check_ndim, normalize_tuple
+from .._checks import check_allocation, check_ndim, normalize_tuple
 from ..autograd import Tensor, as_tensor, make_result
 from ..kernels import resize as K
 
@@ -48,10 +48,15 @@ def _pairs_2d(value, name: str) -> tuple:
                      f"or ((top, bottom), (left, right)). Received: {name}={value!r}.")
 
 
-def pad(x, pad_width, constant_values: float = 0.0) -> Tensor:
-    """Pad with a constant, NumPy style (``np.pad(x, pad_width, constant_values=...)``).
+_PAD_MODES = ("constant", "edge", "reflect", "symmetric", "wrap")
+
+
+def pad(x, pad_width, mode: str = "constant", constant_values=None) -> Tensor:
+    """Pad NumPy style (``np.pad``), as ``keras.ops.pad``.
 
     ``pad_width`` is an int, one (before, after) pair for every axis, or one pair per axis.
+    ``mode`` is "constant" (with ``constant_values``, default 0), "edge", "reflect",
+    "symmetric" or "wrap"; NumPy's statistical modes ("mean", "linear_ramp"...) are refused.
 
     Examples
     --------
@@ -60,7 +65,19 @@ def pad(x, pad_width, constant_values: float = 0.0) -> Tensor:
     """
     x = as_tensor(x)
     widths = _pad_width(pad_width, x.ndim)
-    y = K.pad_forward(x.data, widths, constant_values)
+    if mode not in _PAD_MODES:
+        raise ValueError(f"`mode` must be one of {_PAD_MODES}. Received: mode={mode!r}.")
+    if mode != "constant":
+        if constant_values is not None:
+            raise ValueError("Argument `constant_values` can only be provided when `mode == 'constant'`. "
+                             f"Received: mode={mode!r}.")
+        from .shapes import pad_with_mode
+
+        return pad_with_mode(x, widths, mode)
+    check_allocation([n + sum(p) for n, p in zip(x.shape, widths)], "pad_width", pad_width,
+                     f"a padded output (input shape {tuple(x.shape)})", input_shape=x.shape)
+    value = 0.0 if constant_values is None else constant_values
+    y = K.pad_forward(x.data, widths, value)
     shape = x.shape
     return make_result(y, (x,), lambda g: (K.pad_backward(g, widths, shape),))
 
@@ -74,6 +91,9 @@ def zero_pad2d(x, padding=1) -> Tensor:
     x = as_tensor(x)
     check_ndim(x, 4, "x", _LAYOUT)
     (top, bottom), (left, right) = _pairs_2d(padding, "padding")
+    n, h, w, c = x.shape
+    check_allocation((n, h + top + bottom, w + left + right, c), "padding", padding,
+                     f"a padded output (input shape {tuple(x.shape)})", input_shape=x.shape)
     return pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)))
 
 
@@ -108,6 +128,9 @@ def upsample2d(x, size=2, interpolation: str = "nearest") -> Tensor:
     x = as_tensor(x)
     check_ndim(x, 4, "x", _LAYOUT)
     size = normalize_tuple(size, 2, "size")
+    n, h, w, c = x.shape
+    check_allocation((n, h * size[0], w * size[1], c), "size", size,
+                     f"an upsampled output (input shape {tuple(x.shape)})", input_shape=x.shape)
     mode = interpolation.lower() if isinstance(interpolation, str) else None
     if mode not in _INTERPOLATIONS:
         raise ValueError(f"`interpolation` must be one of {_INTERPOLATIONS}. "
@@ -117,3 +140,8 @@ def upsample2d(x, size=2, interpolation: str = "nearest") -> Tensor:
     else:
         forward, backward = K.upsample_bilinear_forward, K.upsample_bilinear_backward
     return make_result(forward(x.data, size), (x,), lambda g: (backward(g, size),))
+
+
+from .symbolic import export  # noqa: E402 - after the definitions it wraps
+
+export(globals(), __all__)
