@@ -217,8 +217,9 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
     Raises ValueError naming the file when it is missing, not a regular file, not
     a zip, a foreign or truncated zip, corrupted, larger than its architecture
     needs, holds a non-finite or non-float weight, has bad compile settings, or
-    names a layer class that is not registered. ``safe_mode`` is accepted for
-    Keras compatibility: kernelscope never deserializes code, whatever its value.
+    names a layer class that is not registered. With ``safe_mode=True`` (the
+    default) nothing in the file is executed; ``safe_mode=False`` lets a
+    ``Lambda`` layer's saved bytecode load, as in Keras: only for files you trust.
     """
     from .compile_restore import optimizer_targets, restore_compile, set_optimizer_state
 
