@@ -67,3 +67,19 @@ def test_saving_a_model_with_a_raw_op_names_the_op(tmp_path):
     model = ks.Model(x, ops.log1p(ops.abs(ks.layers.Dense(2)(x))))
     with pytest.raises(NotImplementedError, match=r"applies `ks.ops.abs` directly to a symbolic tensor"):
         model.get_config()
+
+
+def test_unknown_sizes_stay_unknown_and_known_ones_are_inferred():
+    x = ks.Input((None, None, 3))
+    assert ops.image.resize(x, (4, 5)).shape == (None, 4, 5, 3)
+    assert ops.mean(x, axis=(1, 2)).shape == (None, 3)
+    assert ops.max_pool(x, 2).shape == (None, None, None, 3)
+    assert (x * 2.0).shape == (None, None, None, 3)
+
+
+def test_model_save_refuses_with_the_op_name(tmp_path):
+    x = ks.Input((3,))
+    model = ks.Model(x, ops.softmax(ks.layers.Dense(3)(x)))
+    with pytest.raises(NotImplementedError, match=r"applies `ks.ops.softmax` directly to a symbolic tensor"):
+        model.save(tmp_path / "m.keras")
+    assert not (tmp_path / "m.keras").exists()
