@@ -82,7 +82,16 @@ def _to_array(value, dtype=None) -> np.ndarray:
 
 
 def _binary(op: str, fn: Callable, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``fn(a, b)``; NumPy's broadcast / gufunc errors become one naming both shapes (checked only on failure)."""
+    """``fn(a, b)``; NumPy's broadcast / gufunc errors become one naming both shapes (checked only on failure).
+
+    An integer or boolean operand meeting a float one takes its dtype first, as in Keras
+    (NumPy would widen int32 * float32 to float64).
+    """
+    if a.dtype.kind != b.dtype.kind:
+        if a.dtype.kind == "f" and b.dtype.kind in "biu":
+            b = b.astype(a.dtype)
+        elif b.dtype.kind == "f" and a.dtype.kind in "biu":
+            a = a.astype(b.dtype)
     try:
         return fn(a, b)
     except ValueError:

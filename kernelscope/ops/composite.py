@@ -143,7 +143,7 @@ def nan_to_num(x, nan: float = 0.0, posinf=None, neginf=None) -> Tensor:
 
 def divide_no_nan(x1, x2) -> Tensor:
     """``x1 / x2``, and 0 where ``x2`` is 0."""
-    a, b = elementwise._pair_promoted(x1, x2)
+    a, b = elementwise._pair(x1, x2)
     b = elementwise._floating(b)
     safe = elementwise.where(b.data == 0, 1.0, b)
     return elementwise.where(np.broadcast_to(b.data == 0, np.broadcast_shapes(a.shape, b.shape)), 0.0,
@@ -152,7 +152,7 @@ def divide_no_nan(x1, x2) -> Tensor:
 
 def logaddexp(x1, x2) -> Tensor:
     """``log(exp(x1) + exp(x2))``, computed stably."""
-    a, b = elementwise._pair_promoted(elementwise._floating(x1), elementwise._floating(x2))
+    a, b = elementwise._pair(elementwise._floating(x1), elementwise._floating(x2))
     high = elementwise.maximum(a, b)
     return high + elementwise.log1p(elementwise.exp(-elementwise.abs(a - b)))
 
