@@ -83,6 +83,9 @@ class AutoencoderDetector(OutlierMixin, BaseEstimator):
     Attributes
     ----------
     model_ : ks.Model, the autoencoder (standardised inputs in and out)
+    scoring_model_ : ks.Model, a float64 copy of ``model_`` that computes every score, so a sample's
+        score does not depend on the other samples scored with it (float32 GEMMs can differ by ~1e-7
+        with the batch around a row)
     mean_, scale_ : ndarray, per feature (rows) or per channel (images)
     offset_ : float
     history_ : dict of lists
@@ -120,6 +123,7 @@ class AutoencoderDetector(OutlierMixin, BaseEstimator):
             self.model_.compile(optimizer=optimizers.Adam(self.learning_rate), loss="mean_squared_error")
             history = self.model_.fit(Z, Z, epochs=self.epochs, batch_size=self.batch_size, verbose=self.verbose)
         self.history_ = dict(history.history)
+        self.scoring_model_ = _float64_copy(self.model_)
         self.offset_ = self._offset(-self._errors(Z))
         return self
 
@@ -148,7 +152,7 @@ class AutoencoderDetector(OutlierMixin, BaseEstimator):
         """The autoencoder's reconstruction of ``X``, in the units and shape of ``X``."""
         check_is_fitted(self)
         Z = self._standardize(self._validate(X, reset=False))
-        return self.model_.predict(Z, batch_size=256, verbose=0) * self.scale_ + self.mean_
+        return self._reconstruct_standardized(Z).astype(np.float32) * self.scale_ + self.mean_
 
     def score_samples(self, X) -> np.ndarray:
         """Minus the reconstruction error: the higher, the more normal."""
@@ -163,9 +167,15 @@ class AutoencoderDetector(OutlierMixin, BaseEstimator):
         return np.where(self.decision_function(X) < 0, -1, 1)
 
     # ------------------------------------------------------------- helpers
+    def _reconstruct_standardized(self, Z: np.ndarray) -> np.ndarray:
+        # Scored by a float64 copy of the trained model: in float32, a row's GEMM result can depend on the
+        # rows sharing its batch (OpenBLAS's Haswell kernels differ by ~1e-7), so a sample's score would
+        # depend on which other samples were scored with it. In float64 those differences are ~1e-16.
+        return self.scoring_model_.predict(Z.astype(np.float64), batch_size=256, verbose=0)
+
     def _errors(self, Z: np.ndarray) -> np.ndarray:
-        output = self.model_.predict(Z, batch_size=256, verbose=0)
-        return np.square(output - Z, dtype=np.float64).reshape(len(Z), -1).mean(axis=1)
+        output = self._reconstruct_standardized(Z)
+        return np.square(output - Z).reshape(len(Z), -1).mean(axis=1)
 
     def _standardize(self, X: np.ndarray) -> np.ndarray:
         return ((X - self.mean_) / self.scale_).astype(np.float32)
@@ -224,6 +234,21 @@ def _is_positive_int(value) -> bool:
 
 def _is_real(value) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _float64_copy(model):
+    """The same architecture and weights, computing in float64 (built without drawing from any generator)."""
+    from .models.serialization import deserialize_layer, serialize_layer
+
+    def widen(config):
+        if isinstance(config, dict):
+            return {k: ("float64" if k == "dtype" and v == "float32" else widen(v)) for k, v in config.items()}
+        return [widen(v) for v in config] if isinstance(config, list) else config
+
+    with seeded(0):  # the initial weights are overwritten below; keep the caller's root generator untouched
+        twin = deserialize_layer(widen(serialize_layer(model)))
+    twin.set_weights([w.astype(np.float64) for w in model.get_weights()])
+    return twin
 
 
 # ------------------------------------------------------------- architectures

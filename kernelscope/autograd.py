@@ -31,6 +31,7 @@ __all__ = [
     "maximum",
     "minimum",
     "where",
+    "grad",
 ]
 
 _state = threading.local()
@@ -768,3 +769,93 @@ def gradcheck(fn: Callable[..., Tensor], inputs: Iterable, eps: float = 1e-6,
                 f"(max abs diff {np.max(np.abs(actual - expected)):.3e})"
             )
     return True
+
+
+# ------------------------------------------------------------ functional grad
+def grad(outputs, inputs: Sequence[Tensor], grad_outputs=None, retain_graph: bool = False) -> list:
+    """Gradients of ``outputs`` with respect to ``inputs``, as ``torch.autograd.grad`` (first order).
+
+    Unlike :meth:`Tensor.backward` nothing is written to any tensor's ``.grad``.
+
+    Parameters
+    ----------
+    outputs : Tensor or sequence of Tensors
+        What to differentiate; several outputs add up (each seeded by its ``grad_outputs``).
+    inputs : sequence of Tensors
+        Leaves or intermediate tensors of the graph.
+    grad_outputs : array_like or sequence, optional
+        Upstream gradient per output; ones (of each output's shape) by default.
+    retain_graph : bool
+        Keep the graph for later calls; by default it is freed, as in ``backward``.
+
+    Returns
+    -------
+    list
+        One ndarray per input, ``None`` where the input does not reach ``outputs``.
+
+    Examples
+    --------
+    >>> x = Tensor([1.0, 2.0], requires_grad=True)
+    >>> grad((x * x).sum(), [x])[0]
+    array([2., 4.], dtype=float32)
+    """
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    seeds = _seed_grads(outputs, grad_outputs)
+    wanted = {id(t) for t in inputs}
+    grads: dict[int, np.ndarray] = {}
+    found: dict[int, np.ndarray] = {}
+    for out, seed in zip(outputs, seeds):
+        if out.requires_grad or id(out) in wanted:
+            _accumulate(grads, out, seed)
+    for node in reversed(_graph_order(outputs, wanted)):
+        g = grads.pop(id(node), None)
+        if g is None:
+            continue
+        if id(node) in wanted:
+            found[id(node)] = g
+        if node._backward is None:
+            if node._released:
+                raise RuntimeError("Trying to differentiate through a graph that was already freed; pass "
+                                   "retain_graph=True to the first backward()/grad() call.")
+            continue
+        for parent, pg in zip(node._parents, node._backward(g)):
+            if pg is not None and parent is not None and (parent.requires_grad or id(parent) in wanted):
+                _accumulate(grads, parent, pg)
+        if not retain_graph:
+            node._backward, node._parents, node._released = None, (), True
+    return [found.get(id(t)) for t in inputs]
+
+
+def _seed_grads(outputs: list, grad_outputs) -> list:
+    if grad_outputs is None:
+        return [np.ones_like(o.data) for o in outputs]
+    seeds = [grad_outputs] if len(outputs) == 1 and not isinstance(grad_outputs, (list, tuple)) else grad_outputs
+    if len(seeds) != len(outputs):
+        raise ValueError(f"`grad_outputs` must give one gradient per output ({len(outputs)}). "
+                         f"Received: {len(seeds)}.")
+    out = []
+    for o, s in zip(outputs, seeds):
+        s = np.ones_like(o.data) if s is None else np.asarray(s.data if isinstance(s, Tensor) else s, o.dtype)
+        if s.shape != o.shape:
+            raise ValueError(f"`grad_outputs` must have the output's shape {o.shape}. Received: shape={s.shape}.")
+        out.append(s)
+    return out
+
+
+def _graph_order(roots: list, wanted: set) -> list:
+    """Like _topological_order, from several roots, also following tensors in ``wanted``."""
+    order, visited = [], set()
+    stack = [(r, False) for r in reversed(roots)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        for parent in node._parents:
+            if parent is not None and id(parent) not in visited and (parent.requires_grad or id(parent) in wanted):
+                stack.append((parent, False))
+    return order

@@ -73,7 +73,8 @@ class Variable(Tensor):
         What ``Layer.add_weight`` attaches (penalty of the value, projection after updates).
     """
 
-    __slots__ = ("_trainable", "regularizer", "constraint", "autocast", "aggregation", "synchronization")
+    __slots__ = ("_trainable", "regularizer", "constraint", "autocast", "aggregation", "synchronization",
+                 "overwrite_with_gradient")
 
     def __init__(self, initializer=None, shape=None, dtype=None, trainable: bool = True, autocast: bool = True,
                  aggregation="none", synchronization="auto", name: str | None = None, layout=None,
@@ -105,6 +106,7 @@ class Variable(Tensor):
         self.regularizer, self.constraint = regularizer, constraint
         self.autocast, self.aggregation = bool(autocast), aggregation or "none"
         self.synchronization = synchronization or "none"
+        self.overwrite_with_gradient = False  # Layer.add_weight(overwrite_with_gradient=True) sets it
 
     @property
     def trainable(self) -> bool:

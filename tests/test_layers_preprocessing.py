@@ -12,10 +12,11 @@ def _images(n=3, h=5, w=5, c=2, seed=0):
 
 
 def test_augmentation_layers_are_identity_at_inference():
+    ks.utils.set_random_seed(0)  # unseeded layers: without this, all 3 images go unflipped 1 run in 64
     x = _images()
     for layer in (L.RandomFlip(), L.RandomRotation(0.2), L.RandomZoom(0.3), L.RandomTranslation(0.2, 0.2),
                   L.RandomContrast(0.5)):
-        np.testing.assert_array_equal(layer(x).numpy(), x)
+        np.testing.assert_array_equal(layer(x, training=False).numpy(), x)
         assert not np.allclose(layer(x, training=True).numpy(), x)
 
 
@@ -60,7 +61,7 @@ def test_random_crop_training_takes_one_window_for_the_batch():
 
 def test_random_crop_inference_center_crops_to_aspect_and_resizes():
     x = _images(n=1, h=6, w=8)
-    y = L.RandomCrop(3, 3)(x).numpy()
+    y = L.RandomCrop(3, 3)(x, training=False).numpy()
     # centred 6x6 window (columns 1..6), resized by 1/2 with half-pixel centres = 2x2 mean pooling
     window = x[:, :, 1:7]
     expected = window.reshape(1, 3, 2, 3, 2, 2).mean(axis=(2, 4))

@@ -19,15 +19,15 @@ from importlib import resources
 
 import numpy as np
 
+from ..layers.base import KerasTensor
+from ..layers.pixel_preprocessing import PREPROCESS_MODES, PreprocessInput, scale_pixels
+
 __all__ = ["preprocess_input", "decode_predictions", "obtain_input_shape", "correct_pad",
            "validate_activation", "check_arguments", "load_weights", "image_input", "pool_features",
            "model_inputs",
            "CLASS_INDEX_MD5"]
 
 CLASS_INDEX_MD5 = "c2c37ea517e94d9795004a39431a14cb"
-_CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
-_TORCH_MEAN = (0.485, 0.456, 0.406)
-_TORCH_STD = (0.229, 0.224, 0.225)
 _CLASS_INDEX: dict | None = None
 
 
@@ -45,7 +45,8 @@ def preprocess_input(x, data_format=None, mode: str = "caffe") -> np.ndarray:
         - torch: ``x / 255``, then subtract ``(0.485, 0.456, 0.406)`` and divide by ``(0.229, 0.224, 0.225)``.
 
     Returns a new float array (float32 unless ``x`` already is a float array);
-    unlike Keras, ``x`` itself is never modified.
+    unlike Keras, ``x`` itself is never modified. Given a KerasTensor (``ks.Input``),
+    returns the output of a ``PreprocessInput`` layer, so it works inside a functional model.
 
     Examples
     --------
@@ -53,21 +54,16 @@ def preprocess_input(x, data_format=None, mode: str = "caffe") -> np.ndarray:
     >>> preprocess_input(np.array([[[255.0, 0.0, 127.5]]]), mode="tf")
     array([[[ 1., -1.,  0.]]])
     """
-    if mode not in ("caffe", "tf", "torch"):
+    if mode not in PREPROCESS_MODES:
         raise ValueError(f"Expected mode to be one of `caffe`, `tf` or `torch`. Received: mode={mode!r}.")
     if data_format not in (None, "channels_last"):
         raise ValueError('kernelscope is channels-last only: `data_format` must be None or "channels_last". '
                          f"Received: data_format={data_format!r}.")
+    if isinstance(x, KerasTensor):  # inside a functional model: a layer in the graph
+        return PreprocessInput(mode=mode)(x)
     x = np.asarray(x.numpy() if hasattr(x, "numpy") else x)
     x = x.astype(x.dtype if x.dtype.kind == "f" else np.float32, copy=True)
-    if mode == "tf":
-        return x / x.dtype.type(127.5) - x.dtype.type(1.0)
-    if x.ndim < 1 or x.shape[-1] != 3:
-        raise ValueError(f"preprocess_input(mode={mode!r}) expects 3 color channels on the last axis. "
-                         f"Received: an array of shape {x.shape}.")
-    if mode == "torch":
-        return ((x / x.dtype.type(255.0) - np.asarray(_TORCH_MEAN, x.dtype)) / np.asarray(_TORCH_STD, x.dtype))
-    return x[..., ::-1] - np.asarray(_CAFFE_MEAN_BGR, x.dtype)
+    return scale_pixels(x, mode, x.dtype)
 
 
 def _class_index() -> dict:

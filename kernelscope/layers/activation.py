@@ -1,14 +1,15 @@
-"""Activation layers: Activation, ReLU, LeakyReLU, Softmax (no weights)."""
+"""Activation layers: Activation, ReLU, LeakyReLU, ELU, Softmax (no weights) and PReLU (a learned slope)."""
 
 from __future__ import annotations
 
 import numbers
 
-from .. import ops
+from .. import initializers, ops, regularizers
 from .base import Layer
-from .core import get_activation
+from .core import (check_unsupported, get_activation, mark_built, serialize_initializer,
+                   serialize_regularizer)
 
-__all__ = ["Activation", "ReLU", "LeakyReLU", "Softmax"]
+__all__ = ["Activation", "ReLU", "LeakyReLU", "ELU", "PReLU", "Softmax"]
 
 
 class _Elementwise(Layer):
@@ -95,3 +96,71 @@ class Softmax(_Elementwise):
 
     def get_config(self) -> dict:
         return {**super().get_config(), "axis": self.axis}
+
+
+class ELU(_Elementwise):
+    """Exponential linear unit: ``x`` for x > 0, ``alpha * (exp(x) - 1)`` below."""
+
+    def __init__(self, alpha=1.0, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(alpha, numbers.Real) or isinstance(alpha, bool):
+            raise ValueError(f"`alpha` of an ELU layer must be a number. Received: alpha={alpha!r}.")
+        self.alpha = float(alpha)
+
+    def call(self, inputs):
+        return ops.elu(inputs, alpha=self.alpha)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "alpha": self.alpha}
+
+
+class PReLU(_Elementwise):
+    """Parametric ReLU: ``x`` for x >= 0, ``alpha * x`` below, with ``alpha`` learned.
+
+    Parameters
+    ----------
+    alpha_initializer : str, dict or Initializer
+        Keras's default, ``"Zeros"``, starts as a plain ReLU.
+    alpha_regularizer : optional
+    shared_axes : int or list of ints, optional
+        Axes (1 = the first after the batch) sharing one slope, e.g. ``[1, 2]`` for one
+        slope per channel of (N, H, W, C) feature maps.
+
+    ``alpha`` has the input's shape without the batch axis, 1 on shared axes.
+    """
+
+    def __init__(self, alpha_initializer="Zeros", alpha_regularizer=None, alpha_constraint=None,
+                 shared_axes=None, **kwargs):
+        super().__init__(**kwargs)
+        check_unsupported(alpha_constraint=alpha_constraint)
+        self.alpha_initializer = initializers.get(alpha_initializer)
+        self.alpha_regularizer = regularizers.get(alpha_regularizer)
+        if shared_axes is not None and not isinstance(shared_axes, (list, tuple)):
+            shared_axes = [shared_axes]
+        if shared_axes is not None and not all(isinstance(a, numbers.Integral) and not isinstance(a, bool)
+                                               and a >= 1 for a in shared_axes):
+            raise ValueError("`shared_axes` must be axes of the input after the batch axis (integers >= 1). "
+                             f"Received: shared_axes={shared_axes!r}.")
+        self.shared_axes = None if shared_axes is None else [int(a) for a in shared_axes]
+
+    def build(self, input_shape) -> None:
+        shape = list(input_shape[1:])
+        for axis in self.shared_axes or []:
+            if axis >= len(input_shape):
+                raise ValueError(f"`shared_axes` {self.shared_axes} of layer '{self.name}' is out of range for "
+                                 f"inputs of shape {tuple(input_shape)}.")
+            shape[axis - 1] = 1
+        if any(d is None for d in shape):
+            raise ValueError(f"Layer '{self.name}' needs known sizes on the axes that get their own slope "
+                             f"(share the others with `shared_axes`). Received: input_shape={tuple(input_shape)}.")
+        self.alpha = self.add_weight(tuple(shape), self.alpha_initializer, name="alpha",
+                                     regularizer=self.alpha_regularizer)
+        mark_built(self, input_shape)
+
+    def call(self, inputs):
+        return ops.relu(inputs) - self.alpha * ops.relu(-inputs)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "alpha_initializer": serialize_initializer(self.alpha_initializer),
+                "alpha_regularizer": serialize_regularizer(self.alpha_regularizer), "alpha_constraint": None,
+                "shared_axes": self.shared_axes}

@@ -11,18 +11,24 @@ wired. Calling it on arrays or Tensors runs it eagerly.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import inspect
+import itertools
 import re
 from typing import Any
 
 import numpy as np
 
+from .._keras2 import check_layer_kwargs
 from ..autograd import Tensor, as_tensor
 from ..variables import Variable  # defined on its own as ks.Variable; imported here for layers
 
 __all__ = ["Layer", "Variable", "KerasTensor", "Node", "Input", "InputLayer", "LAYER_REGISTRY",
            "unique_name", "clear_session"]
 
+# ``training`` of the layer call in progress, inherited by the layers it calls without one
+_OUTER_TRAINING: contextvars.ContextVar = contextvars.ContextVar("kernelscope_training", default=None)
 # class name -> class, for deserialization (``from_config``); filled by __init_subclass__.
 LAYER_REGISTRY: dict[str, type] = {}
 _name_counts: dict[str, int] = {}
@@ -31,6 +37,16 @@ _name_counts: dict[str, int] = {}
 def clear_session() -> None:
     """Reset automatic layer names (``conv2d``, ``conv2d_1``, ...) as Keras's clear_session does."""
     _name_counts.clear()
+
+
+@contextlib.contextmanager
+def training_scope(training):
+    """Layers called inside the block without ``training`` get this value (stand-in runs use False)."""
+    token = _OUTER_TRAINING.set(training)
+    try:
+        yield
+    finally:
+        _OUTER_TRAINING.reset(token)
 
 
 def _snake_case(name: str) -> str:
@@ -101,11 +117,14 @@ class KerasTensor:
 class Node:
     """One call of a layer in a functional graph: which KerasTensors went in and came out."""
 
-    def __init__(self, layer: "Layer", inputs: list, outputs: list, call_kwargs: dict):
+    def __init__(self, layer: "Layer", inputs: list, outputs: list, call_kwargs: dict, arguments=None):
         self.layer = layer
         self.input_tensors = inputs
         self.output_tensors = outputs
         self.call_kwargs = call_kwargs
+        # (args, kwargs) of the call with its KerasTensors in place: replayed with values in
+        # their stead, so a layer called as layer(a, b) or layer(x, mask=m) is called so again
+        self.arguments = arguments
 
     @property
     def parent_nodes(self) -> list:
@@ -116,11 +135,13 @@ class Node:
         return parents
 
 
-def _flatten(structure) -> list:
+def _flatten(structure, is_leaf=None) -> list:
+    if is_leaf is not None and is_leaf(structure):
+        return [structure]
     if isinstance(structure, (list, tuple)):
-        return [leaf for item in structure for leaf in _flatten(item)]
+        return [leaf for item in structure for leaf in _flatten(item, is_leaf)]
     if isinstance(structure, dict):
-        return [leaf for key in structure for leaf in _flatten(structure[key])]
+        return [leaf for key in structure for leaf in _flatten(structure[key], is_leaf)]
     return [structure]
 
 
@@ -155,7 +176,14 @@ class Layer:
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         LAYER_REGISTRY.setdefault(cls.__name__, cls)
-        cls._call_takes_training = "training" in inspect.signature(cls.call).parameters
+        params = inspect.signature(cls.call).parameters
+        cls._call_takes_training = "training" in params
+        default = params["training"].default if "training" in params else None
+        cls._call_training_default = None if default is inspect.Parameter.empty else default
+
+    def __new__(cls, *args, **kwargs):
+        check_layer_kwargs(cls, kwargs)  # Keras 1/2 keywords get a hint before argument binding fails
+        return super().__new__(cls)
 
     def __init__(self, name: str | None = None, trainable: bool = True, dtype=None,
                  input_shape: tuple | None = None, **kwargs):
@@ -191,20 +219,55 @@ class Layer:
         return []
 
     # ----------------------------------------------------------------- weights
-    def add_weight(self, shape, initializer="zeros", name: str | None = None, trainable: bool = True,
-                   regularizer=None, constraint=None, dtype=None) -> Variable:
-        """Create a weight with an initializer (name, callable or array) and track it."""
-        from .. import initializers
+    def add_weight(self, shape=None, initializer=None, dtype=None, trainable: bool = True, autocast: bool = True,
+                   regularizer=None, constraint=None, aggregation: str = "none",
+                   overwrite_with_gradient: bool = False, name: str | None = None) -> Variable:
+        """Create a weight and track it, with Keras 3's arguments (see layers/weight_options.py).
 
-        shape = tuple(int(s) for s in shape)
+        ``initializer`` is a name, an initializer, a callable or an array (default
+        ``"glorot_uniform"``, as Keras); ``shape`` defaults to a scalar.
+        """
+        from .. import initializers, regularizers
+        from .._safe_load import charge_allocation
+        from .weight_options import check_weight_options, weight_shape
+
+        if isinstance(shape, str):
+            raise ValueError(f"`name` must be passed as a keyword argument. Received: add_weight('{shape}', ...). "
+                             f"Use: add_weight(shape=..., name='{shape}').")
+        if isinstance(name, (tuple, list)) or (name is not None and not isinstance(name, str)):
+            raise TypeError(f"`name` must be a string. Received: name={name!r}.")
+        shape = weight_shape(shape)
         dtype = _standardize_dtype(dtype or self.dtype)
-        init = initializers.get(initializer)
+        constraint = check_weight_options(trainable, autocast, constraint, aggregation, overwrite_with_gradient)
+        init = initializers.get("glorot_uniform" if initializer is None else initializer)
+        # a model rebuilt from a file may not ask for more weight bytes than the file holds
+        charge_allocation(shape, dtype, f"weight '{name}' of layer '{self.name}'")
         value = np.asarray(init(shape, dtype=dtype), dtype=dtype)
-        var = Variable(value, name=name or f"weight_{len(self._weights)}", trainable=trainable,
-                       regularizer=regularizer, constraint=constraint)
-        var.requires_grad = trainable and self._trainable
+        var = Variable(value, name=name or f"weight_{len(self._weights)}", trainable=bool(trainable),
+                       regularizer=regularizers.get(regularizer), constraint=constraint)
+        var.aggregation, var.overwrite_with_gradient = aggregation, bool(overwrite_with_gradient)
+        var.requires_grad = bool(trainable) and self._trainable
         self._weights.append(var)
         return var
+
+    def add_loss(self, loss) -> None:
+        """Add a loss term (a Tensor, a number, or a list of them) during ``call``, as Keras 3.
+
+        The terms join ``layer.losses`` (and a model's training loss) until the next
+        outermost call of a layer or model that contains this one clears them.
+        """
+        for term in loss if isinstance(loss, (list, tuple)) else [loss]:
+            if not isinstance(term, Tensor):
+                array = np.asarray(term)
+                if array.dtype.kind not in "biuf":
+                    raise TypeError(f"add_loss() takes a Tensor or a number. Received: {type(term).__name__}.")
+                term = Tensor(array.astype(self.dtype))
+            self.__dict__.setdefault("_added_losses", []).append(term)
+
+    def _clear_losses(self) -> None:
+        self.__dict__["_added_losses"] = []
+        for layer in self._sublayers():
+            layer._clear_losses()
 
     @property
     def weights(self) -> list:
@@ -231,6 +294,15 @@ class Layer:
     def variables(self) -> list:
         return self.weights
 
+    @property
+    def trainable_variables(self) -> list:
+        """The trainable weights (Keras 3's name, as a custom train_step uses it)."""
+        return self.trainable_weights
+
+    @property
+    def non_trainable_variables(self) -> list:
+        return self.non_trainable_weights
+
     def count_params(self) -> int:
         if not self.built:
             raise ValueError(f"Layer '{self.name}' is not built yet, so it has no weights to count. "
@@ -246,20 +318,23 @@ class Layer:
         if len(weights) != len(own):
             raise ValueError(f"Layer '{self.name}' expects {len(own)} weight arrays "
                              f"({', '.join(w.name for w in own) or 'none'}). Received: {len(weights)} arrays.")
+        converted = []  # every array checked and converted before any is assigned
         for var, value in zip(own, weights):
             value = np.asarray(value)
             if value.shape != var.data.shape:
                 raise ValueError(f"Layer '{self.name}' weight '{var.name}' has shape {var.data.shape}. "
                                  f"Received: an array of shape {value.shape}.")
-        for var, value in zip(own, weights):
-            var.assign(np.asarray(value, dtype=var.data.dtype))
+            converted.append(np.asarray(value, dtype=var.data.dtype))
+        for var, value in zip(own, converted):
+            var.assign(value)
 
     @property
     def losses(self) -> list:
-        """Regularization penalties of the current weights, as Tensors (for the training loss)."""
+        """Regularization penalties of the current weights and the ``add_loss`` terms of the last call."""
         out = [w.regularizer(w) for w in self._weights if w.regularizer is not None and w.requires_grad]
+        out.extend(self.__dict__.get("_added_losses", []))
         for layer in self._sublayers():
-            out.extend(layer.losses)
+            out.extend(t for t in layer.losses if all(t is not o for o in out))
         return out
 
     # ------------------------------------------------------------------ build
@@ -274,33 +349,60 @@ class Layer:
             self._build_shapes = input_shapes
 
     def compute_output_shape(self, input_shape):
-        """Output shape for ``input_shape``; the default runs ``call`` on zeros."""
-        def concrete(shape):
-            if any(d is None for d in shape[1:]):
-                raise NotImplementedError(
-                    f"{type(self).__name__} must implement compute_output_shape for unknown spatial sizes.")
-            return np.zeros((1,) + tuple(shape[1:]), dtype=self.dtype)
+        """Output shape(s) for ``input_shape``; the default runs ``call`` on stand-in data
+        (see :mod:`kernelscope.layers.symbolic`), unknown dimensions included."""
+        from .symbolic import infer_output_spec, shapes_to_tensors
 
-        from ..autograd import no_grad
-
-        dummy = _map_structure(concrete, input_shape) if _is_shape_structure(input_shape) else concrete(input_shape)
-        with no_grad():
-            out = self.call(dummy)
-        return _map_structure(lambda t: (None,) + tuple(t.shape[1:]), out)
+        inputs = shapes_to_tensors(input_shape, lambda s: KerasTensor(s, self.dtype))
+        spec = infer_output_spec(self, (inputs,), {}, KerasTensor)
+        return _map_structure_specs(lambda shape, dtype: shape, spec)
 
     # ------------------------------------------------------------------- call
     def call(self, inputs, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__}.call is not implemented.")
 
-    def __call__(self, inputs, *args, training=None, **kwargs):
-        flat = _flatten(inputs)
-        if any(isinstance(x, KerasTensor) for x in flat):
-            return self._symbolic_call(inputs, *args, training=training, **kwargs)
-        inputs = _map_structure(lambda x: x if isinstance(x, Tensor) else self._convert_input(x), inputs)
+    def __call__(self, *args, training=None, **kwargs):
+        args = self._positional_inputs(args, kwargs)
+        if any(isinstance(x, KerasTensor) for x in _flatten([list(args), kwargs])):
+            return self._symbolic_call(args, kwargs, training)
+        inputs = _map_structure(lambda x: x if isinstance(x, Tensor) else self._convert_input(x), args[0])
+        rest = _map_structure(_array_to_tensor, list(args[1:]))
+        kwargs = {k: _map_structure(_array_to_tensor, v) for k, v in kwargs.items()}
         self._maybe_build(_map_structure(_shape_of, inputs))
+        # Keras 3's order: the explicit argument, else the enclosing layer call's, else the default
+        if training is None:
+            training = _OUTER_TRAINING.get()
+        if training is None and self._call_takes_training:
+            training = self._default_training()
         if self._call_takes_training:
-            kwargs["training"] = bool(training)
-        return self.call(inputs, *args, **kwargs)
+            kwargs["training"] = training
+        from .weight_options import call_depth
+
+        depth = getattr(call_depth, "value", 0)
+        if depth == 0:  # the outermost call starts a new forward: last forward's add_loss terms go (Keras 3)
+            self._clear_losses()
+        call_depth.value = depth + 1
+        try:
+            with training_scope(training):
+                return self.call(inputs, *rest, **kwargs)
+        finally:
+            call_depth.value = depth
+
+    def _default_training(self):
+        """``training`` when neither the caller nor an enclosing call gives one: the default of
+        ``call``'s ``training`` argument (augmentation layers' is True, as in Keras 3)."""
+        return self._call_training_default
+
+    def _positional_inputs(self, args: tuple, kwargs: dict) -> tuple:
+        """``args``, with the first argument of ``call`` taken from ``kwargs`` when passed by name."""
+        if args:
+            return args
+        params = [p for p in inspect.signature(self.call).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        if params and params[0].name in kwargs:
+            return (kwargs.pop(params[0].name),)
+        raise TypeError(f"Layer '{self.name}' must be called on at least one input (positional, or by the "
+                        f"name of the first argument of its `call`). Received: keyword arguments {sorted(kwargs)}.")
 
     def _convert_input(self, x) -> Tensor:
         array = np.asarray(x)
@@ -308,30 +410,47 @@ class Layer:
             raise TypeError(f"Layer '{self.name}' received input of non-numeric dtype {array.dtype}.")
         return Tensor(array.astype(self.dtype, copy=False))
 
-    def _symbolic_call(self, inputs, *args, training=None, **kwargs):
-        flat = _flatten(inputs)
+    def _symbolic_call(self, args: tuple, kwargs: dict, training):
+        flat = [x for x in _flatten([list(args), kwargs]) if isinstance(x, (KerasTensor, Tensor, np.ndarray))]
         if not all(isinstance(x, KerasTensor) for x in flat):
             raise TypeError(f"Layer '{self.name}' was called on a mix of symbolic (ks.Input) and concrete "
                             "tensors; in a functional model every input must come from ks.Input.")
-        input_shapes = _map_structure(lambda t: t.shape, inputs)
+        inputs = args[0]
         if not self.built:
-            self._maybe_build(input_shapes)
+            self._maybe_build(_map_structure(lambda t: t.shape, inputs))
         elif isinstance(inputs, KerasTensor) and hasattr(self, "_check_input"):
             # a layer reused on a new symbolic input must fail now, not at the first fit
             self._check_input(inputs)
-        output_shapes = self.compute_output_shape(input_shapes)
-        node_index = len(self._inbound_nodes)
-        if _is_shape_structure(output_shapes):
-            outputs = [KerasTensor(s, self.dtype, name=self.name, history=(self, node_index, i))
-                       for i, s in enumerate(output_shapes)]
-            result = outputs
-        else:
-            outputs = [KerasTensor(output_shapes, self.dtype, name=self.name, history=(self, node_index, 0))]
-            result = outputs[0]
         if training is not None:
-            kwargs["training"] = training
-        self._inbound_nodes.append(Node(self, flat, outputs, {"args": args, **kwargs}))
+            kwargs = {**kwargs, "training": training}
+        node_index = len(self._inbound_nodes)
+        counter = itertools.count()
+
+        def make(shape, dtype):
+            return KerasTensor(shape, dtype, name=self.name, history=(self, node_index, next(counter)))
+
+        result = _map_structure_specs(make, self.output_spec(args, kwargs))
+        outputs = [t for t in _flatten(result) if isinstance(t, KerasTensor)]
+        call_kwargs = {key: value for key, value in kwargs.items() if key != "training" or value is not None}
+        self._inbound_nodes.append(Node(self, flat, outputs, {"args": tuple(args[1:]), **call_kwargs},
+                                        arguments=(tuple(args), dict(kwargs))))
         return result
+
+    def output_spec(self, args: tuple, kwargs: dict):
+        """The ``(shape, dtype)`` structure a call on these KerasTensor arguments returns.
+
+        ``compute_output_shape`` answers when the layer overrides it and only the first
+        argument holds tensors; otherwise ``call`` runs on stand-in data (Keras 3's
+        ``compute_output_spec``), which covers ``layer(a, b)`` and keyword tensors.
+        """
+        from .symbolic import infer_output_spec, shapes_to_tensors
+
+        own = type(self).compute_output_shape is not Layer.compute_output_shape
+        others = [x for x in _flatten([list(args[1:]), kwargs]) if isinstance(x, KerasTensor)]
+        if own and not others:
+            shapes = self.compute_output_shape(_map_structure(lambda t: t.shape, args[0]))
+            return shapes_to_tensors(shapes, lambda s: (s, self.dtype))
+        return infer_output_spec(self, args, kwargs, KerasTensor)
 
     # -------------------------------------------------------- shapes, config
     @property
@@ -376,10 +495,21 @@ class Layer:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
 
 
-def _is_shape_structure(shape) -> bool:
-    """True for a list/tuple of shapes, False for a single shape tuple."""
-    return isinstance(shape, (list, tuple)) and len(shape) > 0 and all(
-        isinstance(s, (list, tuple)) for s in shape)
+def _array_to_tensor(x):
+    return Tensor(x) if isinstance(x, np.ndarray) else x
+
+
+def _is_spec(value) -> bool:
+    return isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], np.dtype)
+
+
+def _map_structure_specs(fn, structure):
+    """Apply ``fn(shape, dtype)`` to each ``(shape, dtype)`` leaf of an output-spec structure."""
+    if _is_spec(structure):
+        return fn(*structure)
+    if isinstance(structure, dict):
+        return {k: _map_structure_specs(fn, v) for k, v in structure.items()}
+    return type(structure)(_map_structure_specs(fn, v) for v in structure)
 
 
 class InputLayer(Layer):

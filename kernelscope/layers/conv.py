@@ -15,7 +15,7 @@ import math
 
 from .. import initializers, ops, regularizers
 from ..ops.conv import conv2d_relu  # the module: `ops.conv` is keras.ops.conv, the function
-from .._checks import normalize_tuple
+from .._checks import check_allocation, normalize_tuple
 from ..kernels.padding import normalize_padding, output_size
 from .base import Layer
 from .core import (check_data_format, mark_built, check_last_axis, check_ndim, check_unsupported, get_activation,
@@ -71,6 +71,11 @@ class _BaseConv(Layer):
     def compute_output_shape(self, input_shape):
         check_ndim(self, input_shape, 4)
         return (input_shape[0], *self._spatial_output(input_shape), self._out_channels(input_shape[-1]))
+
+    def _kernel(self, shape: tuple, initializer, name: str = "kernel", regularizer=None):
+        # a huge kernel_size fails here, naming the argument, not in NumPy's allocator
+        check_allocation(shape, "kernel_size", self.kernel_size, f"a weight '{name}'")
+        return self.add_weight(shape, initializer, name=name, regularizer=regularizer)
 
     def _add_bias(self, size: int) -> None:
         self.bias = None
@@ -146,8 +151,7 @@ class Conv2D(_BaseConv):
                 f"(full input shape is {tuple(input_shape)}).")
         self._spatial_output(input_shape)
         shape = self.kernel_size + (self._in_channels // self.groups, self.filters)
-        self.kernel = self.add_weight(shape, self.kernel_initializer, name="kernel",
-                                      regularizer=self.kernel_regularizer)
+        self.kernel = self._kernel(shape, self.kernel_initializer, regularizer=self.kernel_regularizer)
         self._add_bias(self.filters)
         mark_built(self, input_shape)
 
@@ -193,8 +197,7 @@ class DepthwiseConv2D(_BaseConv):
         self._in_channels = known_last_axis(self, input_shape, "channels")
         self._spatial_output(input_shape)
         shape = self.kernel_size + (self._in_channels, self.depth_multiplier)
-        self.kernel = self.add_weight(shape, self.depthwise_initializer, name="kernel",
-                                      regularizer=self.depthwise_regularizer)
+        self.kernel = self._kernel(shape, self.depthwise_initializer, regularizer=self.depthwise_regularizer)
         self._add_bias(self._in_channels * self.depth_multiplier)
         mark_built(self, input_shape)
 
@@ -241,9 +244,8 @@ class SeparableConv2D(_BaseConv):
         self._in_channels = known_last_axis(self, input_shape, "channels")
         self._spatial_output(input_shape)
         m = self.depth_multiplier
-        self.depthwise_kernel = self.add_weight(self.kernel_size + (self._in_channels, m),
-                                                self.depthwise_initializer, name="depthwise_kernel",
-                                                regularizer=self.depthwise_regularizer)
+        self.depthwise_kernel = self._kernel(self.kernel_size + (self._in_channels, m), self.depthwise_initializer,
+                                             name="depthwise_kernel", regularizer=self.depthwise_regularizer)
         self.pointwise_kernel = self.add_weight((1, 1, self._in_channels * m, self.filters),
                                                 self.pointwise_initializer, name="pointwise_kernel",
                                                 regularizer=self.pointwise_regularizer)
@@ -310,8 +312,7 @@ class Conv2DTranspose(Conv2D):
         check_ndim(self, input_shape, 4)
         self._in_channels = known_last_axis(self, input_shape, "channels")
         shape = self.kernel_size + (self.filters, self._in_channels)
-        self.kernel = self.add_weight(shape, self.kernel_initializer, name="kernel",
-                                      regularizer=self.kernel_regularizer)
+        self.kernel = self._kernel(shape, self.kernel_initializer, regularizer=self.kernel_regularizer)
         self._add_bias(self.filters)
         mark_built(self, input_shape)
 

@@ -1,4 +1,4 @@
-"""BatchNormalization with Keras 3's defaults and moving-statistics update."""
+"""BatchNormalization with Keras 3's defaults and moving-statistics update, and LayerNormalization."""
 
 # N batch, H/W height/width, C channels
 
@@ -13,7 +13,7 @@ from ..autograd import Tensor
 from .base import Layer
 from .core import check_unsupported, mark_built, serialize_initializer, serialize_regularizer
 
-__all__ = ["BatchNormalization"]
+__all__ = ["BatchNormalization", "LayerNormalization"]
 
 
 class BatchNormalization(Layer):
@@ -119,3 +119,88 @@ class BatchNormalization(Layer):
                 "beta_regularizer": serialize_regularizer(self.beta_regularizer),
                 "gamma_regularizer": serialize_regularizer(self.gamma_regularizer),
                 "beta_constraint": None, "gamma_constraint": None, "synchronized": self.synchronized}
+
+
+class LayerNormalization(Layer):
+    """Normalize each sample over ``axis`` (its own mean and variance), then scale and shift.
+
+    Parameters
+    ----------
+    axis : int or list of ints
+        The axes normalized together, and the shape of ``gamma``/``beta`` (-1: the features).
+    epsilon : float
+        Added to the variance before the square root.
+    center, scale : bool
+        Whether to learn ``beta`` (shift) and ``gamma`` (scale).
+    rms_scaling : bool
+        Keras 3's deprecated variant: ``x / sqrt(var + epsilon) * gamma``, no centring and no
+        ``beta`` (Keras warns that it scales by the variance, not the root mean square).
+
+    Unlike BatchNormalization nothing depends on the batch, so training and inference agree.
+    """
+
+    def __init__(self, axis=-1, epsilon=1e-3, center: bool = True, scale: bool = True, beta_initializer="zeros",
+                 gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
+                 gamma_constraint=None, rms_scaling: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        check_unsupported(beta_constraint=beta_constraint, gamma_constraint=gamma_constraint)
+        axes = list(axis) if isinstance(axis, (list, tuple)) else axis
+        if not all(isinstance(a, numbers.Integral) and not isinstance(a, bool)
+                   for a in (axes if isinstance(axes, list) else [axes])):
+            raise TypeError(f"Expected an int or a list/tuple of ints for the argument 'axis'. Received: axis={axis!r}.")
+        if not isinstance(epsilon, numbers.Real) or epsilon <= 0:
+            raise ValueError(f"`epsilon` must be a positive float. Received: epsilon={epsilon!r}.")
+        self.axis, self.epsilon = axes, float(epsilon)
+        self.center, self.scale, self.rms_scaling = bool(center), bool(scale), bool(rms_scaling)
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
+
+    def _axes(self, ndim: int) -> list:
+        axes = self.axis if isinstance(self.axis, list) else [self.axis]
+        if any(not -ndim <= a < ndim for a in axes):
+            raise ValueError(f"Layer '{self.name}': `axis`={self.axis} is out of range for inputs of rank {ndim}.")
+        normalized = sorted(a % ndim for a in axes)
+        if len(set(normalized)) != len(normalized):
+            raise ValueError(f"Duplicate axes are not allowed. Received: axis={self.axis}.")
+        return normalized
+
+    def build(self, input_shape) -> None:
+        axes = self._axes(len(input_shape))
+        shape = tuple(input_shape[d] for d in axes)
+        if any(d is None for d in shape):
+            raise ValueError(f"Layer '{self.name}': the normalized axes {axes} of the input must be known. "
+                             f"Received: input_shape={tuple(input_shape)}.")
+        self.gamma = self.beta = None
+        if self.scale or self.rms_scaling:
+            self.gamma = self.add_weight(shape, self.gamma_initializer, name="gamma",
+                                         regularizer=self.gamma_regularizer)
+        if self.center and not self.rms_scaling:
+            self.beta = self.add_weight(shape, self.beta_initializer, name="beta", regularizer=self.beta_regularizer)
+        mark_built(self, input_shape)
+
+    def call(self, inputs):
+        axes = tuple(self._axes(inputs.ndim))
+        broadcast = tuple(inputs.shape[d] if d in axes else 1 for d in range(inputs.ndim))
+        variance = inputs.var(axis=axes, keepdims=True)
+        centred = inputs if self.rms_scaling else inputs - inputs.mean(axis=axes, keepdims=True)
+        outputs = centred / (variance + self.epsilon).sqrt()
+        if self.gamma is not None:
+            outputs = outputs * ops.reshape(self.gamma, broadcast)
+        if self.beta is not None:
+            outputs = outputs + ops.reshape(self.beta, broadcast)
+        return outputs
+
+    def compute_output_shape(self, input_shape):
+        self._axes(len(input_shape))
+        return tuple(input_shape)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon, "center": self.center,
+                "scale": self.scale, "rms_scaling": self.rms_scaling,
+                "beta_initializer": serialize_initializer(self.beta_initializer),
+                "gamma_initializer": serialize_initializer(self.gamma_initializer),
+                "beta_regularizer": serialize_regularizer(self.beta_regularizer),
+                "gamma_regularizer": serialize_regularizer(self.gamma_regularizer),
+                "beta_constraint": None, "gamma_constraint": None}

@@ -1,8 +1,11 @@
 """Preprocessing layers: Rescaling, Normalization and the image augmentation layers
-RandomFlip, RandomRotation, RandomZoom, RandomTranslation, RandomCrop, RandomContrast.
+RandomFlip, RandomRotation, RandomZoom, RandomTranslation, RandomCrop, RandomContrast,
+RandomBrightness.
 
-Augmentation layers change their input only when called with ``training=True``
-(RandomCrop still resizes to its target size at inference, as Keras does). Each
+Augmentation layers change their input when called in training mode, which is their
+default as in Keras 3: called directly they augment; inside ``predict``/``evaluate`` or a
+model called with ``training=False`` they pass images through (RandomCrop still resizes
+to its target size at inference, as Keras does). Each
 draws from its own generator, made once at construction from ``seed``. They
 transform data, not weights, so their output carries no gradient.
 """
@@ -22,7 +25,7 @@ from .base import Layer, Variable
 from .core import mark_built, positive_int
 
 __all__ = ["Rescaling", "Normalization", "RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation",
-           "RandomCrop", "RandomContrast"]
+           "RandomCrop", "RandomContrast", "RandomBrightness"]
 
 _EPSILON = 1e-7  # Keras's backend.epsilon(): floor for the standard deviation
 
@@ -255,6 +258,16 @@ def _resize_bilinear(images: np.ndarray, size: tuple) -> np.ndarray:
     return out.astype(images.dtype)
 
 
+def aspect_window(images: np.ndarray, height: int, width: int) -> np.ndarray:
+    """The largest centred window of ``images`` (N, H, W, C) with the aspect ratio height:width
+    (Keras's ``crop_to_aspect_ratio``)."""
+    h, w = images.shape[1:3]
+    crop_h = max(min(h, int(w * height / width)), 1)
+    crop_w = max(min(w, int(h * width / height)), 1)
+    top, left = (h - crop_h) // 2, (w - crop_w) // 2
+    return images[:, top:top + crop_h, left:left + crop_w]
+
+
 def _factor_range(value, name: str, low: float = -1.0, high: float = 1.0) -> tuple:
     """A number f -> (-f, f); a pair -> sorted pair; each within [low, high]."""
     message = (f"The `{name}` argument should be a number (or a list of two numbers) in the range "
@@ -279,7 +292,9 @@ class _RandomImageLayer(Layer):
         self.seed = seed
         self._generator = _rng.make_rng(seed)
 
-    def call(self, inputs, training=False):
+    # Keras 3's default: called directly (``augment(images)``, ``dataset.map(augment)``) the layer
+    # augments; inside predict/evaluate, or a model called with training=False, it does not.
+    def call(self, inputs, training=True):
         data = np.asarray(inputs.data)
         if data.ndim not in (3, 4):
             raise ValueError("Expected image tensor to have rank 3 (single image) or 4 (batch of images). "
@@ -433,11 +448,8 @@ class RandomCrop(_RandomImageLayer):
             top = int(self._generator.integers(0, h - self.height + 1))
             left = int(self._generator.integers(0, w - self.width + 1))
             return images[:, top:top + self.height, left:left + self.width]
-        crop_h = max(min(h, int(w * self.height / self.width)), 1)
-        crop_w = max(min(w, int(h * self.width / self.height)), 1)
-        top, left = (h - crop_h) // 2, (w - crop_w) // 2
-        window = images[:, top:top + crop_h, left:left + crop_w]
-        if (crop_h, crop_w) == (self.height, self.width):
+        window = aspect_window(images, self.height, self.width)
+        if window.shape[1:3] == (self.height, self.width):
             return window
         return _resize_bilinear(window, (self.height, self.width))
 
@@ -446,6 +458,14 @@ class RandomCrop(_RandomImageLayer):
 
     def get_config(self) -> dict:
         return {**super().get_config(), "height": self.height, "width": self.width}
+
+
+def _value_range(value_range) -> tuple:
+    if not (isinstance(value_range, (tuple, list)) and len(value_range) == 2
+            and all(_is_number(v) for v in value_range) and value_range[0] < value_range[1]):
+        raise ValueError("`value_range` must be a pair of numbers (low, high) with low < high. "
+                         f"Received: value_range={value_range!r}.")
+    return tuple(value_range)
 
 
 class RandomContrast(_RandomImageLayer):
@@ -458,11 +478,7 @@ class RandomContrast(_RandomImageLayer):
             self.factor = (float(factor), float(factor))  # Keras documents lower = upper for one number
         else:
             self.factor = _factor_range(factor, "factor", 0.0, 1.0)
-        if not (isinstance(value_range, (tuple, list)) and len(value_range) == 2
-                and all(_is_number(v) for v in value_range) and value_range[0] < value_range[1]):
-            raise ValueError("`value_range` must be a pair of numbers (low, high) with low < high. "
-                             f"Received: value_range={value_range!r}.")
-        self.value_range = tuple(value_range)
+        self.value_range = _value_range(value_range)
 
     def _transform(self, images, training):
         if not training:
@@ -472,6 +488,27 @@ class RandomContrast(_RandomImageLayer):
         mean = images.mean(axis=(1, 2), keepdims=True)
         out = (images - mean) * factors.astype(images.dtype) + mean
         return np.clip(out, *self.value_range).astype(images.dtype)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "factor": self.factor, "value_range": self.value_range}
+
+
+class RandomBrightness(_RandomImageLayer):
+    """Add ``U(lower, upper) * (high - low)`` to each image (one shift for all its pixels and
+    channels), then clip to ``value_range = (low, high)`` (training only). ``factor`` f means
+    (-f, f); each bound lies in [-1, 1]."""
+
+    def __init__(self, factor, value_range=(0, 255), seed=None, **kwargs):
+        super().__init__(seed=seed, **kwargs)
+        self.factor = _factor_range(factor, "factor")
+        self.value_range = _value_range(value_range)
+
+    def _transform(self, images, training):
+        if not training:
+            return images
+        low, high = self.value_range
+        delta = self._generator.uniform(*self.factor, size=(images.shape[0], 1, 1, 1)) * (high - low)
+        return np.clip(images + delta.astype(images.dtype), low, high).astype(images.dtype)
 
     def get_config(self) -> dict:
         return {**super().get_config(), "factor": self.factor, "value_range": self.value_range}

@@ -9,8 +9,9 @@ of weights, so autograd sums its gradients from both uses.
 
 from __future__ import annotations
 
-from ..layers.base import InputLayer, KerasTensor, Layer, _flatten
-from .model import Model, call_layer, check_input_shape, unique_layer_names
+from ..layers.base import InputLayer, KerasTensor, Layer, _flatten, _is_spec, _map_structure
+from ..layers.symbolic import is_shape
+from .model import Model, adjust_input_rank, call_layer, check_input_shape, unique_layer_names
 
 __all__ = ["Functional"]
 
@@ -45,6 +46,18 @@ def topological_nodes(inputs: list, outputs: list, model_name: str) -> list:
             if id(tensor) not in input_ids and id(_node_of(tensor)) not in done:
                 stack.append((_node_of(tensor), False))
     return order
+
+
+def _replay_node(node, values: dict, training):
+    """Call the node's layer as it was called, with values in place of its KerasTensors."""
+    if node.arguments is None:  # a node recorded without its call structure (InputLayer)
+        args = [values[id(t)] for t in node.input_tensors]
+        return call_layer(node.layer, args[0] if len(args) == 1 else args, training)
+    swap = (lambda x: values[id(x)] if isinstance(x, KerasTensor) else x)
+    args, kwargs = node.arguments
+    args = [_map_structure(swap, a) for a in args]
+    kwargs = {key: _map_structure(swap, value) for key, value in kwargs.items()}
+    return call_layer(node.layer, args[0], training, args[1:], kwargs)
 
 
 def _check_symbolic(structure, what: str) -> list:
@@ -132,20 +145,14 @@ class Functional(Model):
         return flat
 
     def call(self, inputs, training=None):
-        flat = self._flat_inputs(inputs)
+        flat = [adjust_input_rank(spec, x) for spec, x in zip(self._inputs, self._flat_inputs(inputs))]
         values = {}
         for i, (spec, value) in enumerate(zip(self._inputs, flat)):
             check_input_shape(self.name, i, spec, value)
             values[id(spec)] = value
         for node in self._nodes:
-            args = [values[id(t)] for t in node.input_tensors]
-            extra = dict(node.call_kwargs)
-            out = call_layer(node.layer, args[0] if len(args) == 1 else args, training,
-                             extra.pop("args", ()), extra)
-            outs = out if isinstance(out, (list, tuple)) else [out]
-            if isinstance(out, dict):
-                outs = list(out.values())
-            for tensor, value in zip(node.output_tensors, outs):
+            out = _replay_node(node, values, training)
+            for tensor, value in zip(node.output_tensors, _flatten(out)):
                 values[id(tensor)] = value
         results = [values[id(t)] for t in self._outputs]
         return self._pack_outputs(results)
@@ -158,8 +165,47 @@ class Functional(Model):
         return flat[0]
 
     def compute_output_shape(self, input_shape):
-        shapes = [t.shape for t in self._outputs]
-        return shapes[0] if len(shapes) == 1 and not isinstance(self._output_struct, (list, dict)) else shapes
+        """The output shape(s) for inputs of ``input_shape``: the declared ones, or, for inputs of
+        other (e.g. concrete where the model has None) sizes, the shapes propagated node by node."""
+        flat = self._flat_shapes(input_shape)
+        if all(tuple(s) == t.shape for s, t in zip(flat, self._inputs)):
+            shapes = [t.shape for t in self._outputs]
+        else:
+            shapes = self._propagate_shapes(flat)
+        if isinstance(self._output_struct, dict):
+            return dict(zip(self._output_struct, shapes))
+        return list(shapes) if isinstance(self._output_struct, (list, tuple)) else shapes[0]
+
+    def _flat_shapes(self, input_shape) -> list:
+        if isinstance(input_shape, dict):
+            return [tuple(input_shape[n]) for n in self.input_names]
+        flat = [input_shape] if is_shape(input_shape) else list(input_shape)
+        if len(flat) != len(self._inputs):
+            raise ValueError(f"Model '{self.name}' expects {len(self._inputs)} input(s). "
+                             f"Received: input_shape={input_shape!r}.")
+        for i, (shape, spec) in enumerate(zip(flat, self._inputs)):
+            if len(shape) != len(spec.shape) or any(e is not None and s is not None and e != s
+                                                    for e, s in zip(spec.shape[1:], shape[1:])):
+                raise ValueError(f"Input {i} of model '{self.name}' is incompatible with the model: expected "
+                                 f"shape={spec.shape}, received shape={tuple(shape)}.")
+        return [tuple(s) for s in flat]
+
+    def _propagate_shapes(self, flat: list) -> list:
+        """Each node's output shapes from its inputs' new shapes (a model built for (None, None, 3)
+        called on Input((180, 180, 3)) gets concrete shapes, as in Keras)."""
+        new = {id(spec): KerasTensor(shape, spec.dtype) for spec, shape in zip(self._inputs, flat)}
+        swap = (lambda x: new[id(x)] if isinstance(x, KerasTensor) else x)
+        for node in self._nodes:
+            if node.arguments is None:
+                args = [new[id(t)] for t in node.input_tensors]
+                args, kwargs = (args[0] if len(args) == 1 else args,), {}
+            else:
+                args = tuple(_map_structure(swap, a) for a in node.arguments[0])
+                kwargs = {k: _map_structure(swap, v) for k, v in node.arguments[1].items()}
+            specs = _flatten(node.layer.output_spec(args, kwargs), is_leaf=_is_spec)
+            for tensor, (shape, dtype) in zip(node.output_tensors, specs):
+                new[id(tensor)] = KerasTensor(shape, dtype)
+        return [new[id(t)].shape for t in self._outputs]
 
     def build(self, input_shape) -> None:
         self.built = True

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..layers.base import InputLayer, KerasTensor, Layer
-from .model import Model, call_layer, check_input_shape
+from .model import Model, adjust_input_rank, call_layer, check_input_shape
 
 __all__ = ["Sequential"]
 
@@ -160,6 +160,7 @@ class Sequential(Model):
                                  f"Received: {len(inputs)} inputs.")
             inputs = inputs[0]
         if self._input_kt is not None:
+            inputs = adjust_input_rank(self._input_kt, inputs)
             check_input_shape(self.name, 0, self._input_kt, inputs)
         x = inputs
         for layer in self.layers:
@@ -169,7 +170,13 @@ class Sequential(Model):
     def compute_output_shape(self, input_shape):
         if not self.built:
             self.build((None,) + tuple(input_shape[1:]))
-        return self._output_kts[-1].shape if self._output_kts else tuple(input_shape)
+        shape = tuple(input_shape)
+        if not self._output_kts or shape == self._input_kt.shape:
+            return self._output_kts[-1].shape if self._output_kts else shape
+        check_input_shape(self.name, 0, self._input_kt, KerasTensor(shape))
+        for layer in self.layers:  # other sizes than built for: propagate them (Keras's shape inference)
+            shape = layer.compute_output_shape(shape)
+        return shape
 
     def _layer_output_shape(self, layer):
         for l, kt in zip(self.layers, self._output_kts):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import inspect
 
-from ..layers.base import InputLayer, KerasTensor, Layer
+from ..layers.base import InputLayer, KerasTensor, Layer, _flatten, _map_structure
 
 __all__ = ["serialize_layer", "deserialize_layer", "functional_config", "functional_from_config"]
 
@@ -75,6 +75,13 @@ def _history(model, tensor: KerasTensor) -> list:
 
 
 def _node_config(model, node) -> dict:
+    if node.arguments is not None:  # the call as made: layer(a, b), layer(x, mask=m), layer({"a": a})
+        def ref(x):
+            return _tensor_ref(model, x) if isinstance(x, KerasTensor) else x
+
+        args, kwargs = node.arguments
+        return {"args": [_map_structure(ref, a) for a in args],
+                "kwargs": {k: _map_structure(ref, v) for k, v in kwargs.items()}}
     refs = [_tensor_ref(model, t) for t in node.input_tensors]
     kwargs = dict(node.call_kwargs)
     extra = list(kwargs.pop("args", ()))
@@ -105,15 +112,21 @@ def functional_config(model) -> dict:
             "single_output": not isinstance(model._output_struct, (list, tuple, dict))}
 
 
+_NOT_YET = object()  # a referenced tensor whose layer has not been replayed yet
+
+
 def _resolve(value, produced: dict):
-    """Replace tensor references by KerasTensors; None if one is not produced yet."""
+    """Replace tensor references by KerasTensors; ``_NOT_YET`` if one is not produced yet."""
     if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
         name, node_index, tensor_index = value["config"]["keras_history"]
         outs = produced.get((name, node_index))
-        return None if outs is None else outs[tensor_index]
-    if isinstance(value, list):
+        return _NOT_YET if outs is None else outs[tensor_index]
+    if isinstance(value, (list, tuple)):
         items = [_resolve(v, produced) for v in value]
-        return None if any(i is None for i in items) else items
+        return _NOT_YET if any(i is _NOT_YET for i in items) else items
+    if isinstance(value, dict):
+        items = {k: _resolve(v, produced) for k, v in value.items()}
+        return _NOT_YET if any(i is _NOT_YET for i in items.values()) else items
     return value
 
 
@@ -125,11 +138,12 @@ def _replay_nodes(layers: dict, pending: dict, produced: dict, model_name: str) 
             while pending[name]:
                 node = pending[name][0]
                 args = [_resolve(a, produced) for a in node.get("args", [])]
-                if not args or any(a is None for a in args):
+                kwargs = _resolve(node.get("kwargs", {}), produced)
+                if not args or any(a is _NOT_YET for a in args) or kwargs is _NOT_YET:
                     break
-                out = layer(args[0], *args[1:], **node.get("kwargs", {}))
+                out = layer(args[0], *args[1:], **kwargs)
                 index = sum(1 for key in produced if key[0] == name)
-                produced[(name, index)] = out if isinstance(out, list) else [out]
+                produced[(name, index)] = [t for t in _flatten(out) if isinstance(t, KerasTensor)]
                 pending[name].pop(0)
                 progress = True
     stuck = [name for name, nodes in pending.items() if nodes]

@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from .._checks import check_ndim, check_numeric, normalize_tuple
+from .._checks import check_allocation, check_ndim, check_numeric, normalize_tuple
 from ..autograd import Tensor, make_result
 from ..kernels import conv as K
 from ..kernels import parallel
@@ -55,6 +55,12 @@ def _geometry(x, kernel_hw, strides, padding, dilation_rate) -> tuple:
     dilation = normalize_tuple(dilation_rate, 2, "dilation_rate")
     mode = normalize_padding(padding)
     pads = resolve_padding(mode, x.shape[1:3], kernel_hw, strides, dilation)
+    n, h, w, c = x.shape
+    name, value = ("padding", padding) if not isinstance(mode, str) else (
+        ("dilation_rate", dilation) if max(dilation) > max(kernel_hw) else ("kernel_size", tuple(kernel_hw)))
+    check_allocation((n, h + sum(pads[0]), w + sum(pads[1]), c), name, value,
+                     f"a padded input (padding={padding!r}, kernel_size={tuple(kernel_hw)}, dilation_rate="
+                     f"{dilation} on input shape {tuple(x.shape)})", input_shape=x.shape)
     out_hw = conv_output_hw(x.shape[1:3], kernel_hw, strides, pads, dilation)
     if min(out_hw) < 1:
         raise ValueError(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np  # noqa: F401 - the docstring examples use it
 
-from .._checks import check_ndim, normalize_tuple
+from .._checks import check_allocation, check_ndim, normalize_tuple
 from ..autograd import Tensor, as_tensor, make_result
 from ..kernels import pooling as K
 from ..kernels.padding import resolve_padding
@@ -29,7 +29,11 @@ def _pool_args(x: Tensor, pool_size, strides, padding) -> tuple:
             f'height and width are {tuple(hw)} with padding="valid". '
             'Use a smaller pool_size or padding="same".'
         )
-    return pool, strides, resolve_padding(mode, hw, pool, strides)
+    pads = resolve_padding(mode, hw, pool, strides)
+    n, h, w, c = x.shape
+    check_allocation((n, h + sum(pads[0]), w + sum(pads[1]), c), "pool_size", pool_size,
+                     f'a padded input (padding="{mode}" on input shape {tuple(x.shape)})', input_shape=x.shape)
+    return pool, strides, pads
 
 
 def _pool(kernel_forward, kernel_backward, x, pool_size, strides, padding) -> Tensor:

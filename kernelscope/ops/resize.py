@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numbers
 
-from .._checks import check_ndim, normalize_tuple
+from .._checks import check_allocation, check_ndim, normalize_tuple
 from ..autograd import Tensor, as_tensor, make_result
 from ..kernels import resize as K
 
@@ -74,6 +74,8 @@ def pad(x, pad_width, mode: str = "constant", constant_values=None) -> Tensor:
         from .shapes import pad_with_mode
 
         return pad_with_mode(x, widths, mode)
+    check_allocation([n + sum(p) for n, p in zip(x.shape, widths)], "pad_width", pad_width,
+                     f"a padded output (input shape {tuple(x.shape)})", input_shape=x.shape)
     value = 0.0 if constant_values is None else constant_values
     y = K.pad_forward(x.data, widths, value)
     shape = x.shape
@@ -89,6 +91,9 @@ def zero_pad2d(x, padding=1) -> Tensor:
     x = as_tensor(x)
     check_ndim(x, 4, "x", _LAYOUT)
     (top, bottom), (left, right) = _pairs_2d(padding, "padding")
+    n, h, w, c = x.shape
+    check_allocation((n, h + top + bottom, w + left + right, c), "padding", padding,
+                     f"a padded output (input shape {tuple(x.shape)})", input_shape=x.shape)
     return pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)))
 
 
@@ -123,6 +128,9 @@ def upsample2d(x, size=2, interpolation: str = "nearest") -> Tensor:
     x = as_tensor(x)
     check_ndim(x, 4, "x", _LAYOUT)
     size = normalize_tuple(size, 2, "size")
+    n, h, w, c = x.shape
+    check_allocation((n, h * size[0], w * size[1], c), "size", size,
+                     f"an upsampled output (input shape {tuple(x.shape)})", input_shape=x.shape)
     mode = interpolation.lower() if isinstance(interpolation, str) else None
     if mode not in _INTERPOLATIONS:
         raise ValueError(f"`interpolation` must be one of {_INTERPOLATIONS}. "
