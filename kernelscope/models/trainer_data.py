@@ -8,6 +8,8 @@ before the NaN/inf check, so float64 data beyond float32's range is caught.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ..autograd import no_grad
@@ -139,10 +141,9 @@ class DataMixin:
                     raise ValueError(f"`{prefix}{name}` argument is not supported when using a dataset, generator "
                                      f"or PyDataset as `{prefix}x`: each batch gives (x, y, sample_weight). "
                                      f"Received: {prefix}{name} of type {type(value).__name__}.")
-            if batch_size is not None:
-                raise ValueError(f"Do not specify `{'validation_' if prefix else ''}batch_size` when `{prefix}x` is "
-                                 "a dataset, generator or PyDataset: it yields whole batches. "
-                                 f"Received: batch_size={batch_size!r}.")
+            if batch_size is not None:  # Keras 3 ignores it silently (its guide passes one); say so
+                warnings.warn(f"`{'validation_' if prefix else ''}batch_size={batch_size!r}` is ignored: `{prefix}x` "
+                              "is a dataset, generator or PyDataset, which yields whole batches.", stacklevel=4)
             if class_weight is not None:
                 da.check_class_weight(class_weight)
 
