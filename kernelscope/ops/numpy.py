@@ -23,6 +23,8 @@ from .symbolic import export
 
 _core = ["cast", "concatenate", "expand_dims", "matmul", "max", "mean", "min", "reshape", "split", "squeeze",
          "stack", "sum", "transpose", "dot", "einsum", "inner", "outer", "tensordot", "vdot", "pad"]
+# shapes also holds helpers and Keras's core-file ops (ks.ops top level only)
+_NOT_NUMPY = ("get_item", "pad_with_mode", "slice_update", "scatter", "scatter_update")
 __all__ = [*_core, *_composite, *_creation, *_elementwise, *_reductions,
-           *[n for n in _shapes if n not in ("get_item", "pad_with_mode")]]
+           *[n for n in _shapes if n not in _NOT_NUMPY]]
 export(globals(), __all__)
