@@ -260,3 +260,20 @@ def test_grayscale_in_top_k_psnr():
     np.testing.assert_allclose(float(ops.nn.psnr(a, b, 1.0)), 10 * np.log10(1 / np.mean((a - b) ** 2)), rtol=1e-12)
     with pytest.raises(ValueError, match=r"`rgb_to_grayscale` needs RGB images"):
         ops.image.rgb_to_grayscale(np.ones((2, 2, 4)))
+
+
+def test_layer_and_rms_normalization_against_torch():
+    x, gamma, beta = _randn(2, 3, 4, seed=90), _randn(4, seed=91), _randn(4, seed=92)
+    _compare(lambda t, g, b: ops.nn.layer_normalization(t, g, b, epsilon=1e-5),
+             lambda t, g, b: F.layer_norm(t, (4,), g, b, eps=1e-5), [x, gamma, beta], rtol=1e-8)
+    _compare(lambda t: ops.layer_normalization(t, axis=(1, 2), epsilon=1e-3),
+             lambda t: F.layer_norm(t, (3, 4), eps=1e-3), [x], rtol=1e-8)
+    _compare(lambda t, g: ops.nn.rms_normalization(t, g, epsilon=1e-6),
+             lambda t, g: F.rms_norm(t, (4,), g, eps=1e-6), [x, gamma], rtol=1e-8)
+    np.testing.assert_allclose(ops.layer_normalization(np.arange(5.0)).numpy(),
+                               [-1.4142135, -0.70710677, 0.0, 0.7071067, 1.4142135], rtol=1e-6)  # Keras's docs
+    with pytest.warns(UserWarning, match=r"`rms_scaling=True`, which is deprecated"):
+        scaled = ops.layer_normalization(x, rms_scaling=True)
+    np.testing.assert_allclose(scaled.numpy(), x / np.sqrt(x.var(-1, keepdims=True) + 1e-7), rtol=1e-10)
+    with pytest.raises(TypeError, match=r"layer_normalization got unexpected keyword argument\(s\): center"):
+        ops.layer_normalization(x, center=True)

@@ -83,3 +83,13 @@ def test_model_save_refuses_with_the_op_name(tmp_path):
     with pytest.raises(NotImplementedError, match=r"applies `ks.ops.softmax` directly to a symbolic tensor"):
         model.save(tmp_path / "m.keras")
     assert not (tmp_path / "m.keras").exists()
+
+
+def test_symbolic_outputs_carry_the_op_dtype():
+    x = ks.Input((4,))
+    assert ops.argmax(x, axis=-1).dtype == np.int32 and ops.argmax(x, axis=-1).shape == (None,)
+    assert ops.equal(x, 0.0).dtype == bool and (x * 2.0).dtype == np.float32
+    values, indices = ops.top_k(x, 2)
+    assert values.dtype == np.float32 and indices.dtype == np.int32
+    model = ks.Model(x, ops.cond(True, lambda: ops.abs(x), lambda: x))  # cond outside the graph picks a branch
+    np.testing.assert_array_equal(model.predict(-np.ones((2, 4), np.float32), verbose=0), np.ones((2, 4)))

@@ -26,7 +26,7 @@ __all__ = [
     "max_pool", "average_pool", "binary_crossentropy", "categorical_crossentropy",
     "sparse_categorical_crossentropy", "moments", "normalize", "one_hot", "multi_hot", "top_k", "in_top_k",
     "batch_normalization", "selu", "celu", "softsign", "hard_silu", "hard_swish", "hard_tanh", "glu",
-    "depth_to_space", "space_to_depth", "psnr",
+    "depth_to_space", "space_to_depth", "psnr", "layer_normalization", "rms_normalization",
 ]
 
 _SELU_ALPHA, _SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
@@ -239,6 +239,49 @@ def batch_normalization(x, mean, variance, axis: int, offset=None, scale=None, e
         inv = inv * stat[3]
     out = (x - stat[0]) * inv
     return out if stat[2] is None else out + stat[2]
+
+
+def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, **kwargs) -> Tensor:
+    """``(x - mean) / sqrt(var + epsilon) * gamma + beta`` with the statistics over ``axis`` (per sample).
+
+    ``rms_scaling=True`` (deprecated in Keras, with the same warning) divides by the
+    standard deviation without centring and ignores ``beta``, as Keras computes it.
+    """
+    import warnings
+
+    from ..backend import epsilon as default_epsilon
+    from .elementwise import _floating, rsqrt
+
+    rms_scaling = kwargs.pop("rms_scaling", False)
+    if kwargs:
+        raise TypeError(f"layer_normalization got unexpected keyword argument(s): {', '.join(sorted(kwargs))}.")
+    if rms_scaling:
+        warnings.warn("You passed `rms_scaling=True`, which is deprecated. This argument incorrectly scales the "
+                      "input by the variance, not the root mean square. To correctly use RMS Normalization, "
+                      "please use `keras.ops.rms_normalization` / `keras.ops.nn.rms_normalization` instead.")
+    x = _floating(x)
+    axes = normalize_axes(axis, x.ndim)
+    eps = default_epsilon() if epsilon is None else float(epsilon)
+    mean, variance = moments(x, axes, keepdims=True)
+    out = (x if rms_scaling else x - mean) * rsqrt(variance + eps)
+    shape = [n if i in axes else 1 for i, n in enumerate(x.shape)]
+    if gamma is not None:
+        out = out * as_tensor(gamma, like=x).reshape(shape)
+    return out if beta is None or rms_scaling else out + as_tensor(beta, like=x).reshape(shape)
+
+
+def rms_normalization(x, scale=None, axis=-1, epsilon=None) -> Tensor:
+    """``x / sqrt(mean(x**2, axis) + epsilon) * scale``."""
+    from ..backend import epsilon as default_epsilon
+    from .elementwise import _floating, rsqrt
+
+    x = _floating(x)
+    axes = normalize_axes(axis, x.ndim)
+    eps = default_epsilon() if epsilon is None else float(epsilon)
+    out = x * rsqrt((x * x).mean(axis=axes, keepdims=True) + eps)
+    if scale is None:
+        return out
+    return out * as_tensor(scale, like=x).reshape([n if i in axes else 1 for i, n in enumerate(x.shape)])
 
 
 def selu(x) -> Tensor:
