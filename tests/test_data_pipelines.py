@@ -269,3 +269,13 @@ def test_endless_pydataset_needs_steps_and_is_not_shuffled():
     with pytest.warns(UserWarning, match="will be ignored since the data `x` was provided as an infinite PyDataset"):
         history = model.fit(Endless(), steps_per_epoch=3, epochs=2, verbose=0)
     assert model.optimizer.iterations == 6 and len(history.history["loss"]) == 2
+
+
+def test_validation_data_without_the_channel_axis_is_adjusted_as_the_training_data_is():
+    # keras-io siamese_contrastive: (n, 28, 28) arrays into Input((28, 28, 1)), validation included
+    inputs = ks.Input((4, 4, 1))
+    model = ks.Model(inputs, ks.layers.Dense(1)(ks.layers.Flatten()(inputs)))
+    model.compile("sgd", "mse")
+    x, y = np.zeros((6, 4, 4), "float32"), np.zeros((6, 1), "float32")
+    history = model.fit(x, y, validation_data=(x, y), epochs=1, verbose=0)
+    assert sorted(history.history) == ["loss", "val_loss"]

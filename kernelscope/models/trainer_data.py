@@ -186,12 +186,13 @@ class DataMixin:
 
     def _probe_validation(self, x_struct) -> None:
         """Run one sample through the model; an error names the validation data's shapes, not the probe's."""
-        from .model import check_input_shape  # model.py imports this module
+        from .model import adjust_input_rank, check_input_shape  # model.py imports this module
 
         flat = _leaves(x_struct)
         for i, (spec, array) in enumerate(zip(self._input_specs(), flat)):
             try:
-                check_input_shape(self.name, i, spec, array)
+                # the channel axis the model's call adds (Keras's _adjust_input_rank) is no mismatch
+                check_input_shape(self.name, i, spec, adjust_input_rank(spec, array))
             except ValueError as err:
                 raise ValueError(f"`validation_data` does not fit the model: {err}") from None
         try:
