@@ -94,7 +94,11 @@ def _record(fn: Callable, args: tuple, kwargs: dict, kt):
     args = tuple(_template(a, found, kt) for a in args)
     kwargs = {k: _template(v, found, kt) for k, v in kwargs.items()}
     layer = _op_layer_class()(fn, args, kwargs)
-    return layer(found[0] if len(found) == 1 else found)
+    result = layer(found[0] if len(found) == 1 else found)
+    outputs = result if isinstance(result, list) else [result]
+    for tensor, dtype in zip(outputs, layer.trial_dtypes):  # argmax gives int32, equal gives bool, ...
+        tensor.dtype = dtype
+    return result
 
 
 def _op_layer_class():
@@ -115,6 +119,7 @@ def _define_op_layer():
         def __init__(self, fn: Callable, args: tuple, kwargs: dict):
             super().__init__(name=unique_name(fn.__name__))
             self.fn, self.op_args, self.op_kwargs = fn, args, kwargs
+            self.trial_dtypes: list = []
 
         def call(self, inputs):
             tensors = inputs if isinstance(inputs, list) else [inputs]
@@ -132,6 +137,7 @@ def _define_op_layer():
                 with no_grad(), np.errstate(all="ignore"):
                     out = self.call(dummies if isinstance(input_shape, list) else dummies[0])
                 runs.append(out)
+            self.trial_dtypes = [t.dtype for t in (runs[0] if isinstance(runs[0], (list, tuple)) else [runs[0]])]
             if isinstance(runs[0], (list, tuple)):
                 return [_merge(a.shape, b.shape) for a, b in zip(*runs)]
             return _merge(runs[0].shape, runs[1].shape)
