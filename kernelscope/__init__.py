@@ -15,7 +15,9 @@ feature that uses it.
 
 from __future__ import annotations
 
-import importlib
+from . import _interrupt_guard  # noqa: F401 - first: Ctrl-C while the command starts (see the module)
+
+import importlib  # noqa: E402
 
 from ._blas_threads import set_thread_timeout
 
@@ -29,6 +31,7 @@ _SUBMODULES = {
     "ops", "kernels", "layers", "models", "initializers", "regularizers", "losses", "metrics",
     "optimizers", "callbacks", "utils", "datasets", "explain", "filters", "applications",
     "interop", "export", "sklearn", "anomaly", "detection", "saving", "rng", "autograd",
+    "backend", "random", "variables", "gradient_tape", "data",
 }
 # Public names that live in a sub-module: name -> module.
 _ATTRIBUTES = {
@@ -37,6 +40,8 @@ _ATTRIBUTES = {
     "load_model": "models",
     "Input": "layers",
     "set_random_seed": "rng",
+    "Variable": "variables",
+    "GradientTape": "gradient_tape",
 }
 
 __all__ = ["Tensor", "no_grad", "enable_grad", "is_grad_enabled", *sorted(_SUBMODULES), *sorted(_ATTRIBUTES)]

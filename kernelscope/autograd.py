@@ -31,6 +31,7 @@ __all__ = [
     "maximum",
     "minimum",
     "where",
+    "grad",
 ]
 
 _state = threading.local()
@@ -198,10 +199,58 @@ class Tensor:
         self.grad = None
 
     def __array__(self, dtype=None, copy=None):
-        return self.data if dtype is None else self.data.astype(dtype)
+        # NumPy 2's protocol: copy=False must not copy, copy=True always does.
+        needs_cast = dtype is not None and np.dtype(dtype) != self.data.dtype
+        if copy is False and needs_cast:
+            raise ValueError(f"Cannot convert a {self.data.dtype} Tensor to {np.dtype(dtype)} without a copy "
+                             "(copy=False was passed).")
+        array = self.data.astype(dtype) if needs_cast else self.data
+        return array.copy() if copy and not needs_cast else array
 
     def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor (a scalar) is undefined.")
         return len(self.data)
+
+    def __iter__(self):
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor (a scalar) is undefined.")
+        return (self[i] for i in range(len(self.data)))
+
+    # ------------------------------------------------- Python scalar conversions
+    def _scalar(self, what: str):
+        if self.data.size != 1:
+            raise TypeError(f"Only one-element tensors can be converted to a Python {what}. "
+                            f"Received: shape={self.shape}.")
+        return self.data.reshape(()).item()
+
+    def __float__(self) -> float:
+        return float(self._scalar("float"))
+
+    def __int__(self) -> int:
+        return int(self._scalar("int"))
+
+    def __complex__(self) -> complex:
+        return complex(self._scalar("complex"))
+
+    def __index__(self) -> int:
+        if self.data.ndim != 0 or self.data.dtype.kind not in "iu":
+            raise TypeError("Only integer scalar tensors can be used as an index. "
+                            f"Received: shape={self.shape}, dtype={self.dtype}.")
+        return int(self.data)
+
+    def __round__(self, ndigits=None):
+        if ndigits is None:  # round(t) is an int, as for a Python or NumPy float
+            return round(self._scalar("int"))
+        return Tensor._constant(np.round(self.data, ndigits))
+
+    def __format__(self, spec: str) -> str:
+        if not spec:
+            return str(self)
+        return format(self._scalar("number"), spec)
+
+    def tolist(self):
+        return self.data.tolist()
 
     def __repr__(self) -> str:
         body = np.array2string(self.data, separator=", ", prefix="Tensor(")
@@ -212,7 +261,10 @@ class Tensor:
         return id(self)
 
     def __bool__(self):
-        return bool(self.data)
+        if self.data.size != 1:
+            raise ValueError(f"The truth value of a tensor with {self.data.size} elements is ambiguous; "
+                             "use ks.ops.any(t) or ks.ops.all(t).")
+        return bool(self._scalar("bool"))
 
     # ---------------------------------------------------------------- backward
     def backward(self, grad=None, retain_graph: bool = False) -> None:
@@ -330,6 +382,27 @@ class Tensor:
 
     def __rpow__(self, base):
         return as_tensor(base, like=self).__pow__(self)
+
+    def __mod__(self, other):
+        """NumPy's ``%`` (the sign of the divisor): d/da = 1, d/db = -floor(a / b)."""
+        other = as_tensor(other, like=self)
+        a, b = self.data, other.data
+        out = _binary("%", np.mod, a, b)
+
+        def backward(g):
+            return unbroadcast(g, a.shape), unbroadcast(-g * np.floor_divide(a, b), b.shape)
+
+        return make_result(out, (self, other), backward)
+
+    def __rmod__(self, other):
+        return as_tensor(other, like=self).__mod__(self)
+
+    def __floordiv__(self, other):  # piecewise constant: outside the graph
+        other = as_tensor(other, like=self)
+        return Tensor._constant(_binary("//", np.floor_divide, self.data, other.data))
+
+    def __rfloordiv__(self, other):
+        return as_tensor(other, like=self).__floordiv__(self)
 
     def __neg__(self):
         return make_result(-self.data, (self,), lambda g: (-g,))
@@ -475,6 +548,18 @@ class Tensor:
             value = np.squeeze(out, axis=_normalize_axes(axis, x.ndim))
         return make_result(value, (self,), backward)
 
+    def std(self, axis=None, keepdims: bool = False, ddof: int = 0) -> "Tensor":
+        return self.var(axis=axis, keepdims=keepdims, ddof=ddof).sqrt()
+
+    def argmax(self, axis=None) -> "Tensor":
+        return Tensor._constant(np.argmax(self.data, axis=axis))
+
+    def argmin(self, axis=None) -> "Tensor":
+        return Tensor._constant(np.argmin(self.data, axis=axis))
+
+    def squeeze(self, axis=None) -> "Tensor":
+        return self.reshape(np.squeeze(self.data, axis=axis).shape)
+
     def max(self, axis=None, keepdims: bool = False) -> "Tensor":
         return self._extremum(axis, keepdims, np.max)
 
@@ -564,7 +649,10 @@ def as_tensor(value, like: Tensor | None = None) -> Tensor:
     if isinstance(value, Tensor):
         return value
     if like is not None and np.isscalar(value) and not isinstance(value, (str, bytes)):
-        return Tensor._constant(np.asarray(value, dtype=like.dtype))
+        dtype = like.dtype
+        if dtype.kind != "f" and isinstance(value, float):  # int tensor * 0.5 is float32, as in Keras
+            dtype = np.dtype(np.float32)
+        return Tensor._constant(np.asarray(value, dtype=dtype))
     return Tensor(value)
 
 
@@ -667,3 +755,93 @@ def gradcheck(fn: Callable[..., Tensor], inputs: Iterable, eps: float = 1e-6,
                 f"(max abs diff {np.max(np.abs(actual - expected)):.3e})"
             )
     return True
+
+
+# ------------------------------------------------------------ functional grad
+def grad(outputs, inputs: Sequence[Tensor], grad_outputs=None, retain_graph: bool = False) -> list:
+    """Gradients of ``outputs`` with respect to ``inputs``, as ``torch.autograd.grad`` (first order).
+
+    Unlike :meth:`Tensor.backward` nothing is written to any tensor's ``.grad``.
+
+    Parameters
+    ----------
+    outputs : Tensor or sequence of Tensors
+        What to differentiate; several outputs add up (each seeded by its ``grad_outputs``).
+    inputs : sequence of Tensors
+        Leaves or intermediate tensors of the graph.
+    grad_outputs : array_like or sequence, optional
+        Upstream gradient per output; ones (of each output's shape) by default.
+    retain_graph : bool
+        Keep the graph for later calls; by default it is freed, as in ``backward``.
+
+    Returns
+    -------
+    list
+        One ndarray per input, ``None`` where the input does not reach ``outputs``.
+
+    Examples
+    --------
+    >>> x = Tensor([1.0, 2.0], requires_grad=True)
+    >>> grad((x * x).sum(), [x])[0]
+    array([2., 4.], dtype=float32)
+    """
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    seeds = _seed_grads(outputs, grad_outputs)
+    wanted = {id(t) for t in inputs}
+    grads: dict[int, np.ndarray] = {}
+    found: dict[int, np.ndarray] = {}
+    for out, seed in zip(outputs, seeds):
+        if out.requires_grad or id(out) in wanted:
+            _accumulate(grads, out, seed)
+    for node in reversed(_graph_order(outputs, wanted)):
+        g = grads.pop(id(node), None)
+        if g is None:
+            continue
+        if id(node) in wanted:
+            found[id(node)] = g
+        if node._backward is None:
+            if node._released:
+                raise RuntimeError("Trying to differentiate through a graph that was already freed; pass "
+                                   "retain_graph=True to the first backward()/grad() call.")
+            continue
+        for parent, pg in zip(node._parents, node._backward(g)):
+            if pg is not None and parent is not None and (parent.requires_grad or id(parent) in wanted):
+                _accumulate(grads, parent, pg)
+        if not retain_graph:
+            node._backward, node._parents, node._released = None, (), True
+    return [found.get(id(t)) for t in inputs]
+
+
+def _seed_grads(outputs: list, grad_outputs) -> list:
+    if grad_outputs is None:
+        return [np.ones_like(o.data) for o in outputs]
+    seeds = [grad_outputs] if len(outputs) == 1 and not isinstance(grad_outputs, (list, tuple)) else grad_outputs
+    if len(seeds) != len(outputs):
+        raise ValueError(f"`grad_outputs` must give one gradient per output ({len(outputs)}). "
+                         f"Received: {len(seeds)}.")
+    out = []
+    for o, s in zip(outputs, seeds):
+        s = np.ones_like(o.data) if s is None else np.asarray(s.data if isinstance(s, Tensor) else s, o.dtype)
+        if s.shape != o.shape:
+            raise ValueError(f"`grad_outputs` must have the output's shape {o.shape}. Received: shape={s.shape}.")
+        out.append(s)
+    return out
+
+
+def _graph_order(roots: list, wanted: set) -> list:
+    """Like _topological_order, from several roots, also following tensors in ``wanted``."""
+    order, visited = [], set()
+    stack = [(r, False) for r in reversed(roots)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        for parent in node._parents:
+            if parent is not None and id(parent) not in visited and (parent.requires_grad or id(parent) in wanted):
+                stack.append((parent, False))
+    return order

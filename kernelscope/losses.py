@@ -30,7 +30,7 @@ __all__ = ["Loss", "LossFunctionWrapper", "MeanSquaredError", "MeanAbsoluteError
            "mean_squared_error", "mean_absolute_error", "huber", "binary_crossentropy",
            "categorical_crossentropy", "sparse_categorical_crossentropy", "get", "serialize", "deserialize"]
 
-EPSILON = 1e-7  # keras.backend.epsilon()
+EPSILON = 1e-7  # keras.backend.epsilon()'s default; the losses read ks.backend.epsilon() at call time
 _REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
 
 
@@ -153,9 +153,16 @@ def _sparse_softmax_xent_with_logits(labels: np.ndarray, logits: Tensor) -> Tens
     return make_result(loss, (logits,), backward)
 
 
+def _epsilon() -> float:
+    from .backend import epsilon
+
+    return epsilon()
+
+
 def _clipped_log_probs(y_pred: Tensor, axis: int) -> Tensor:
     probs = y_pred / y_pred.sum(axis=axis, keepdims=True)
-    return probs.clip(EPSILON, 1.0 - EPSILON).log()
+    eps = _epsilon()
+    return probs.clip(eps, 1.0 - eps).log()
 
 
 # ------------------------------------------------------- per-sample losses
@@ -194,7 +201,8 @@ def binary_crossentropy(y_true, y_pred, from_logits: bool = False, label_smoothi
     if from_logits:
         values = _sigmoid_xent_with_logits(y_true, y_pred)
     else:
-        probs = y_pred.clip(EPSILON, 1.0 - EPSILON)
+        eps = _epsilon()
+        probs = y_pred.clip(eps, 1.0 - eps)
         values = -(probs.log() * y_true + (1.0 - probs).log() * (1.0 - y_true))
     return values.mean(axis=axis)
 

@@ -54,7 +54,7 @@ def test_matmul(shapes, dtype):
 
 # name -> (kernelscope fn, torch fn, input shapes)
 CASES = {
-    "concatenate_last": (lambda a, b: ops.concatenate([a, b]), lambda a, b: torch.cat([a, b], -1), [(2, 3), (2, 5)]),
+    "concatenate_last": (lambda a, b: ops.concatenate([a, b], axis=-1), lambda a, b: torch.cat([a, b], -1), [(2, 3), (2, 5)]),
     "concatenate_axis0": (lambda a, b, c: ops.concatenate([a, b, c], axis=0), lambda a, b, c: torch.cat([a, b, c], 0),
                           [(1, 3, 2), (4, 3, 2), (2, 3, 2)]),
     "stack_0": (lambda a, b: ops.stack([a, b]), lambda a, b: torch.stack([a, b]), [(2, 3), (2, 3)]),
@@ -203,7 +203,7 @@ def test_concatenate_rank_mismatch():
 
 
 def test_concatenate_needs_a_list():
-    with pytest.raises(ValueError, match=r"`tensors` needs a non-empty list of tensors\. Received: list"):
+    with pytest.raises(ValueError, match=r"`xs` needs a non-empty list of tensors\. Received: list"):
         ops.concatenate([])
 
 
@@ -240,12 +240,12 @@ def test_bad_axis():
 
 def test_reshape_incompatible():
     with pytest.raises(ValueError, match=r"Cannot reshape a tensor of shape \(2, 3\) \(6 elements\) to "
-                                         r"`shape`=\(4, -1\)"):
+                                         r"`newshape`=\(4, -1\)"):
         ops.reshape(np.ones((2, 3)), (4, -1))
 
 
 def test_reshape_non_integer_shape():
-    with pytest.raises(TypeError, match=r"`shape` must be a tuple of integers\. Received: shape=\(2\.0, 3\)"):
+    with pytest.raises(TypeError, match=r"`newshape` must be a tuple of integers\. Received: newshape=\(2\.0, 3\)"):
         ops.reshape(np.ones((2, 3)), (2.0, 3))
 
 

@@ -244,7 +244,7 @@ def test_fit_before_compile():
 def test_bad_validation_data_fails_before_training(compiled):
     x, y = data()
     before = compiled.get_weights()
-    with pytest.raises(ValueError, match=r"expected shape=\(None, 4\), received shape=\(1, 5\)"):
+    with pytest.raises(ValueError, match=r"expected shape=\(None, 4\), received shape=\(5, 5\)"):
         compiled.fit(x, y, validation_data=(np.zeros((5, 5)), np.zeros(5, int)), verbose=0)
     assert all(np.array_equal(a, b) for a, b in zip(before, compiled.get_weights()))
 

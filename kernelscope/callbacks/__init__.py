@@ -20,10 +20,12 @@ import warnings
 import numpy as np
 
 from .._io import atomic_write
-from .base import Callback, CallbackList, History, LambdaCallback, _check_mode, _monitor_direction, _scalar
+from .base import Callback, CallbackList, History, LambdaCallback, _check_mode, _file_identity, _is_improvement, \
+    _monitor_direction, _scalar
+from .tensorboard import TensorBoard
 
 __all__ = ["Callback", "CallbackList", "History", "EarlyStopping", "ModelCheckpoint", "ReduceLROnPlateau",
-           "TerminateOnNaN", "CSVLogger", "LearningRateScheduler", "LambdaCallback"]
+           "TerminateOnNaN", "CSVLogger", "LearningRateScheduler", "LambdaCallback", "TensorBoard"]
 
 
 def _check_patience(patience, owner: str) -> int:
@@ -68,9 +70,7 @@ class EarlyStopping(Callback):
         self.direction = None
 
     def _is_improvement(self, value, reference) -> bool:
-        if self.direction == "min":
-            return value + self.min_delta < reference
-        return value - self.min_delta > reference
+        return _is_improvement(value, reference, self.direction, self.min_delta)
 
     def on_epoch_end(self, epoch, logs=None):
         if self.direction is None:
@@ -115,6 +115,12 @@ class ModelCheckpoint(Callback):
     logs, e.g. ``"ckpt-{epoch:02d}-{val_loss:.2f}.keras"``. With
     ``save_best_only`` a save happens only when ``monitor`` improves.
     ``save_freq`` is ``"epoch"`` or a number of batches.
+
+    A non-finite monitored value (NaN, inf) is never the best: it is not saved and
+    does not change ``best``. ``best`` changes only once a save has completed, and
+    ``last_saved_epoch`` (0-based, None before the first save) and
+    ``last_saved_filepath`` say what the latest completed save wrote (kernelscope
+    additions), so an interrupted save is never reported as done.
     """
 
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False, save_weights_only=False,
@@ -132,6 +138,8 @@ class ModelCheckpoint(Callback):
         self.mode = _check_mode(mode, "ModelCheckpoint")
         self.save_freq = save_freq
         self.best = initial_value_threshold
+        self.last_saved_epoch = None
+        self.last_saved_filepath = None
         self.direction = None
         self._epoch = 0
         self._batches_since_save = 0
@@ -170,13 +178,12 @@ class ModelCheckpoint(Callback):
         if self.direction is None:
             self.direction = _monitor_direction(self.monitor, self.mode, self.model, "ModelCheckpoint")
         current = _scalar(current)
-        better = self.best is None or (current < self.best if self.direction == "min" else current > self.best)
+        better = _is_improvement(current, self.best, self.direction)
         if self.verbose > 0:
             verdict = f"improved from {self.best}, saving model to {filepath}" if better else \
-                f"did not improve from {self.best}"
+                f"did not improve from {self.best}" if math.isfinite(current) else \
+                f"is {current}: a non-finite value is never the best, not saving"
             print(f"\nEpoch {epoch + 1}: {self.monitor} {verdict}")
-        if better:
-            self.best = current
         return better
 
     def _save(self, epoch, batch, logs) -> None:
@@ -189,10 +196,24 @@ class ModelCheckpoint(Callback):
         directory = os.path.dirname(filepath)
         if directory:
             os.makedirs(directory, exist_ok=True)
-        if self.save_weights_only:
-            self.model.save_weights(filepath)
-        else:
-            self.model.save(filepath)
+        before = _file_identity(filepath)
+        try:
+            if self.save_weights_only:
+                self.model.save_weights(filepath)
+            else:
+                self.model.save(filepath)
+            self._saved(epoch, filepath, logs)
+        except BaseException:
+            # An interruption (Ctrl-C) after the save renamed its file into place still saved it; one
+            # before left the previous file (or none): record what is on disk, not what was attempted.
+            if _file_identity(filepath) != before:
+                self._saved(epoch, filepath, logs)
+            raise
+
+    def _saved(self, epoch, filepath, logs) -> None:
+        self.last_saved_epoch, self.last_saved_filepath = epoch, filepath
+        if self.save_best_only and self.monitor in (logs or {}):
+            self.best = _scalar(logs[self.monitor])
 
 
 class ReduceLROnPlateau(Callback):
@@ -232,9 +253,7 @@ class ReduceLROnPlateau(Callback):
         self.wait = 0
 
     def _improved(self, current) -> bool:
-        if self.maximize:
-            return current > self.best + self.min_delta
-        return current < self.best - self.min_delta
+        return _is_improvement(current, self.best, "max" if self.maximize else "min", self.min_delta)
 
     def on_train_begin(self, logs=None):
         self._reset()

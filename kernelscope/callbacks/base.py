@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import os
 import warnings
 
 import numpy as np
@@ -167,5 +169,30 @@ def _check_mode(mode: str, caller: str) -> str:
     return mode
 
 
+def _is_improvement(value, reference, direction: str, min_delta: float = 0.0) -> bool:
+    """Whether ``value`` beats ``reference`` by more than ``min_delta`` ("min": lower is better).
+
+    A non-finite value (NaN, +-inf) is never an improvement: a diverged epoch must not become the
+    best one, and once "best" it could never be beaten (every comparison with NaN is False).
+    ``reference`` None (nothing seen yet) is beaten by every finite value.
+    """
+    if value is None or not math.isfinite(value):
+        return False
+    if reference is None:
+        return True
+    if direction == "min":
+        return value + min_delta < reference
+    return value - min_delta > reference
+
+
 def _scalar(value):
     return float(np.asarray(value)) if value is not None else None
+
+
+def _file_identity(path: str):
+    """What changes when a file is replaced (atomic saves rename a new inode into place); None if absent."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino, stat.st_mtime_ns, stat.st_size

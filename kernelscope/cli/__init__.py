@@ -105,6 +105,19 @@ def _add_train(parser) -> None:
 
 def main(argv=None) -> int:
     """Run the command line ``argv`` (default ``sys.argv[1:]``); returns the exit code."""
+    from .. import _interrupt_guard
+
+    _interrupt_guard.in_main = True  # Ctrl-C raises KeyboardInterrupt from here on (see _interrupt_guard)
+    try:
+        return _run(argv)
+    except KeyboardInterrupt:
+        print("kernelscope: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        _interrupt_guard.in_main = False
+
+
+def _run(argv) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -116,9 +129,6 @@ def main(argv=None) -> int:
     try:
         handler = getattr(args, "handler", None) or getattr(commands, f"run_{args.command}")
         return handler(args)
-    except KeyboardInterrupt:
-        print("kernelscope: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
     except Exception as error:  # noqa: BLE001 - the command line reports every failure in one line
         if debug:
             raise

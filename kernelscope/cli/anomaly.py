@@ -17,7 +17,7 @@ import numpy as np
 
 from .._io import atomic_write
 from .catalog import CommandError, UsageError
-from .common import non_negative_int, positive_int, prepare_out
+from .common import finite_float, non_negative_int, positive_int, prepare_out
 
 DATASETS = ("digits",)
 ARCHITECTURES = ("auto", "dense", "conv")
@@ -34,7 +34,7 @@ def add_parsers(commands, common) -> None:
     parser.add_argument("--architecture", choices=ARCHITECTURES, default="auto",
                         help="autoencoder type; auto is convolutional for images (default auto)")
     parser.add_argument("--epochs", type=positive_int, default=100, help="default 100")
-    parser.add_argument("--noise", type=float, default=0.0,
+    parser.add_argument("--noise", type=finite_float, default=0.0,
                         help="standard deviation of training noise in standardised units: a denoising "
                              "autoencoder (default 0)")
     parser.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default 0)")

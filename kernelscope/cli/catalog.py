@@ -149,9 +149,10 @@ def load_model_file(path: str):
     """``ks.models.load_model`` with one-line errors."""
     import kernelscope as ks
 
+    from .common import require_regular_file  # common imports this module's errors
+
+    require_regular_file(path, "model file")
     file = pathlib.Path(path)
-    if not file.is_file():
-        raise CommandError(f"model file not found: {path}")
     try:
         return ks.models.load_model(file)
     except (OSError, ValueError, KeyError, TypeError) as error:

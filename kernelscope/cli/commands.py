@@ -37,65 +37,76 @@ def run_train(args) -> int:
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     print(f"Training {args.model} on {args.data}: {len(x_train)} training images {tuple(x_train.shape[1:])}, "
           f"{len(x_test)} test images, {len(class_names)} classes, {model.count_params():,} parameters")
-    best = _best_model_callback(ks)(out / "model.keras", args.validation_split > 0)
+    # the path is a format string to ModelCheckpoint: braces in --out are literal
+    target = str(out / "model.keras").replace("{", "{{").replace("}", "}}")
+    checkpoint = ks.callbacks.ModelCheckpoint(target, monitor="val_loss" if args.validation_split > 0 else "loss",
+                                              save_best_only=True)
+    history = ks.callbacks.History()
     _write_json(out / "classes.json", class_names)
     started = time.perf_counter()
     try:
-        model.fit(x_train, y_train, epochs=args.epochs, batch_size=args.batch_size, shuffle=True,
-                  validation_split=args.validation_split, callbacks=[best], verbose=0 if args.quiet else 1)
+        # a diverging run is reported once (non-finite epochs are never saved), not as NumPy
+        # overflow warnings from every layer
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            model.fit(x_train, y_train, epochs=args.epochs, batch_size=args.batch_size, shuffle=True,
+                      validation_split=args.validation_split, callbacks=[history, checkpoint],
+                      verbose=0 if args.quiet else 1)
     except KeyboardInterrupt:
-        return _interrupted(best, out)
-    seconds = time.perf_counter() - started
-    model.set_weights(best.best_weights)
-    _write_history(out / "history.csv", best.rows)
+        return _interrupted(checkpoint, history, out)
+    info = {"data": args.data, "model": args.model, "epochs": None, "best epoch": None,  # filled in by _conclude
+            "optimizer": f"{args.optimizer} (learning rate {rate:g})",
+            "batch size": args.batch_size, "seed": args.seed,
+            "training time": f"{time.perf_counter() - started:.1f} s"}
+    return _conclude(checkpoint, _history_rows(history), out, (x_test, y_test), class_names, info)
+
+
+def _conclude(checkpoint, rows: list, out: pathlib.Path, test: tuple, class_names: list, info: dict) -> int:
+    """After fit: history.csv, then the saved best model (loaded back) evaluated and reported."""
+    import kernelscope as ks
+
+    _write_history(out / "history.csv", rows)
+    monitor, best_epoch = checkpoint.monitor, checkpoint.last_saved_epoch
+    if best_epoch is None:
+        raise CommandError(f"{monitor} was not finite in any of the {len(rows)} epochs (training diverged: try a "
+                           f"lower --learning-rate); no model saved. History: {out / 'history.csv'}")
+    diverged = sum(not np.isfinite(row.get(monitor, np.nan)) for row in rows)
+    if diverged:
+        print(f"Note: {diverged} of {len(rows)} epochs had a non-finite {monitor} (training diverged); "
+              f"they were never taken as the best.")
+    model = ks.models.load_model(checkpoint.last_saved_filepath)  # evaluate and report the file on disk
+    x_test, y_test = test
     probabilities = np.asarray(model.predict(x_test, batch_size=256, verbose=0))
     accuracy = float(np.mean(probabilities.argmax(axis=-1) == y_test))
-    print(f"Trained {len(best.rows)} epochs in {seconds:.1f} s; best epoch {best.best_epoch + 1} "
-          f"({best.monitor} {best.best_value:.4f}).")
+    print(f"Trained {len(rows)} epochs in {info['training time']}; best epoch {best_epoch + 1} "
+          f"({monitor} {checkpoint.best:.4f}).")
     print(f"Test accuracy: {accuracy:.4f} ({len(y_test)} images)")
     print(f"Model:   {out / 'model.keras'}\nHistory: {out / 'history.csv'}")
-    info = {"data": args.data, "model": args.model, "epochs": len(best.rows), "best epoch": best.best_epoch + 1,
-            "optimizer": f"{args.optimizer} (learning rate {rate:g})", "batch size": args.batch_size,
-            "seed": args.seed, "training time": f"{seconds:.1f} s"}
-    _report(out / "report.html", model, best.history(), x_test, y_test, class_names, probabilities, info)
+    info = {**info, "epochs": len(rows), "best epoch": best_epoch + 1}
+    curves = {key: [row.get(key) for row in rows] for key in rows[0] if key != "epoch"}
+    _report(out / "report.html", model, curves, x_test, y_test, class_names, probabilities, info)
     return 0
 
 
-def _best_model_callback(ks):
-    class BestModel(ks.callbacks.Callback):
-        """Saves the model whenever the monitored loss improves (as Keras's ModelCheckpoint with
-        ``save_best_only=True`` and its default ``monitor="val_loss"``) and keeps its weights."""
-
-        def __init__(self, path: pathlib.Path, validation: bool):
-            super().__init__()
-            self.path, self.rows = path, []
-            self.monitor = "val_loss" if validation else "loss"
-            self.best_weights, self.best_epoch, self.best_value = None, -1, float("inf")
-
-        def on_epoch_end(self, epoch, logs=None):
-            logs = {key: float(value) for key, value in (logs or {}).items()}
-            self.rows.append({"epoch": epoch + 1, **logs})
-            value = logs.get(self.monitor, float("nan"))
-            if value < self.best_value or self.best_weights is None:
-                self.best_epoch, self.best_value = epoch, value
-                self.best_weights = [np.array(w, copy=True) for w in self.model.get_weights()]
-                self.model.save(self.path)
-
-        def history(self) -> dict:
-            keys = [key for key in self.rows[0] if key != "epoch"] if self.rows else []
-            return {key: [row.get(key) for row in self.rows] for key in keys}
-
-    return BestModel
+def _history_rows(history) -> list:
+    """One dict per finished epoch (``epoch`` 1-based, then the logs as floats), for history.csv."""
+    return [{"epoch": epoch + 1, **{key: float(values[i]) for key, values in history.history.items()
+                                    if i < len(values)}}
+            for i, epoch in enumerate(history.epoch)]
 
 
-def _interrupted(best, out: pathlib.Path) -> int:
-    if best.best_weights is None:
-        print("kernelscope train: interrupted before the first epoch ended; nothing saved", file=sys.stderr)
-        return 130
-    _write_history(out / "history.csv", best.rows)
-    print(f"kernelscope train: interrupted after {len(best.rows)} epoch(s); best model (epoch "
-          f"{best.best_epoch + 1}, {best.monitor} {best.best_value:.4f}) saved to {out / 'model.keras'}",
-          file=sys.stderr)
+def _interrupted(checkpoint, history, out: pathlib.Path) -> int:
+    """Say what Ctrl-C left on disk: ModelCheckpoint records a save only once its file is in place."""
+    rows = _history_rows(history)
+    if rows:
+        _write_history(out / "history.csv", rows)
+    done = f"interrupted after {len(rows)} epoch(s)" if rows else "interrupted before the first epoch ended"
+    if checkpoint.last_saved_epoch is None:
+        earlier = " (the model.keras there is from an earlier run)" if (out / "model.keras").exists() else ""
+        print(f"kernelscope train: {done}; no model saved{earlier}", file=sys.stderr)
+    else:
+        print(f"kernelscope train: {done}; best model (epoch {checkpoint.last_saved_epoch + 1}, "
+              f"{checkpoint.monitor} {checkpoint.best:.4f}) saved to {checkpoint.last_saved_filepath}",
+              file=sys.stderr)
     return 130
 
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from .._io import atomic_write_text
 from .catalog import CommandError, UsageError
-from .common import read_image
+from .common import finite_float, read_image
 
 _FORMATS = ("text", "md", "html", "gif")
 _EXTENSIONS = {".gif": "gif", ".html": "html", ".htm": "html", ".md": "md", ".txt": "text"}
@@ -46,6 +46,9 @@ def parse_matrix(text: str, option: str) -> np.ndarray:
         except ValueError:
             bad = next(v for row in rows for v in row if not _is_number(v))
             raise UsageError(f"{option}: {bad!r} is not a number") from None
+        if not np.isfinite(matrix).all():
+            bad = next(v for row in rows for v in row if not np.isfinite(float(v)))
+            raise UsageError(f"{option}: {bad!r} is not a finite number")
         if channels and matrix.shape != channels[0].shape:
             raise UsageError(f"{option}: channel {k} is {_dims(matrix.shape)} but channel 1 is "
                              f"{_dims(channels[0].shape)} (channels are separated by '|')")
@@ -128,7 +131,7 @@ def _add_conv(which, common) -> None:
     conv.add_argument("--input", required=True, help='the image, e.g. "1 3 1 2; 6 1 5 4" (channels: |)')
     conv.add_argument("--kernel", required=True, action="append",
                       help='a kernel, e.g. "1 2; 2 1"; repeat for several filters')
-    conv.add_argument("--bias", type=float, action="append", help="bias (one per kernel)")
+    conv.add_argument("--bias", type=finite_float, action="append", help="bias (one per kernel)")
     conv.add_argument("--dilation", type=_stride, default=1, help="dilation rate (default 1)")
     conv.add_argument("--order", choices=("columns", "rows"), default="columns",
                       help="order of the written-out sum (default columns, as the slides)")

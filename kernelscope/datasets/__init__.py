@@ -16,6 +16,7 @@ from types import SimpleNamespace
 
 from . import mnist
 from ._download import cache_dir, data_home
+from .digit_scenes import make_digit_scenes, make_digit_tiles
 from .digits import load_digits
 from .image_folder import ImageFolderData, image_folder
 from .mnist import FASHION_MNIST_CLASS_NAMES, load_fashion_mnist, load_mnist, read_idx
@@ -25,4 +26,5 @@ fashion_mnist = SimpleNamespace(load_data=load_fashion_mnist)
 __all__ = [
     "load_digits", "load_mnist", "load_fashion_mnist", "image_folder", "ImageFolderData", "read_idx",
     "FASHION_MNIST_CLASS_NAMES", "data_home", "cache_dir", "mnist", "fashion_mnist",
+    "make_digit_scenes", "make_digit_tiles",
 ]

@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 import os
 import pathlib
-import tempfile
 import urllib.error
 import urllib.request
 from typing import Sequence
+
+from .._io import atomic_write
 
 _CHUNK = 1 << 16
 
@@ -51,24 +52,38 @@ def download_file(urls: Sequence[str], dest: os.PathLike | str, sha256: str, tim
     failures = []
     for url in urls:
         try:
-            _fetch_verified(url, dest, sha256, timeout)
+            fetch_verified(url, dest, sha256, "sha256", timeout)
             return dest
         except (urllib.error.URLError, OSError, ValueError) as error:
             failures.append(f"{url}: {error}")
     raise OSError(f"Could not download {dest.name} into {dest.parent}. Tried: " + "; ".join(failures))
 
 
-def _fetch_verified(url: str, dest: pathlib.Path, sha256: str, timeout: float) -> None:
-    handle, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-    try:
-        digest = hashlib.sha256()
-        with os.fdopen(handle, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
+def fetch_verified(url: str, dest: os.PathLike | str, file_hash: str | None = None, algorithm: str = "sha256",
+                   timeout: float = 60.0) -> pathlib.Path:
+    """Stream ``url`` into ``dest`` atomically, checking its ``algorithm`` digest against ``file_hash`` (if given).
+
+    The one downloader behind the datasets and ``ks.utils.get_file``: the bytes go to a
+    temporary file beside ``dest`` (kernelscope._io.atomic_write), renamed into place only
+    once the download finished and its digest matched.
+
+    Raises
+    ------
+    urllib.error.URLError, OSError
+        The URL could not be fetched.
+    ValueError
+        The digest did not match (nothing is left at ``dest``).
+    """
+    def write(out) -> None:
+        digest = hashlib.new(algorithm)
+        with urllib.request.urlopen(url, timeout=timeout) as response:
             for chunk in iter(lambda: response.read(_CHUNK), b""):
                 digest.update(chunk)
                 out.write(chunk)
-        if digest.hexdigest() != sha256.lower():
-            raise ValueError(f"checksum mismatch: expected SHA-256 {sha256}, got {digest.hexdigest()}")
-        os.replace(tmp_name, dest)
-    finally:
-        if os.path.exists(tmp_name):
-            os.remove(tmp_name)
+        if file_hash is not None and digest.hexdigest() != file_hash.lower():
+            raise ValueError(f"checksum mismatch: expected {_NAMES.get(algorithm, algorithm)} {file_hash}, "
+                             f"got {digest.hexdigest()}")
+    return atomic_write(dest, write)
+
+
+_NAMES = {"sha256": "SHA-256", "md5": "MD5"}

@@ -106,11 +106,29 @@ def _index(directory: pathlib.Path, labels, class_names, follow_links):
 
 
 def _list_images(folder: pathlib.Path, follow_links: bool) -> list:
-    paths = []
+    """Image files under ``folder``; with ``follow_links``, every link must stay inside ``folder`` without a cycle."""
+    paths, top = [], pathlib.Path(os.path.realpath(folder))
     for root, dirs, files in os.walk(folder, followlinks=follow_links):
         dirs.sort()
+        if follow_links:
+            for name in [*dirs, *files]:
+                _check_link(pathlib.Path(root) / name, top, name in dirs)
         paths += [pathlib.Path(root) / f for f in sorted(files) if f.lower().endswith(ALLOWED_FORMATS)]
     return paths
+
+
+def _check_link(path: pathlib.Path, top: pathlib.Path, is_dir: bool) -> None:
+    """Refuse a followed link that leaves ``top`` (another class's or folder's files) or loops back above itself."""
+    if not path.is_symlink():
+        return
+    target = pathlib.Path(os.path.realpath(path))
+    if target != top and top not in target.parents:
+        raise ValueError(f"follow_links=True: the link {path} points to {target}, outside {top}; its images would "
+                         "get this folder's label. Remove the link or point it inside the folder.")
+    here = pathlib.Path(os.path.realpath(path.parent))
+    if is_dir and (target == here or target in here.parents):
+        raise ValueError(f"follow_links=True: the link {path} points to {target}, a folder that contains it, "
+                         "so following it would loop forever. Remove the link.")
 
 
 def _split(paths, label_list, validation_split, subset):
@@ -145,9 +163,9 @@ def _load_part(paths, label_list, class_names, color_mode, image_size, interpola
 
 
 def _read_image(image_module, path, mode, image_size, resample, crop):
-    with image_module.open(path) as image:
-        image.seek(0)  # animated GIFs: first frame, as Keras
-        image = image.convert(mode)
+    from ..utils.image_utils import open_image  # the one reader: regular files only, pixel cap
+
+    image = open_image(path).convert(mode)  # animated GIFs: the first frame, as Keras
     height, width = image_size
     if crop:
         image = _center_crop(image, width / height)

@@ -22,11 +22,15 @@ several independent loaders; torchvision lists the same files with MD5).
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import pathlib
+import struct
+import zlib
 
 import numpy as np
 
+from .._io import open_regular_file
 from ._download import cache_dir, download_file
 
 FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
@@ -60,6 +64,9 @@ FASHION_MNIST_CLASS_NAMES = (
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
 )
 
+# An IDX file announcing more data than this (1 GiB; MNIST's largest file holds 47 MB) is refused unread.
+IDX_MAX_BYTES = 1 << 30
+
 # IDX type byte -> big-endian dtype.
 _IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
@@ -67,40 +74,56 @@ _IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 
 def read_idx(path: os.PathLike | str) -> np.ndarray:
     """Read one IDX file (gzipped or not) into an array, checking it strictly.
 
+    The header's dimensions are multiplied with Python integers and the data
+    size they announce is checked against ``IDX_MAX_BYTES`` (1 GiB) and, for a
+    plain file, against the file's size before any data is read; a gzipped file
+    is inflated with a bounded read, never beyond the announced size plus one
+    byte.
+
     Raises
     ------
     ValueError
-        Naming the file, when the magic number is wrong or the data size does
-        not match the dimensions in the header (truncated or padded file).
+        Naming the file, when it is not a regular file, the magic number is
+        wrong, the announced size exceeds the cap, or the data size does not
+        match the dimensions in the header (truncated or padded file).
     """
     path = pathlib.Path(path)
-    raw = _read_bytes(path)
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES:
-        raise ValueError(f"{path} is not an IDX file: wrong magic number {raw[:4].hex() or '(empty file)'}.")
-    ndim = raw[3]
-    header = 4 + 4 * ndim
-    if len(raw) < header:
+    with open_regular_file(path, "an IDX file") as handle:
+        gzipped = handle.read(2) == b"\x1f\x8b"
+        handle.seek(0)
+        if not gzipped:
+            return _read_idx_stream(handle, path, os.fstat(handle.fileno()).st_size)
+        try:
+            with gzip.GzipFile(fileobj=handle) as stream:
+                return _read_idx_stream(stream, path, None)
+        except (OSError, EOFError, zlib.error) as error:
+            raise ValueError(f"{path} is a damaged gzip file ({error}).") from None
+
+
+def _read_idx_stream(stream, path: pathlib.Path, file_size: int | None) -> np.ndarray:
+    magic = stream.read(4)
+    if len(magic) < 4 or magic[0] != 0 or magic[1] != 0 or magic[2] not in _IDX_DTYPES:
+        raise ValueError(f"{path} is not an IDX file: wrong magic number {magic.hex() or '(empty file)'}.")
+    ndim, dtype = magic[3], np.dtype(_IDX_DTYPES[magic[2]])
+    raw_dims = stream.read(4 * ndim)
+    if len(raw_dims) < 4 * ndim:
         raise ValueError(f"{path} is truncated: its header announces {ndim} dimensions but the file ends first.")
-    dims = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
-    dtype = np.dtype(_IDX_DTYPES[raw[2]])
-    expected = int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
-    if len(raw) - header != expected:
-        raise ValueError(
-            f"{path} has {len(raw) - header} data bytes but its header {dims} announces {expected}: "
-            "the file is truncated or corrupted."
-        )
-    return np.frombuffer(raw, dtype=dtype, offset=header).reshape(dims).astype(dtype.newbyteorder("="))
-
-
-def _read_bytes(path: pathlib.Path) -> bytes:
-    with open(path, "rb") as handle:
-        raw = handle.read()
-    if raw[:2] != b"\x1f\x8b":
-        return raw
-    try:
-        return gzip.decompress(raw)
-    except (OSError, EOFError) as error:
-        raise ValueError(f"{path} is a damaged gzip file ({error}).") from None
+    dims = struct.unpack(f">{ndim}I", raw_dims)
+    expected = math.prod(dims) * dtype.itemsize  # Python ints: 65536**4 does not wrap to 0
+    if expected > IDX_MAX_BYTES:
+        raise ValueError(f"{path} is refused: its header {dims} announces {expected:,} data bytes, more than "
+                         f"the {IDX_MAX_BYTES:,}-byte cap (kernelscope.datasets.mnist.IDX_MAX_BYTES). Nothing was "
+                         "read.")
+    header = 4 + 4 * ndim
+    if file_size is not None and file_size - header != expected:
+        found = f"{file_size - header}"
+    else:
+        data = stream.read(expected + 1)
+        if len(data) == expected:
+            return np.frombuffer(data, dtype=dtype).reshape(dims).astype(dtype.newbyteorder("="))
+        found = f"{len(data)}" if len(data) < expected else f"more than {expected}"
+    raise ValueError(f"{path} has {found} data bytes but its header {dims} announces {expected}: "
+                     "the file is truncated or corrupted.")
 
 
 def load_mnist(path: os.PathLike | str | None = None, download: bool = False):

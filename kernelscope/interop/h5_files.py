@@ -22,7 +22,7 @@ import zipfile
 
 import numpy as np
 
-__all__ = ["import_h5py", "open_weight_file", "read_attribute_list", "KERAS3", "LEGACY"]
+__all__ = ["import_h5py", "open_weight_file", "read_attribute_list", "weight_dataset", "KERAS3", "LEGACY"]
 
 KERAS3, LEGACY = "keras3", "legacy"
 _INSTALL = 'pip install "kernelscope[keras-weights]"'
@@ -45,7 +45,9 @@ def _open_h5(h5py, source, path: str):
         raise ValueError(f"'{path}' is not a Keras weight file: it is not a readable HDF5 file ({err}).") from err
 
 
-def _open_zip(h5py, path: str):
+def _open_zip(h5py, path: str, cap: int):
+    from .._safe_load import read_member
+
     with zipfile.ZipFile(path) as archive:
         names = archive.namelist()
         if "model.weights.h5" not in names:
@@ -53,21 +55,62 @@ def _open_zip(h5py, path: str):
                 if "weights.npz" in names else ""
             raise ValueError(f"'{path}' is a zip archive but not a Keras .keras file: it has no "
                              f"model.weights.h5 (members: {', '.join(names[:8])}).{hint}")
-        data = archive.read("model.weights.h5")
+        what = ("twice the model's weights in float64 plus 256 MiB; to load a bigger file by name, extract "
+                "model.weights.h5 from the zip and load that")
+        data = read_member(archive, "model.weights.h5", cap, path, what)
     return _open_h5(h5py, io.BytesIO(data), path)
 
 
-def open_weight_file(path) -> tuple:
-    """``(h5py.File, layout, root group)`` for a ``.weights.h5``, ``.keras`` or legacy ``.h5`` file."""
+def hard_child(group, key: str, path: str):
+    """``group[key]`` unless it is an external link (which would read another file)."""
+    link = group.get(key, getlink=True)
+    if link is None:
+        return None
+    if not isinstance(link, (import_h5py().HardLink, import_h5py().SoftLink)):
+        raise ValueError(f"'{path}' is refused: '{group.name.rstrip('/')}/{key}' is an external link to another "
+                         "file, which Keras weight files never hold.")
+    return group[key]
+
+
+def weight_dataset(group, key: str, path: str):
+    """The dataset ``group[key]``, refused unless it is a plain dataset stored inside the file.
+
+    External storage and virtual datasets would copy other files' bytes into the
+    weights; a group or a missing entry gets an error naming the file.
+    """
+    where = f"'{group.name.rstrip('/')}/{key}'"
+    obj = hard_child(group, key, path)
+    if obj is None:
+        raise ValueError(f"'{path}' is incomplete: the dataset {where} is missing.")
+    if not isinstance(obj, import_h5py().Dataset):
+        raise ValueError(f"'{path}' is not a valid Keras weight file: {where} is a {type(obj).__name__.lower()}, "
+                         "where a dataset of weights was expected.")
+    if obj.is_virtual or obj.id.get_create_plist().get_external_count():
+        kind = "a virtual dataset" if obj.is_virtual else "stored in external files"
+        raise ValueError(f"'{path}' is refused: the dataset {where} is {kind}, which would read other files' "
+                         "bytes as weights.")
+    return obj
+
+
+def open_weight_file(path, cap: int) -> tuple:
+    """``(h5py.File, layout, root group)`` for a ``.weights.h5``, ``.keras`` or legacy ``.h5`` file.
+
+    ``cap`` bounds the bytes read into memory from a ``.keras`` zip's ``model.weights.h5``.
+    """
+    from .._io import open_regular_file
+
     h5py = import_h5py()
     path = os.fspath(path)
-    if not os.path.isfile(path):
+    if not os.path.exists(path):
         raise FileNotFoundError(f"Keras weight file '{path}' does not exist.")
-    handle = _open_zip(h5py, path) if zipfile.is_zipfile(path) else _open_h5(h5py, path, path)
+    with open_regular_file(path, "a Keras weight file") as handle:  # a folder or FIFO is refused here
+        is_zip = zipfile.is_zipfile(handle)
+    handle = _open_zip(h5py, path, cap) if is_zip else _open_h5(h5py, path, path)
     if "layer_names" in handle.attrs or "layer_names0" in handle.attrs:
         return handle, LEGACY, handle
-    if "model_weights" in handle and any(k.startswith("layer_names") for k in handle["model_weights"].attrs):
-        return handle, LEGACY, handle["model_weights"]
+    weights = hard_child(handle, "model_weights", path) if "model_weights" in handle else None
+    if weights is not None and any(k.startswith("layer_names") for k in weights.attrs):
+        return handle, LEGACY, weights
     if "layers" in handle or "vars" in handle:
         return handle, KERAS3, handle
     keys = ", ".join(list(handle.keys())[:10]) or "none"

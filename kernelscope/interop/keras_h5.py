@@ -5,8 +5,11 @@ kernelscope layers keep Keras's weight layouts and order (Conv2D kernel
 moving_variance, ...), so arrays are copied unchanged. Layers are paired with
 the file as Keras pairs them: by position in ``model.layers`` order (Keras 3's
 per-class group numbering, or the legacy ``layer_names`` attribute), or by the
-layer names the file records with ``by_name=True``. Every shape is checked
-before any weight is written, so a failed load leaves the model unchanged.
+layer names the file records with ``by_name=True``. Every dataset's shape is
+checked before it is read; every array is then read, checked (finite, real,
+float) and converted before any weight is written, so a failed load leaves the
+model unchanged. Datasets stored outside the file (external storage, virtual
+datasets, external links) are refused.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .h5_files import KERAS3, open_weight_file, read_attribute_list, read_text_attribute
+from .._safe_load import weight_array
+from .h5_files import KERAS3, hard_child, open_weight_file, read_attribute_list, read_text_attribute, weight_dataset
 from .layer_order import is_container, keras_layer_order
 
 __all__ = ["load_keras_weights"]
@@ -59,13 +63,17 @@ def load_keras_weights(model, path, by_name: bool = False, skip_mismatch: bool =
         match the model (the message names each layer and both shapes).
     """
     _check_model(model)
-    handle, layout, root = open_weight_file(path)
+    # a .keras zip's weights are read into memory: bounded by what the model can take
+    cap = 2 * 8 * sum(int(w.data.size) for w in model.weights) + (256 << 20)
+    handle, layout, root = open_weight_file(path, cap)
     try:
         reader = _keras3_pairs if layout == KERAS3 else _legacy_pairs
         pairs = reader(root, model, by_name, str(path), skip_mismatch)
+        values = _read_checked(pairs, model, skip_mismatch, str(path))
     finally:
         handle.close()
-    _assign(pairs, model, skip_mismatch)
+    for var, value in values:  # every array was read and checked first: a failed load changes nothing
+        var.assign(value)
 
 
 def _check_model(model) -> None:
@@ -125,7 +133,7 @@ def _describe(layer) -> str:
 
 
 # ------------------------------------------------------------------ Keras 3
-def _vars_groups(root) -> dict:
+def _vars_groups(root, path: str) -> dict:
     """Every ``.../vars`` group under ``layers`` that holds arrays: path -> group."""
     found = {}
 
@@ -133,13 +141,19 @@ def _vars_groups(root) -> dict:
         if name.endswith("/vars") and hasattr(obj, "keys") and len(obj):
             found[name] = obj
 
-    if "layers" in root:
-        root["layers"].visititems(lambda name, obj: visit(f"layers/{name}", obj))
+    layers = hard_child(root, "layers", path)
+    if layers is not None:
+        layers.visititems(lambda name, obj: visit(f"layers/{name}", obj))
     return found
 
 
-def _keras3_arrays(group) -> list:
-    return [np.asarray(group[key][()]) for key in sorted(group.keys(), key=int)]
+def _keras3_arrays(group, path: str) -> list:
+    """The datasets ``vars/0, 1, ...`` (read later, once their shapes are checked)."""
+    bad = [key for key in group.keys() if not key.isdigit()]
+    if bad:
+        raise ValueError(f"'{path}' is not a valid Keras weight file: group '{group.name}' must hold datasets "
+                         f"named 0, 1, 2, ... Received: {bad[:5]}.")
+    return [weight_dataset(group, key, path) for key in sorted(group.keys(), key=int)]
 
 
 def _keras3_label(path: str, group) -> str:
@@ -148,7 +162,7 @@ def _keras3_label(path: str, group) -> str:
 
 
 def _keras3_pairs(root, model, by_name: bool, path: str, skip_mismatch: bool) -> list:
-    groups = _vars_groups(root)
+    groups = _vars_groups(root, path)
     if by_name:
         return _keras3_by_name(groups, model, path, skip_mismatch)
     pairs, used_paths = [], set()
@@ -162,7 +176,7 @@ def _keras3_pairs(root, model, by_name: bool, path: str, skip_mismatch: bool) ->
             elif layer.weights:
                 group = groups.get(key + "/vars")
                 used_paths.add(key + "/vars")
-                arrays = None if group is None else _keras3_arrays(group)
+                arrays = None if group is None else _keras3_arrays(group, path)
                 where = _keras3_label(key + "/vars", group) if group is not None else f"group '{key}/vars'"
                 pairs.append(_Pair(layer, _legacy_weights(layer), arrays, where))
 
@@ -184,7 +198,7 @@ def _keras3_by_name(groups: dict, model, path: str, skip_mismatch: bool) -> list
     pairs = []
     for layer in _leaves(model):
         found = named.get(layer.name)
-        arrays = None if found is None else _keras3_arrays(found[1])
+        arrays = None if found is None else _keras3_arrays(found[1], path)
         where = f"layer '{layer.name}'" + ("" if found is None else f" (group '{found[0]}')")
         pairs.append(_Pair(layer, _legacy_weights(layer), arrays, where))
     _check_complete(pairs, [], model, path, skip_mismatch, sorted(named))
@@ -192,14 +206,17 @@ def _keras3_by_name(groups: dict, model, path: str, skip_mismatch: bool) -> list
 
 
 # ------------------------------------------------------------------ legacy
-def _legacy_entries(root) -> list:
-    """``(layer name, weight names, arrays)`` for each layer with weights, in ``layer_names`` order."""
+def _legacy_entries(root, path: str) -> list:
+    """``(layer name, weight names, datasets)`` for each layer with weights, in ``layer_names`` order."""
     entries = []
     for name in read_attribute_list(root, "layer_names"):
-        group = root[name] if name in root else None
+        group = hard_child(root, name, path) if name in root else None
+        if group is not None and not hasattr(group, "keys"):
+            raise ValueError(f"'{path}' is not a valid Keras weight file: '{group.name}' is a dataset, where the "
+                             f"group of layer '{name}' was expected.")
         weight_names = [] if group is None else read_attribute_list(group, "weight_names")
         if weight_names:
-            entries.append((name, weight_names, [np.asarray(group[w][()]) for w in weight_names]))
+            entries.append((name, weight_names, [weight_dataset(group, w, path) for w in weight_names]))
     return entries
 
 
@@ -228,7 +245,7 @@ def _legacy_pair(layer, entry) -> _Pair:
 
 
 def _legacy_pairs(root, model, by_name: bool, path: str, skip_mismatch: bool) -> list:
-    entries = _legacy_entries(root)
+    entries = _legacy_entries(root, path)
     layers = [layer for layer in keras_layer_order(model) if _legacy_weights(layer)]
     if by_name:
         named = {entry[0]: entry for entry in entries}
@@ -275,7 +292,8 @@ def _problems(pair: _Pair) -> list:
             for var, array in zip(pair.targets, pair.arrays) if tuple(var.data.shape) != array.shape]
 
 
-def _assign(pairs: list, model, skip_mismatch: bool) -> None:
+def _read_checked(pairs: list, model, skip_mismatch: bool, path: str) -> list:
+    """``[(variable, array)]`` for every pair whose shapes match, each array read and checked only then."""
     ready, problems = [], []
     for pair in pairs:
         if pair.arrays is None:
@@ -288,6 +306,6 @@ def _assign(pairs: list, model, skip_mismatch: bool) -> None:
         raise ValueError(f"Weight shapes do not match model '{model.name}':\n  " + "\n  ".join(problems))
     if problems:
         warnings.warn("Skipped layers (skip_mismatch=True):\n  " + "\n  ".join(problems), stacklevel=3)
-    for pair in ready:
-        for var, array in zip(pair.targets, pair.arrays):
-            var.assign(np.asarray(array, dtype=var.data.dtype))
+    return [(var, weight_array(dataset[()], var.data.dtype, path, f"{dataset.name} (weight '{var.name}' of "
+                                                                   f"layer '{pair.layer.name}')"))
+            for pair in ready for var, dataset in zip(pair.targets, pair.arrays)]

@@ -8,6 +8,7 @@
 18496
 """
 
+from .._keras2 import keras1_conv_alias, removed_layer
 from .activation import ELU, Activation, LeakyReLU, PReLU, ReLU, Softmax
 from .base import (LAYER_REGISTRY, Input, InputLayer, KerasTensor, Layer, Node, Variable, clear_session,
                    unique_name)
@@ -26,9 +27,10 @@ from .preprocessing import (Normalization, RandomBrightness, RandomContrast, Ran
                             RandomRotation, RandomTranslation, RandomZoom, Rescaling)
 from .reshaping import Cropping2D, Flatten, Reshape, UpSampling2D, ZeroPadding2D
 
-Convolution2D = Conv2D
+# the Keras 1 names also refuse Keras 1's positional (nb_filter, nb_row, nb_col); instances are plain Conv2D
+Convolution2D = keras1_conv_alias(Conv2D, "Convolution2D")
 Convolution2DTranspose = Conv2DTranspose
-SeparableConvolution2D = SeparableConv2D
+SeparableConvolution2D = keras1_conv_alias(SeparableConv2D, "SeparableConvolution2D")
 
 __all__ = [
     "Layer", "Variable", "KerasTensor", "Node", "Input", "InputLayer", "LAYER_REGISTRY", "clear_session",
@@ -57,3 +59,7 @@ def deserialize(config: dict) -> Layer:
     if cls is None:
         raise ValueError(f"Unknown layer class_name {name!r}. Known: {sorted(LAYER_REGISTRY)}.")
     return cls.from_config(dict(config.get("config") or {}))
+
+
+def __getattr__(name: str):
+    removed_layer(name)  # Merge & co.: a hint naming the Keras 3 layer; any other name: AttributeError

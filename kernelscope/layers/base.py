@@ -20,7 +20,9 @@ from typing import Any
 
 import numpy as np
 
+from .._keras2 import check_layer_kwargs
 from ..autograd import Tensor, as_tensor
+from ..variables import Variable  # defined on its own as ks.Variable; imported here for layers
 
 __all__ = ["Layer", "Variable", "KerasTensor", "Node", "Input", "InputLayer", "LAYER_REGISTRY",
            "unique_name", "clear_session"]
@@ -61,39 +63,15 @@ def unique_name(prefix: str) -> str:
 
 def _standardize_dtype(dtype) -> np.dtype:
     try:
-        dt = np.dtype("float32" if dtype is None else dtype)
+        from ..backend import floatx
+
+        dt = np.dtype(floatx() if dtype is None else dtype)
     except TypeError:
         raise TypeError("Layer `dtype` must be a floating-point type such as 'float32' or 'float64'. "
                         f"Received: dtype={dtype!r}.") from None
     if dt.kind != "f":
         raise TypeError(f"Layer `dtype` must be a floating-point type. Received: dtype={dtype!r}.")
     return dt
-
-
-class Variable(Tensor):
-    """A layer weight: a leaf Tensor with a name and a ``trainable`` flag."""
-
-    __slots__ = ("trainable", "regularizer", "constraint")
-
-    def __init__(self, value, name: str, trainable: bool = True, regularizer=None, constraint=None):
-        super().__init__(np.asarray(value), requires_grad=trainable, name=name)
-        self.trainable = trainable
-        self.regularizer = regularizer
-        self.constraint = constraint
-
-    def assign(self, value) -> None:
-        """Overwrite the values in place (shape and dtype are kept)."""
-        value = np.asarray(value.data if isinstance(value, Tensor) else value)
-        if value.shape != self.data.shape:
-            raise ValueError(f"Cannot assign to variable '{self.name}' of shape {self.data.shape} "
-                             f"a value of shape {value.shape}.")
-        self.data[...] = value
-
-    def numpy(self) -> np.ndarray:
-        return self.data
-
-    def __repr__(self) -> str:
-        return f"<Variable '{self.name}' shape={self.data.shape} dtype={self.data.dtype}>"
 
 
 class KerasTensor:
@@ -112,6 +90,28 @@ class KerasTensor:
 
     def __repr__(self) -> str:
         return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
+
+    # Arithmetic records ks.ops nodes, as Keras's KerasTensor operators do (x + 1, x[:, 0], ...).
+    def _op(self, name: str, *args):
+        from .. import ops
+
+        return getattr(ops, name)(*args)
+
+    def __add__(self, other): return self._op("add", self, other)  # noqa: E704
+    def __radd__(self, other): return self._op("add", other, self)  # noqa: E704
+    def __sub__(self, other): return self._op("subtract", self, other)  # noqa: E704
+    def __rsub__(self, other): return self._op("subtract", other, self)  # noqa: E704
+    def __mul__(self, other): return self._op("multiply", self, other)  # noqa: E704
+    def __rmul__(self, other): return self._op("multiply", other, self)  # noqa: E704
+    def __truediv__(self, other): return self._op("divide", self, other)  # noqa: E704
+    def __rtruediv__(self, other): return self._op("divide", other, self)  # noqa: E704
+    def __pow__(self, other): return self._op("power", self, other)  # noqa: E704
+    def __rpow__(self, other): return self._op("power", other, self)  # noqa: E704
+    def __matmul__(self, other): return self._op("matmul", self, other)  # noqa: E704
+    def __rmatmul__(self, other): return self._op("matmul", other, self)  # noqa: E704
+    def __neg__(self): return self._op("negative", self)  # noqa: E704
+    def __abs__(self): return self._op("absolute", self)  # noqa: E704
+    def __getitem__(self, key): return self._op("get_item", self, key)  # noqa: E704
 
 
 class Node:
@@ -181,6 +181,10 @@ class Layer:
         default = params["training"].default if "training" in params else None
         cls._call_training_default = None if default is inspect.Parameter.empty else default
 
+    def __new__(cls, *args, **kwargs):
+        check_layer_kwargs(cls, kwargs)  # Keras 1/2 keywords get a hint before argument binding fails
+        return super().__new__(cls)
+
     def __init__(self, name: str | None = None, trainable: bool = True, dtype=None,
                  input_shape: tuple | None = None, **kwargs):
         if kwargs:
@@ -215,20 +219,55 @@ class Layer:
         return []
 
     # ----------------------------------------------------------------- weights
-    def add_weight(self, shape, initializer="zeros", name: str | None = None, trainable: bool = True,
-                   regularizer=None, constraint=None, dtype=None) -> Variable:
-        """Create a weight with an initializer (name, callable or array) and track it."""
-        from .. import initializers
+    def add_weight(self, shape=None, initializer=None, dtype=None, trainable: bool = True, autocast: bool = True,
+                   regularizer=None, constraint=None, aggregation: str = "none",
+                   overwrite_with_gradient: bool = False, name: str | None = None) -> Variable:
+        """Create a weight and track it, with Keras 3's arguments (see layers/weight_options.py).
 
-        shape = tuple(int(s) for s in shape)
+        ``initializer`` is a name, an initializer, a callable or an array (default
+        ``"glorot_uniform"``, as Keras); ``shape`` defaults to a scalar.
+        """
+        from .. import initializers, regularizers
+        from .._safe_load import charge_allocation
+        from .weight_options import check_weight_options, weight_shape
+
+        if isinstance(shape, str):
+            raise ValueError(f"`name` must be passed as a keyword argument. Received: add_weight('{shape}', ...). "
+                             f"Use: add_weight(shape=..., name='{shape}').")
+        if isinstance(name, (tuple, list)) or (name is not None and not isinstance(name, str)):
+            raise TypeError(f"`name` must be a string. Received: name={name!r}.")
+        shape = weight_shape(shape)
         dtype = _standardize_dtype(dtype or self.dtype)
-        init = initializers.get(initializer)
+        constraint = check_weight_options(trainable, autocast, constraint, aggregation, overwrite_with_gradient)
+        init = initializers.get("glorot_uniform" if initializer is None else initializer)
+        # a model rebuilt from a file may not ask for more weight bytes than the file holds
+        charge_allocation(shape, dtype, f"weight '{name}' of layer '{self.name}'")
         value = np.asarray(init(shape, dtype=dtype), dtype=dtype)
-        var = Variable(value, name=name or f"weight_{len(self._weights)}", trainable=trainable,
-                       regularizer=regularizer, constraint=constraint)
-        var.requires_grad = trainable and self._trainable
+        var = Variable(value, name=name or f"weight_{len(self._weights)}", trainable=bool(trainable),
+                       regularizer=regularizers.get(regularizer), constraint=constraint)
+        var.aggregation, var.overwrite_with_gradient = aggregation, bool(overwrite_with_gradient)
+        var.requires_grad = bool(trainable) and self._trainable
         self._weights.append(var)
         return var
+
+    def add_loss(self, loss) -> None:
+        """Add a loss term (a Tensor, a number, or a list of them) during ``call``, as Keras 3.
+
+        The terms join ``layer.losses`` (and a model's training loss) until the next
+        outermost call of a layer or model that contains this one clears them.
+        """
+        for term in loss if isinstance(loss, (list, tuple)) else [loss]:
+            if not isinstance(term, Tensor):
+                array = np.asarray(term)
+                if array.dtype.kind not in "biuf":
+                    raise TypeError(f"add_loss() takes a Tensor or a number. Received: {type(term).__name__}.")
+                term = Tensor(array.astype(self.dtype))
+            self.__dict__.setdefault("_added_losses", []).append(term)
+
+    def _clear_losses(self) -> None:
+        self.__dict__["_added_losses"] = []
+        for layer in self._sublayers():
+            layer._clear_losses()
 
     @property
     def weights(self) -> list:
@@ -255,6 +294,15 @@ class Layer:
     def variables(self) -> list:
         return self.weights
 
+    @property
+    def trainable_variables(self) -> list:
+        """The trainable weights (Keras 3's name, as a custom train_step uses it)."""
+        return self.trainable_weights
+
+    @property
+    def non_trainable_variables(self) -> list:
+        return self.non_trainable_weights
+
     def count_params(self) -> int:
         if not self.built:
             raise ValueError(f"Layer '{self.name}' is not built yet, so it has no weights to count. "
@@ -270,20 +318,23 @@ class Layer:
         if len(weights) != len(own):
             raise ValueError(f"Layer '{self.name}' expects {len(own)} weight arrays "
                              f"({', '.join(w.name for w in own) or 'none'}). Received: {len(weights)} arrays.")
+        converted = []  # every array checked and converted before any is assigned
         for var, value in zip(own, weights):
             value = np.asarray(value)
             if value.shape != var.data.shape:
                 raise ValueError(f"Layer '{self.name}' weight '{var.name}' has shape {var.data.shape}. "
                                  f"Received: an array of shape {value.shape}.")
-        for var, value in zip(own, weights):
-            var.assign(np.asarray(value, dtype=var.data.dtype))
+            converted.append(np.asarray(value, dtype=var.data.dtype))
+        for var, value in zip(own, converted):
+            var.assign(value)
 
     @property
     def losses(self) -> list:
-        """Regularization penalties of the current weights, as Tensors (for the training loss)."""
+        """Regularization penalties of the current weights and the ``add_loss`` terms of the last call."""
         out = [w.regularizer(w) for w in self._weights if w.regularizer is not None and w.requires_grad]
+        out.extend(self.__dict__.get("_added_losses", []))
         for layer in self._sublayers():
-            out.extend(layer.losses)
+            out.extend(t for t in layer.losses if all(t is not o for o in out))
         return out
 
     # ------------------------------------------------------------------ build
@@ -325,8 +376,17 @@ class Layer:
             training = self._default_training()
         if self._call_takes_training:
             kwargs["training"] = training
-        with training_scope(training):
-            return self.call(inputs, *rest, **kwargs)
+        from .weight_options import call_depth
+
+        depth = getattr(call_depth, "value", 0)
+        if depth == 0:  # the outermost call starts a new forward: last forward's add_loss terms go (Keras 3)
+            self._clear_losses()
+        call_depth.value = depth + 1
+        try:
+            with training_scope(training):
+                return self.call(inputs, *rest, **kwargs)
+        finally:
+            call_depth.value = depth
 
     def _default_training(self):
         """``training`` when neither the caller nor an enclosing call gives one: the default of

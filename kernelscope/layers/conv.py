@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 
 from .. import initializers, ops, regularizers
+from ..ops.conv import conv2d_relu  # the module: `ops.conv` is keras.ops.conv, the function
 from .._checks import check_allocation, normalize_tuple
 from ..kernels.padding import normalize_padding, output_size
 from .base import Layer
@@ -157,10 +158,10 @@ class Conv2D(_BaseConv):
     def call(self, inputs):
         self._check_input(inputs)
         # Conv + bias + ReLU in one op: no intermediate array and one pass less each way
-        conv = ops.conv.conv2d_relu if self.activation is ops.activations.relu else ops.conv2d
+        conv = conv2d_relu if self.activation is ops.activations.relu else ops.conv2d
         outputs = conv(inputs, self.kernel, self.bias, strides=self.strides, padding=self.padding,
                        dilation_rate=self.dilation_rate, groups=self.groups)
-        return outputs if conv is ops.conv.conv2d_relu else self._finish(outputs)
+        return outputs if conv is conv2d_relu else self._finish(outputs)
 
     def get_config(self) -> dict:
         return {**super().get_config(), "filters": self.filters, **self._conv_config(), "groups": self.groups,

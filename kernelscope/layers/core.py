@@ -159,3 +159,14 @@ class Dense(Layer):
                 "kernel_regularizer": serialize_regularizer(self.kernel_regularizer),
                 "bias_regularizer": serialize_regularizer(self.bias_regularizer),
                 "activity_regularizer": None, "kernel_constraint": None, "bias_constraint": None}
+
+
+_KERAS2_CORE = ("Activation", "ActivityRegularization", "Dropout", "Flatten", "Lambda", "Masking", "Permute",
+                "RepeatVector", "Reshape", "SpatialDropout2D")
+
+
+def __getattr__(name: str):
+    # keras.layers.core was Keras 2's module: Dense is here, its other layers get a hint naming kernelscope.layers
+    from .._keras2 import removed_module
+
+    removed_module("layers.core", "kernelscope.layers", name, names=_KERAS2_CORE)

@@ -21,10 +21,15 @@ from .base import (Accuracy, BinaryAccuracy, CategoricalAccuracy, Mean, MeanAbso
                    reduce_to_samplewise_values, sparse_categorical_accuracy, sparse_top_k_categorical_accuracy,
                    top_k_categorical_accuracy)
 from .confusion import AUC, Precision, Recall
+from .regression import (CosineSimilarity, LogCoshError, MeanAbsolutePercentageError, MeanSquaredLogarithmicError,
+                         RootMeanSquaredError, cosine_similarity, log_cosh, mean_absolute_percentage_error,
+                         mean_squared_logarithmic_error)
 
 __all__ = ["Metric", "Mean", "MeanMetricWrapper", "Accuracy", "BinaryAccuracy", "CategoricalAccuracy",
            "SparseCategoricalAccuracy", "TopKCategoricalAccuracy", "SparseTopKCategoricalAccuracy",
-           "MeanAbsoluteError", "MeanSquaredError", "Precision", "Recall", "AUC", "get", "serialize",
+           "MeanAbsoluteError", "MeanSquaredError", "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError",
+           "RootMeanSquaredError", "CosineSimilarity", "LogCoshError", "cosine_similarity", "log_cosh",
+           "mean_absolute_percentage_error", "mean_squared_logarithmic_error", "Precision", "Recall", "AUC", "get", "serialize",
            "deserialize", "accuracy", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
            "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy", "reduce_to_samplewise_values"]
 
@@ -32,13 +37,18 @@ __all__ = ["Metric", "Mean", "MeanMetricWrapper", "Accuracy", "BinaryAccuracy", 
 # ---------------------------------------------------------------- registry
 _CLASSES = {cls.__name__: cls for cls in (
     Mean, Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy, TopKCategoricalAccuracy,
-    SparseTopKCategoricalAccuracy, MeanSquaredError, MeanAbsoluteError, Precision, Recall, AUC)}
+    SparseTopKCategoricalAccuracy, MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError,
+    MeanSquaredLogarithmicError, RootMeanSquaredError, CosineSimilarity, LogCoshError, Precision, Recall, AUC)}
 _NAMES = {
     "binary_accuracy": BinaryAccuracy, "categorical_accuracy": CategoricalAccuracy,
     "sparse_categorical_accuracy": SparseCategoricalAccuracy, "top_k_categorical_accuracy": TopKCategoricalAccuracy,
     "sparse_top_k_categorical_accuracy": SparseTopKCategoricalAccuracy,
     "mse": MeanSquaredError, "mean_squared_error": MeanSquaredError,
     "mae": MeanAbsoluteError, "mean_absolute_error": MeanAbsoluteError,
+    "mape": MeanAbsolutePercentageError, "mean_absolute_percentage_error": MeanAbsolutePercentageError,
+    "msle": MeanSquaredLogarithmicError, "mean_squared_logarithmic_error": MeanSquaredLogarithmicError,
+    "root_mean_squared_error": RootMeanSquaredError, "cosine_similarity": CosineSimilarity,
+    "logcosh": LogCoshError,
     "precision": Precision, "recall": Recall, "auc": AUC,
 }
 _LOSS_NAMES = ("binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy", "huber")

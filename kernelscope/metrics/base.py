@@ -58,6 +58,32 @@ class Metric:
         self.name = name or type(self).__name__.lower()
         self.dtype = np.dtype("float32" if dtype is None else dtype)
 
+    def add_variable(self, shape, initializer, dtype=None, aggregation: str = "sum", name: str | None = None):
+        """A non-trainable state variable of this metric (Keras 3's signature); ``reset_state`` zeroes it."""
+        from .. import initializers
+        from ..layers.base import Variable, _standardize_dtype
+        from ..layers.weight_options import AGGREGATIONS, weight_shape
+
+        if aggregation not in AGGREGATIONS:
+            raise ValueError(f"Invalid value for argument `aggregation`. Expected one of {list(AGGREGATIONS)}. "
+                             f"Received: aggregation={aggregation!r}.")
+        shape = weight_shape(shape)
+        dtype = _standardize_dtype(dtype or self.dtype)
+        value = np.asarray(initializers.get(initializer)(shape, dtype=dtype), dtype=dtype)
+        variables = self.__dict__.setdefault("_variables", [])
+        var = Variable(value, name=name or f"variable_{len(variables)}", trainable=False)
+        var.aggregation = aggregation
+        variables.append(var)
+        return var
+
+    def add_weight(self, shape=(), initializer=None, dtype=None, name: str | None = None):
+        """Keras's backwards-compatible alias of :meth:`add_variable`."""
+        return self.add_variable(shape, "zeros" if initializer is None else initializer, dtype=dtype, name=name)
+
+    @property
+    def variables(self) -> list:
+        return list(self.__dict__.get("_variables", []))
+
     def update_state(self, *args, **kwargs) -> None:
         raise NotImplementedError
 
@@ -65,7 +91,12 @@ class Metric:
         raise NotImplementedError
 
     def reset_state(self) -> None:
-        raise NotImplementedError
+        """Zero every variable made with :meth:`add_variable` (Keras 3's default)."""
+        if "_variables" not in self.__dict__:
+            raise NotImplementedError(f"{type(self).__name__} must implement reset_state() (or keep its state in "
+                                      "variables made with add_variable, which the default zeroes).")
+        for var in self._variables:
+            var.assign(np.zeros_like(var.data))
 
     def __call__(self, *args, **kwargs):
         """Update with one batch and return the running result."""

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["CompiledLoss", "CompiledMetrics", "MeanTracker", "loss_name"]
+__all__ = ["CompiledLoss", "CompiledMetrics", "CompileMetricsView", "MeanTracker", "loss_name"]
 
 
 class MeanTracker:
-    """A running weighted mean, kept in float64 (the epoch's ``loss``)."""
+    """A running weighted mean, kept in float64 (the epoch's ``loss``); a ``ks.metrics.Mean`` look-alike.
+
+    ``update_state(values, sample_weight=1.0)``: a scalar weight counts every element of
+    ``values`` that many times, so a custom train_step's ``update_state(loss)`` works too.
+    """
 
     def __init__(self, name: str):
         self.name = name
@@ -21,9 +25,15 @@ class MeanTracker:
     def reset_state(self) -> None:
         self.total, self.count = 0.0, 0.0
 
-    def update_state(self, value: float, weight: float = 1.0) -> None:
-        self.total += float(value) * weight
-        self.count += weight
+    def update_state(self, values, sample_weight=None) -> None:
+        weight = 1.0 if sample_weight is None else float(np.asarray(sample_weight))
+        if isinstance(values, (int, float)):
+            self.total += float(values) * weight
+            self.count += weight
+            return
+        array = np.asarray(getattr(values, "data", values), dtype=np.float64)
+        self.total += float(array.sum()) * weight
+        self.count += weight * array.size
 
     def result(self) -> float:
         return self.total / self.count if self.count else 0.0
@@ -152,3 +162,42 @@ class CompiledMetrics:
     def reset_state(self) -> None:
         for _, _, metric in self.metrics:
             metric.reset_state()
+
+
+class CompileMetricsView:
+    """The compiled metrics as one entry of ``model.metrics`` (Keras 3's ``compile_metrics``).
+
+    ``update_state(y, y_pred, sample_weight)`` takes the structures a train_step has
+    (arrays, Tensors, lists or dicts by output name) and resolves the metrics on first
+    use if no data went through the checks yet (a dataset fed to a custom train_step);
+    ``result()`` is a dict.
+    """
+
+    name = "compile_metrics"
+
+    def __init__(self, model):
+        self._model = model
+
+    @property
+    def metrics(self) -> list:
+        compiled = self._model._compiled_metrics
+        return [] if compiled is None else [m for _, _, m in compiled.metrics]
+
+    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+        from .trainer_data import flat_outputs
+
+        names = self._model.output_names
+        ys = [np.asarray(getattr(t, "data", t)) for t in flat_outputs(y_true, names)]
+        if self._model._compiled_metrics is None:
+            self._model._ensure_compiled_objects()
+            self._model._ensure_metrics(ys)
+        preds = [getattr(p, "data", p) for p in flat_outputs(y_pred, names)]
+        self._model._compiled_metrics.update_state(ys, preds, sample_weight)
+
+    def result(self) -> dict:
+        compiled = self._model._compiled_metrics
+        return {} if compiled is None else compiled.results()
+
+    def reset_state(self) -> None:
+        if self._model._compiled_metrics is not None:
+            self._model._compiled_metrics.reset_state()

@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 __all__ = ["flatten_data", "check_finite", "check_same_length", "train_validation_split", "class_weights_to_sample",
-           "batches", "check_targets"]
+           "batches", "check_targets", "check_class_weight"]
 
 
 def _label(what: str, key, multi: bool) -> str:
@@ -33,7 +33,8 @@ def to_array(value, what: str, dtype=None) -> np.ndarray:
     if array.ndim == 0:
         raise ValueError(f"`{what}` must have a batch dimension (one row per sample). Received: a scalar.")
     if dtype is not None and array.dtype != dtype:
-        array = array.astype(dtype)
+        with np.errstate(over="ignore"):  # out-of-range values become inf, which check_finite reports
+            array = array.astype(dtype)
     return array
 
 
@@ -108,10 +109,14 @@ def sample_weight_array(sample_weight, n_samples: int, what: str = "sample_weigh
     if sample_weight is None:
         return None
     weights = to_array(sample_weight, what)
+    if weights.ndim == 2 and weights.shape[1] == 1:  # (n, 1), as Keras's guide passes it
+        weights = weights[:, 0]
     if weights.ndim != 1:
         raise ValueError(f"`{what}` must be a 1-D array of one weight per sample. Received: shape={weights.shape}.")
-    check_finite([weights.astype(np.float64)], what)
-    return weights.astype(np.float32)
+    with np.errstate(over="ignore"):
+        weights = weights.astype(np.float32)
+    check_finite([weights], what)  # after the cast: 1e39 is inf in float32
+    return weights
 
 
 def train_validation_split(arrays: list, validation_split: float) -> tuple:
@@ -119,7 +124,12 @@ def train_validation_split(arrays: list, validation_split: float) -> tuple:
     if not isinstance(validation_split, (int, float)) or not 0 <= validation_split < 1:
         raise ValueError("`validation_split` must be a float in [0, 1). "
                          f"Received: validation_split={validation_split!r}.")
-    n = next(len(a[0]) if isinstance(a, list) else len(a) for a in arrays if a is not None)
+    def first(a):
+        if isinstance(a, dict):
+            return first(next(iter(a.values())))
+        return first(a[0]) if isinstance(a, (list, tuple)) else a
+
+    n = next(len(first(a)) for a in arrays if a is not None)
     split_at = int(math.floor(n * (1.0 - validation_split)))
     if split_at == 0 or split_at == n:
         raise ValueError(f"`validation_split={validation_split}` leaves no training or no validation samples "
@@ -128,7 +138,9 @@ def train_validation_split(arrays: list, validation_split: float) -> tuple:
     def cut(a, part):
         if a is None:
             return None
-        if isinstance(a, list):
+        if isinstance(a, dict):
+            return {k: cut(v, part) for k, v in a.items()}
+        if isinstance(a, (list, tuple)):
             return [cut(item, part) for item in a]
         return a[:split_at] if part == 0 else a[split_at:]
 
@@ -137,9 +149,7 @@ def train_validation_split(arrays: list, validation_split: float) -> tuple:
 
 def class_weights_to_sample(class_weight: dict, y: list, sample_weight):
     """Per-sample weights from ``{class: weight}``; one-hot targets use their argmax."""
-    if not isinstance(class_weight, dict):
-        raise TypeError(f"`class_weight` must be a dict mapping class index to weight. "
-                        f"Received: {type(class_weight).__name__}.")
+    table = check_class_weight(class_weight)
     if len(y) != 1:
         raise ValueError("`class_weight` is only supported for models with a single output.")
     if sample_weight is not None:
@@ -147,12 +157,32 @@ def class_weights_to_sample(class_weight: dict, y: list, sample_weight):
     labels = y[0]
     labels = np.argmax(labels, axis=-1) if labels.ndim > 1 and labels.shape[-1] > 1 else labels.reshape(len(labels))
     labels = np.round(labels).astype(np.int64)
-    table = {int(k): float(v) for k, v in class_weight.items()}
     missing = sorted(set(np.unique(labels).tolist()) - set(table))
     if missing:
         raise ValueError(f"`class_weight` must contain all classes in the data. The classes {missing} "
                          f"are not in class_weight {table}.")
     return np.array([table[int(c)] for c in labels], dtype=np.float32) if len(labels) else None
+
+
+def check_class_weight(class_weight) -> dict:
+    """``{int class: float32-finite weight}``, or an error naming the bad entry."""
+    if not isinstance(class_weight, dict):
+        raise TypeError(f"`class_weight` must be a dict mapping class index to weight. "
+                        f"Received: {type(class_weight).__name__}.")
+    table = {}
+    for key, value in class_weight.items():
+        if isinstance(key, bool) or not isinstance(key, (int, np.integer)):
+            raise ValueError(f"`class_weight` keys must be integer class indices. Received: key {key!r}.")
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise ValueError(f"`class_weight` values must be numbers. Received: class_weight[{key}]={value!r} "
+                             f"(of type {type(value).__name__}).")
+        with np.errstate(over="ignore"):
+            finite = np.isfinite(np.float32(value))  # the weights are used in float32
+        if not finite:
+            raise ValueError(f"`class_weight` values must be finite numbers in float32. "
+                             f"Received: class_weight[{key}]={value!r}.")
+        table[int(key)] = float(value)
+    return table
 
 
 def batches(n: int, batch_size: int, shuffle: bool, rng) -> list:
@@ -167,11 +197,11 @@ def take(arrays: list | None, index):
     return [a[index] for a in arrays]
 
 
-def check_batch_size(batch_size) -> int:
+def check_batch_size(batch_size, name: str = "batch_size") -> int:
     if batch_size is None:
         return 32
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"`batch_size` must be a positive integer or None. Received: batch_size={batch_size!r}.")
+        raise ValueError(f"`{name}` must be a positive integer or None. Received: {name}={batch_size!r}.")
     return int(batch_size)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._keras2 import install_model_hints
 from ..layers.base import InputLayer, KerasTensor, Layer
 from .training import Trainer
 
@@ -23,10 +24,15 @@ class Model(Trainer, Layer):
     """
 
     def __new__(cls, *args, **kwargs):
-        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
-            from .functional import Functional
+        from .functional import Functional
 
+        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
             return Functional.__new__(Functional)
+        # class CustomModel(ks.Model) called as CustomModel(inputs, outputs): Keras 3's test for it
+        functional_args = len(args) == 2 or (len(args) == 1 and "outputs" in kwargs) or (
+            "inputs" in kwargs and "outputs" in kwargs)
+        if cls is not Model and functional_args and not issubclass(cls, Functional):
+            return super().__new__(_functional_subclass(cls))
         return super().__new__(cls)
 
     def __init__(self, *args, name: str | None = None, trainable: bool = True, dtype=None, **kwargs):
@@ -37,11 +43,15 @@ class Model(Trainer, Layer):
         Trainer.__init__(self)
 
     def __setattr__(self, key, value):
-        # Subclassed models: layers assigned as attributes become sub-layers.
-        if isinstance(value, Layer) and not key.startswith("_"):
-            tracked = self.__dict__.setdefault("_tracked_layers", [])
-            if all(value is not t for t in tracked):
-                tracked.append(value)
+        # Subclassed models: layers assigned as attributes become sub-layers, Metric objects
+        # join model.metrics (so fit resets them each epoch, as Keras 3 tracks them).
+        from ..metrics.base import Metric
+
+        for kind, attr in ((Layer, "_tracked_layers"), (Metric, "_tracked_metrics")):
+            if isinstance(value, kind) and not key.startswith("_"):
+                tracked = self.__dict__.setdefault(attr, [])
+                if all(value is not t for t in tracked):
+                    tracked.append(value)
         object.__setattr__(self, key, value)
 
     # ---------------------------------------------------------------- layers
@@ -105,9 +115,19 @@ class Model(Trainer, Layer):
 
     # ------------------------------------------------------------ inspection
     def summary(self, line_length: int | None = None, positions=None, print_fn=None,
-                expand_nested: bool = False, show_trainable: bool = False) -> None:
-        """Print a Keras-3-style table of layers, output shapes and parameter counts."""
+                expand_nested: bool = False, show_trainable: bool = False, layer_range=None) -> None:
+        """Print a Keras-3-style table of layers, output shapes and parameter counts.
+
+        ``expand_nested=True`` and ``layer_range`` are refused: nested models show as one row.
+        """
         from .summary import print_summary
+
+        if expand_nested:
+            raise ValueError("summary(expand_nested=True) is not supported: a nested model is shown as one row. "
+                             f"Call summary() on the nested model itself. Received: expand_nested={expand_nested!r}.")
+        if layer_range is not None:
+            raise ValueError("summary(layer_range=...) is not supported; the whole model is shown. "
+                             f"Received: layer_range={layer_range!r}.")
 
         print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
                       show_trainable=show_trainable)
@@ -145,6 +165,19 @@ class Model(Trainer, Layer):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+_FUNCTIONAL_SUBCLASSES: dict = {}
+
+
+def _functional_subclass(cls: type) -> type:
+    """``cls`` with Functional behind it, so its ``super().__init__(inputs, outputs)`` builds a graph (Keras 3)."""
+    from .functional import Functional
+
+    if cls not in _FUNCTIONAL_SUBCLASSES:
+        _FUNCTIONAL_SUBCLASSES[cls] = type(cls.__name__, (cls, Functional),
+                                           {"__module__": cls.__module__, "__qualname__": cls.__qualname__})
+    return _FUNCTIONAL_SUBCLASSES[cls]
 
 
 def _one_or_list(specs: list, name: str, what: str):
@@ -203,3 +236,6 @@ def unique_layer_names(layers, model_name: str) -> None:
             raise ValueError(f"The name '{layer.name}' is used {sum(l.name == layer.name for l in layers)} times "
                              f"in model '{model_name}'. All layer names should be unique.")
         seen.add(layer.name)
+
+
+install_model_hints(Model)  # fit_generator, predict_classes, ...: errors naming the Keras 3 call

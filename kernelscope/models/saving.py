@@ -3,34 +3,30 @@
 ``config.json`` names the format and its version, the architecture (Keras 3's
 config layout) and the compile settings; ``weights.npz`` holds every weight
 under ``model/layers/<layer name>/vars/<i>`` and the optimizer state under
-``optimizer/<key>``. Loading reads JSON and ``np.load(..., allow_pickle=False)``
-only: nothing in the file is unpickled or executed. Writes go to a temporary
-file in the destination folder, renamed into place once complete.
+``optimizer/<key>``. Writes go to a temporary file in the destination folder,
+renamed into place once complete (see :mod:`kernelscope._io`). Loading lives in
+:mod:`kernelscope.models.loading`: sizes checked before reading, nothing
+unpickled or executed, nothing assigned before every array is checked.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import os
-import pathlib
 import warnings
 import zipfile
-import zlib
 
 import numpy as np
 
 from .._io import atomic_write
 
-from ..layers.lambda_layer import safe_mode_scope
-from .serialization import deserialize_layer, serialize_layer
+from .serialization import serialize_layer
 
 __all__ = ["save_model", "load_model", "save_weights", "load_weights", "weight_items", "FORMAT_NAME",
            "FORMAT_VERSION"]
 
 FORMAT_NAME = "kernelscope.model"
 FORMAT_VERSION = 1
-_READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, KeyError, RuntimeError)
 
 
 # ------------------------------------------------------------------ weights
@@ -47,23 +43,6 @@ def weight_items(model) -> list:
             seen.add(id(var))
             items.append((f"vars/{i}", var))
     return items
-
-
-def _assign_weights(model, arrays: dict, path: str) -> None:
-    items = weight_items(model)
-    expected = {key for key, _ in items}
-    missing = sorted(expected - set(arrays))
-    unexpected = sorted(set(arrays) - expected)
-    if missing or unexpected:
-        raise ValueError(f"The weights in '{path}' do not match model '{model.name}': missing {missing[:5]}"
-                         f"{' ...' if len(missing) > 5 else ''}, unexpected {unexpected[:5]}"
-                         f"{' ...' if len(unexpected) > 5 else ''}.")
-    for key, var in items:
-        if arrays[key].shape != var.data.shape:
-            raise ValueError(f"Weight '{key}' in '{path}' has shape {arrays[key].shape}, but model "
-                             f"'{model.name}' expects {var.data.shape}.")
-    for key, var in items:
-        var.assign(arrays[key].astype(var.data.dtype, copy=False))
 
 
 def _atomic_write(path: str, write) -> None:
@@ -98,17 +77,6 @@ def save_weights(model, filepath, overwrite: bool = True) -> None:
         raise ValueError(f"Model '{model.name}' is not built yet, so it has no weights to save.")
     arrays = {key: var.data for key, var in weight_items(model)}
     _atomic_write(path, lambda handle: np.savez(handle, **arrays))
-
-
-def load_weights(model, filepath) -> None:
-    """Load weights written by :func:`save_weights` or contained in a :func:`save_model` file."""
-    path = _existing(filepath)
-    if zipfile.is_zipfile(path) and _is_model_archive(path):
-        arrays, _ = _read_archive_weights(path)
-        model_arrays = {k[len("model/"):]: v for k, v in arrays.items() if k.startswith("model/")}
-    else:
-        model_arrays = _read_npz(path, pathlib.Path(path).read_bytes, None)
-    _assign_weights(model, model_arrays, path)
 
 
 # ------------------------------------------------------------------- saving
@@ -190,133 +158,7 @@ def save_model(model, filepath, overwrite: bool = True, include_optimizer: bool 
     _atomic_write(path, lambda handle: _write_archive(handle, config_text, arrays))
 
 
-# ------------------------------------------------------------------ loading
-def _existing(filepath) -> str:
-    path = _fspath(filepath)
-    if not os.path.exists(path):
-        raise ValueError(f"File not found: filepath={path}. Please ensure the file is an accessible model file.")
-    if os.path.isdir(path):
-        raise ValueError(f"'{path}' is a directory, not a model file.")
-    return path
 
 
-def _is_model_archive(path: str) -> bool:
-    try:
-        with zipfile.ZipFile(path) as archive:
-            return "config.json" in archive.namelist()
-    except _READ_ERRORS:
-        return False
-
-
-class _NotNpz(ValueError):
-    pass
-
-
-def _read_npz(path: str, read_bytes, member: str | None) -> dict:
-    """The arrays of an ``.npz`` (a standalone file, or ``member`` of a model archive); nothing is unpickled."""
-    try:
-        loaded = np.load(io.BytesIO(read_bytes()), allow_pickle=False)
-        if not isinstance(loaded, np.lib.npyio.NpzFile):
-            raise _NotNpz(f"it holds a single array of shape {getattr(loaded, 'shape', '?')} (a .npy file), "
-                             "not named weights")
-        with loaded as npz:
-            return {key: npz[key] for key in npz.files}
-    except _READ_ERRORS as err:
-        reason = _npz_problem(err)
-        if member is not None:
-            raise ValueError(f"'{path}' is corrupted or not a kernelscope file: {member} could not be read "
-                             f"({reason}).") from None
-        raise ValueError(f"'{path}' is not a kernelscope weights file (.npz): {reason}.") from None
-
-
-def _npz_problem(err: Exception) -> str:
-    """What went wrong, in words that never suggest unpickling the file."""
-    text = str(err)
-    if isinstance(err, _NotNpz):
-        return text
-    if "pickle" in text:
-        if "Object arrays" in text:
-            return "it holds arrays of Python objects, which kernelscope never loads (they could run code)"
-        return "it is text or pickled Python data, not NumPy arrays"
-    return f"{type(err).__name__}: {text}"
-
-
-def _open_archive(path: str) -> zipfile.ZipFile:
-    try:
-        return zipfile.ZipFile(path)
-    except _READ_ERRORS as err:
-        raise ValueError(f"'{path}' is not a kernelscope model file: it is not a readable zip archive "
-                         f"(a different kind of file, or truncated). ({err})") from err
-
-
-def _read_config(archive: zipfile.ZipFile, path: str) -> dict:
-    names = archive.namelist()
-    if "config.json" not in names or "weights.npz" not in names:
-        hint = (" It looks like a Keras .keras file; load its weights with ks.interop.load_keras_weights."
-                if "model.weights.h5" in names else "")
-        raise ValueError(f"'{path}' is a zip archive but not a kernelscope model file: it must contain "
-                         f"config.json and weights.npz, and it holds {names[:5]}.{hint}")
-    try:
-        config = json.loads(archive.read("config.json").decode("utf-8"))
-    except _READ_ERRORS + (UnicodeDecodeError,) as err:
-        raise ValueError(f"'{path}' is corrupted: its config.json could not be read ({err}).") from err
-    if not isinstance(config, dict) or config.get("format") != FORMAT_NAME:
-        raise ValueError(f"'{path}' is not a kernelscope model file: its config.json does not declare "
-                         f"format '{FORMAT_NAME}'.")
-    if not isinstance(config.get("format_version"), int) or config["format_version"] > FORMAT_VERSION:
-        raise ValueError(f"'{path}' uses format version {config.get('format_version')!r}; this kernelscope "
-                         f"reads versions up to {FORMAT_VERSION}. Upgrade kernelscope to load it.")
-    return config
-
-
-def _read_archive_weights(path: str) -> tuple:
-    with _open_archive(path) as archive:
-        config = _read_config(archive, path)
-        arrays = _read_npz(path, lambda: archive.read("weights.npz"), "weights.npz")
-    return arrays, config
-
-
-def _restore_compile(model, config: dict, arrays: dict, custom_objects) -> None:
-    from .. import losses, metrics, optimizers
-
-    def resolve(value, module):
-        if isinstance(value, dict) and "class_name" in value and "config" in value:
-            from .. import saving as registry
-
-            cls = registry.get_registered_object(value["class_name"], custom_objects)
-            return cls.from_config(value["config"]) if cls is not None else module.get(value)
-        if isinstance(value, list):
-            return [resolve(v, module) for v in value]
-        if isinstance(value, dict):
-            return {k: resolve(v, module) for k, v in value.items()}
-        if isinstance(value, str):
-            from .. import saving as registry
-
-            return registry.get_registered_object(value, custom_objects) or value
-        return value
-
-    model.compile(optimizer=resolve(config["optimizer"], optimizers), loss=resolve(config["loss"], losses),
-                  metrics=resolve(config["metrics"], metrics), loss_weights=config.get("loss_weights"))
-    state = {k[len("optimizer/"):]: v for k, v in arrays.items() if k.startswith("optimizer/")}
-    if state:
-        model.optimizer.set_state(state, model.trainable_weights)
-
-
-def load_model(filepath, custom_objects: dict | None = None, compile: bool = True, safe_mode: bool = True):
-    """Rebuild a model saved by ``model.save``: architecture, weights, compile settings, optimizer state.
-
-    Raises ValueError naming the file when it is missing, not a zip, a foreign or
-    truncated zip, corrupted, or names a layer class that is not registered.
-    """
-    path = _existing(filepath)
-    arrays, config = _read_archive_weights(path)
-    try:
-        with safe_mode_scope(safe_mode):  # Lambda bytecode only when the caller trusts the file
-            model = deserialize_layer(config["model"], custom_objects)
-    except (ValueError, TypeError, KeyError) as err:
-        raise ValueError(f"Cannot rebuild the model in '{path}': {err}") from err
-    model_arrays = {k[len("model/"):]: v for k, v in arrays.items() if k.startswith("model/")}
-    _assign_weights(model, model_arrays, path)
-    if compile and config.get("compile_config"):
-        _restore_compile(model, config["compile_config"], arrays, custom_objects)
-    return model
+# loading lives in .loading (it imports weight_items from here); re-exported for the public names
+from .loading import load_model, load_weights  # noqa: E402

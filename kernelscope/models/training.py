@@ -1,20 +1,27 @@
-"""compile / fit / evaluate / predict with Keras 3 semantics.
+"""compile / fit / evaluate / predict with Keras 3 semantics, around overridable steps.
 
-One training step: forward with ``training=True``, loss (compiled losses times
-their weights plus the layers' regularization penalties), ``backward``, then
-``optimizer.apply_gradients`` on every trainable weight, and the gradients are
-cleared. All data checks run before the first step.
+``fit`` calls ``train_step(data)`` once per batch, ``evaluate`` calls
+``test_step`` and ``predict`` calls ``predict_step``, where ``data`` is the
+batch as the user gave it: ``x``, ``(x, y)`` or ``(x, y, sample_weight)``.
+The default train step: forward with ``training=True``, ``compute_loss``
+(compiled losses times their weights plus ``model.losses``: regularization
+penalties and ``add_loss`` terms), ``backward``, ``optimizer.apply_gradients``
+on every trainable weight, then ``compute_metrics``. The dict a step returns
+becomes the logs. All data checks run before the first step.
 """
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from ..autograd import Tensor, no_grad
-from ..layers.base import KerasTensor
 from . import data_adapter as da
-from .compile_utils import CompiledLoss, CompiledMetrics, MeanTracker
-from .progress import Progress
+from . import epoch_iterator as ei
+from .compile_utils import CompiledLoss, CompiledMetrics, CompileMetricsView, MeanTracker
+from .progress import Progress, format_logs
+from .trainer_data import DataMixin, flat_outputs
 
 __all__ = ["Trainer"]
 
@@ -22,13 +29,7 @@ _IGNORED_COMPILE_ARGS = ("weighted_metrics", "run_eagerly", "steps_per_execution
                          "auto_scale_loss")
 
 
-def _values(structure) -> list:
-    if isinstance(structure, dict):
-        return list(structure.values())
-    return list(structure) if isinstance(structure, (list, tuple)) else [structure]
-
-
-class Trainer:
+class Trainer(DataMixin):
     """The training half of :class:`~kernelscope.models.Model`."""
 
     def __init__(self):
@@ -39,12 +40,17 @@ class Trainer:
         self.history = None
         self._compile_config = None
         self._compiled_loss = None
+        self._loss_built = False
         self._compiled_metrics = None
         self._loss_tracker = MeanTracker("loss")
 
     # --------------------------------------------------------------- compile
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None, **kwargs) -> None:
-        """Choose the optimizer, loss(es), metrics and per-output loss weights (as Keras 3)."""
+        """Choose the optimizer, loss(es), metrics and per-output loss weights (as Keras 3).
+
+        ``loss`` may be left out when ``train_step`` is overridden or the model
+        adds its own losses with ``add_loss``.
+        """
         from .. import optimizers
 
         unknown = [k for k in kwargs if k not in _IGNORED_COMPILE_ARGS]
@@ -56,7 +62,7 @@ class Trainer:
         self.loss = loss
         self._compile_config = {"optimizer": optimizer, "loss": loss, "metrics": metrics,
                                 "loss_weights": loss_weights}
-        self._compiled_loss = None
+        self._compiled_loss, self._loss_built = None, False
         self._compiled_metrics = None
         self.compiled = True
 
@@ -67,122 +73,95 @@ class Trainer:
                              "metrics=['accuracy']).")
 
     def _ensure_compiled_objects(self) -> None:
-        if self._compiled_loss is not None:
+        if self._loss_built or not self.compiled:
             return
         cfg = self._compile_config
-        names = self.output_names
-        self._compiled_loss = CompiledLoss(cfg["loss"], cfg["loss_weights"], names)
+        if cfg["loss"] is not None:
+            self._compiled_loss = CompiledLoss(cfg["loss"], cfg["loss_weights"], self.output_names)
+        self._loss_built = True
 
     def _ensure_metrics(self, ys: list) -> None:
         # "accuracy" resolves from the label and output shapes, so metrics wait for the first y
-        if self._compiled_metrics is None:
-            shapes = [spec.shape for spec in self._output_specs()]
+        if self._compiled_metrics is None and self.compiled:
+            shapes = [spec.shape for spec in self._output_specs()] or [None] * len(ys)
             self._compiled_metrics = CompiledMetrics(self._compile_config["metrics"], self.output_names, shapes,
-                                                     self._compiled_loss.losses, [y.shape for y in ys])
+                                                     self._loss_list(), [y.shape for y in ys])
 
+    # --------------------------------------------------------------- metrics
     @property
     def metrics(self) -> list:
-        """The loss tracker and the compiled metric objects."""
-        if self._compiled_metrics is None:
-            return []
-        return [self._loss_tracker, *[m for _, _, m in self._compiled_metrics.metrics]]
+        """The loss tracker, per-output loss trackers, compiled metrics and Metric attributes (Keras 3)."""
+        out = [self._loss_tracker] if self.compiled else []
+        if self._compiled_loss is not None:
+            out += [t for t in self._compiled_loss.trackers if t is not None]
+        unbuilt = self._compiled_metrics is None and self.compiled and self._compile_config["metrics"]
+        if unbuilt or (self._compiled_metrics is not None and self._compiled_metrics.metrics):
+            out.append(CompileMetricsView(self))
+        out += [m for m in self.__dict__.get("_tracked_metrics", []) if all(m is not o for o in out)]
+        return out
 
     @property
     def metrics_names(self) -> list:
-        names = ["loss"]
-        if self._compiled_loss is not None:
-            names += [t.name for t in self._compiled_loss.trackers if t is not None]
-        if self._compiled_metrics is not None:
-            names += [key for _, key, _ in self._compiled_metrics.metrics]
-        return names
+        return list(self.get_metrics_result())
 
     def reset_metrics(self) -> None:
-        """Reset the running loss and metric values (done at each epoch start and each evaluate)."""
-        self._loss_tracker.reset_state()
+        """Reset every metric in ``self.metrics`` (done at each epoch start and each evaluate)."""
+        for metric in self.metrics:
+            metric.reset_state()
+
+    def get_metrics_result(self) -> dict:
+        """``{name: value}`` of ``self.metrics``; a metric whose result is a dict adds its entries."""
+        out = {}
+        for metric in self.metrics:
+            result = metric.result()
+            if isinstance(result, dict):
+                out.update(result)
+            else:
+                out[metric.name] = result
+        return _pythonify(out)
+
+    # ------------------------------------------------------- loss, metrics
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training: bool = True):
+        """The total loss: compiled losses (weighted) plus ``self.losses``, as Keras 3's ``compute_loss``."""
+        del x, training  # the default does not use them (as Keras)
+        self._ensure_compiled_objects()  # also when called outside fit (a custom loop)
+        total = None
         if self._compiled_loss is not None:
-            self._compiled_loss.reset_state()
-        if self._compiled_metrics is not None:
-            self._compiled_metrics.reset_state()
+            names = self.output_names
+            total = self._compiled_loss(flat_outputs(y, names), flat_outputs(y_pred, names), sample_weight)
+        for penalty in self.losses:
+            value = penalty.sum() if isinstance(penalty, Tensor) else float(np.sum(penalty))
+            total = value if total is None else total + value
+        if total is None:
+            raise ValueError("No loss to compute: compile() was called without a `loss` and the model adds none "
+                             "(add_loss). Provide one, e.g. model.compile(optimizer='adam', "
+                             "loss='sparse_categorical_crossentropy'), or override train_step.")
+        return total if isinstance(total, Tensor) else Tensor(np.asarray(total, dtype=self.dtype))
 
-    # ------------------------------------------------------------ data prep
-    def _input_layout(self) -> tuple:
-        specs = self._input_specs()
-        if not specs:  # unbuilt: a single input in the model dtype
-            return ["x"], [np.dtype(self.dtype)]
-        return self.input_names, [spec.dtype for spec in specs]
-
-    def _prepare_x(self, x, prefix: str = "") -> list:
-        if x is None:
-            raise ValueError(f"`{prefix}x` is required. Received: {prefix}x=None.")
-        names, dtypes = self._input_layout()
-        arrays = da.flatten_data(x, names, f"{prefix}x", dtypes)
-        da.check_finite(arrays, f"{prefix}x")
-        return arrays
-
-    def _build_for(self, x: list) -> None:
-        """Build an unbuilt Sequential from the data's shape (Keras's deferred build)."""
-        if not self.built and hasattr(self, "_stack"):
-            self.build((None,) + tuple(x[0].shape[1:]))
-        elif not self._output_specs():  # a subclassed model: one probe call gives its outputs
-            with no_grad():
-                out = self._forward([a[:1] for a in x], training=False)
-            self._probed_outputs = [KerasTensor((None,) + t.shape[1:], t.dtype) for t in out]
-
-    def _probe(self, x: list) -> None:
-        """Run one sample through the model, without training, to surface shape errors early."""
-        probe = [a[:1] for a in x]
-        with no_grad():
-            self(probe[0] if len(probe) == 1 else probe, training=False)
-
-    def _prepare_y(self, y, n: int, prefix: str = "") -> list:
-        if y is None:
-            raise ValueError(f"`{prefix}y` is required to train or evaluate with a compiled loss. "
-                             f"Received: {prefix}y=None.")
-        specs = self._output_specs()
-        arrays = da.flatten_data(y, self.output_names, f"{prefix}y", None)
-        da.check_finite(arrays, f"{prefix}y")
-        arrays = da.check_targets(arrays, specs, self._compiled_loss.losses, self.output_names, prefix)
-        out = []
-        for array, spec, loss in zip(arrays, specs, self._compiled_loss.losses):
-            if da.loss_kind(loss) != "sparse":  # sparse labels stay int64 class indices
-                array = array.astype(spec.dtype, copy=False)
-            out.append(array)
-        return out
-
-    def _prepare(self, x, y, sample_weight=None, class_weight=None, prefix: str = "") -> tuple:
-        xs = self._prepare_x(x, prefix)
-        da.check_same_length(xs, [], None, prefix)  # before any probe call: 0 rows or ragged inputs
-        self._build_for(xs)
-        self._ensure_compiled_objects()
-        ys = self._prepare_y(y, len(xs[0]), prefix)
-        self._ensure_metrics(ys)
-        sw = da.sample_weight_array(sample_weight, len(xs[0]), f"{prefix}sample_weight")
-        da.check_same_length(xs, ys, sw, prefix)
-        if class_weight is not None:
-            sw = da.class_weights_to_sample(class_weight, ys, sw)
-        return xs, ys, sw
+    def compute_metrics(self, x, y, y_pred, sample_weight=None) -> dict:
+        """Update the compiled metrics with one batch and return ``get_metrics_result()``."""
+        del x
+        names = self.output_names
+        if y is not None and self._compiled_metrics is None:  # a custom loop, outside fit
+            self._ensure_compiled_objects()
+            self._ensure_metrics([np.asarray(getattr(t, "data", t)) for t in flat_outputs(y, names)])
+        if self._compiled_metrics is not None and y is not None:
+            preds = [p.data if isinstance(p, Tensor) else p for p in flat_outputs(y_pred, names)]
+            self._compiled_metrics.update_state(flat_outputs(y, names), preds, sample_weight)
+        return self.get_metrics_result()
 
     # ---------------------------------------------------------------- steps
-    def _forward(self, x: list, training: bool) -> list:
-        out = self(x[0] if len(x) == 1 else x, training=training)
-        if isinstance(out, dict):
-            return [out[name] for name in self.output_names]
-        return _values(out)
-
-    def _total_loss(self, y: list, y_pred: list, sample_weight) -> Tensor:
-        loss = self._compiled_loss(y, y_pred, sample_weight)
-        for penalty in self.losses:
-            loss = loss + (penalty.sum() if isinstance(penalty, Tensor) else float(np.sum(penalty)))
-        return loss
-
-    def _train_batch(self, x: list, y: list, sample_weight) -> None:
-        for var in self.trainable_weights:
+    def train_step(self, data) -> dict:
+        """One optimizer step on one batch; returns the logs. Override to customize ``fit``."""
+        x, y, sample_weight = ei.unpack_x_y_sample_weight(data)
+        variables = self.trainable_weights
+        for var in variables:
             var.grad = None
-        y_pred = self._forward(x, training=True)  # builds a subclassed model's weights on first use
+        y_pred = self(x, training=True)  # builds a subclassed model's weights on first use
         variables = self.trainable_weights
         if not self.optimizer.built:
             self.optimizer.build(variables)  # slot order = trainable_weights order, as saved files expect
-        loss = self._total_loss(y, y_pred, sample_weight)
+        loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=True)
         if loss.requires_grad:
             loss.backward()
             pairs = [(var.grad, var) for var in variables if var.grad is not None]
@@ -190,57 +169,82 @@ class Trainer:
                 self.optimizer.apply_gradients(pairs)
         for var in variables:
             var.grad = None
-        self._update_trackers(loss, y, y_pred, sample_weight)
+        self._loss_tracker.update_state(float(loss.data), _batch_length(x))
+        return self.compute_metrics(x, y, y_pred, sample_weight)
 
-    def _test_batch(self, x: list, y: list, sample_weight) -> None:
-        with no_grad():
-            y_pred = self._forward(x, training=False)
-            loss = self._total_loss(y, y_pred, sample_weight)
-        self._update_trackers(loss, y, y_pred, sample_weight)
+    def test_step(self, data) -> dict:
+        """Loss and metrics on one batch with ``training=False``; override to customize ``evaluate``."""
+        x, y, sample_weight = ei.unpack_x_y_sample_weight(data)
+        y_pred = self(x, training=False)
+        loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=False)
+        self._loss_tracker.update_state(float(loss.data), _batch_length(x))
+        return self.compute_metrics(x, y, y_pred, sample_weight)
 
-    def _update_trackers(self, loss, y, y_pred, sample_weight) -> None:
-        self._loss_tracker.update_state(float(loss.data), len(y[0]))
-        self._compiled_metrics.update_state(y, [p.data for p in y_pred], sample_weight)
+    def predict_step(self, data):
+        """The model's outputs for one batch; override to customize ``predict``."""
+        x, _, _ = ei.unpack_x_y_sample_weight(data)
+        return self(x, training=False)
 
-    def _logs(self) -> dict:
-        logs = {"loss": self._loss_tracker.result()}
-        logs.update(self._compiled_loss.results())
-        logs.update(self._compiled_metrics.results())
-        return logs
+    def _step_logs(self, logs) -> dict:
+        if not isinstance(logs, dict):
+            raise TypeError("train_step/test_step must return a dict of results such as {'loss': ...}. "
+                            f"Received: {type(logs).__name__}.")
+        return _pythonify(logs)
 
     # ------------------------------------------------------------------ fit
     def fit(self, x=None, y=None, batch_size=None, epochs: int = 1, verbose="auto", callbacks=None,
             validation_split: float = 0.0, validation_data=None, shuffle: bool = True, class_weight=None,
-            sample_weight=None, initial_epoch: int = 0, steps_per_epoch=None, validation_batch_size=None,
-            validation_freq: int = 1):
-        """Train for ``epochs`` epochs; returns a History whose ``history`` dict holds the per-epoch logs."""
+            sample_weight=None, initial_epoch: int = 0, steps_per_epoch=None, validation_steps=None,
+            validation_batch_size=None, validation_freq=1):
+        """Train for ``epochs`` epochs; returns a History whose ``history`` dict holds the per-epoch logs.
+
+        ``x`` may be arrays (with ``y``), a ``ks.utils.PyDataset``, a generator or any iterable of
+        ``(x, y[, sample_weight])`` batches; ``validation_data`` likewise.
+        """
         from .. import rng as rng_module
 
         self._require_compiled("fit")
-        batch_size = da.check_batch_size(batch_size)
-        _check_epochs(epochs, initial_epoch)
-        if not isinstance(shuffle, (bool, np.bool_)):
-            raise TypeError(f"`shuffle` must be a bool. Received: shuffle={shuffle!r} "
-                            f"(of type {type(shuffle).__name__}).")
-        xs, ys, sw = self._prepare(x, y, sample_weight, class_weight)
-        if validation_data is not None:
-            val = self._validation_data(validation_data)
-        elif validation_split:
-            (xs, ys, sw), val = da.train_validation_split([xs, ys, sw], validation_split)
-        else:
-            val = None
-        n = len(xs[0])
-        steps = -(-n // batch_size)
-        callback_list = self._callback_list(callbacks, epochs, steps, verbose)
-        progress = Progress(verbose, epochs, steps)
+        _check_fit_arguments(epochs, initial_epoch, shuffle, validation_freq)
+        steps_per_epoch = ei.check_steps(steps_per_epoch, "steps_per_epoch")
+        validation_steps = ei.check_steps(validation_steps, "validation_steps")
+        if validation_batch_size is not None:
+            validation_batch_size = da.check_batch_size(validation_batch_size, "validation_batch_size")
+        if batch_size is not None:
+            da.check_batch_size(batch_size)
+        Progress(verbose, epochs, 0)  # checks `verbose` before any step
         rng = rng_module.make_rng(None)
+        if validation_split and validation_data is None:
+            if ei.is_dataset(x):
+                raise ValueError("`validation_split` is only supported for NumPy arrays, not for a dataset, "
+                                 "generator or PyDataset; pass `validation_data` instead. "
+                                 f"Received: validation_split={validation_split!r}.")
+            x, y, sample_weight, validation_data = self._split_arrays(x, y, sample_weight, class_weight,
+                                                                      validation_split)
+            class_weight = None  # already folded into sample_weight by the split
+        elif validation_split:
+            da.train_validation_split([[np.zeros(2)]], validation_split)  # the range check only
+        train = self._batches(x, y, sample_weight, class_weight, batch_size, shuffle, steps_per_epoch, rng,
+                              custom_step=_overrides(self, "train_step"))
+        val = None
+        if validation_data is not None:
+            if ei.is_dataset(validation_data) and validation_batch_size is not None:
+                raise ValueError("Do not specify `validation_batch_size` when `validation_data` is a dataset, "
+                                 f"generator or PyDataset. Received: validation_batch_size={validation_batch_size}.")
+            val = self._validation_batches(validation_data, None if ei.is_dataset(validation_data) else
+                                           validation_batch_size or batch_size, validation_steps,
+                                           _overrides(self, "test_step"))
+        callback_list = self._callback_list(callbacks, epochs, train.steps_hint, verbose)
+        progress = Progress(verbose, epochs, train.steps_hint)
         self.stop_training = False
-        callback_list.on_train_begin()
+        callback_list.on_train_begin({})
         logs = {}
         for epoch in range(initial_epoch, epochs):
-            logs = self._fit_epoch(epoch, xs, ys, sw, batch_size, shuffle, rng, callback_list, progress)
-            if val is not None and (epoch + 1 - initial_epoch) % validation_freq == 0:
-                val_logs = self._evaluate_arrays(*val, validation_batch_size or batch_size)
+            logs = self._fit_epoch(epoch, train, callback_list, progress)
+            if train.ran_dry and logs is None:  # a one-shot generator gave nothing more: stop, as tf.keras
+                break
+            logs = dict(logs or {})
+            if val is not None and _should_validate(epoch, validation_freq):
+                val_logs = self._run_test(val, callback_list)
                 logs.update({f"val_{k}": v for k, v in val_logs.items()})
             callback_list.on_epoch_end(epoch, logs)
             progress.epoch_end(epoch, logs)
@@ -250,29 +254,45 @@ class Trainer:
         callback_list.on_train_end(logs)
         return self.history
 
-    def _fit_epoch(self, epoch, xs, ys, sw, batch_size, shuffle, rng, callback_list, progress) -> dict:
+    def _split_arrays(self, x, y, sample_weight, class_weight, validation_split) -> tuple:
+        """The LAST fraction of the arrays becomes validation data (as Keras)."""
+        x_struct, y_struct, sw, _ = self._prepare(x, y, sample_weight, class_weight)
+        (xt, yt, swt), (xv, yv, swv) = da.train_validation_split([x_struct, y_struct, sw], validation_split)
+        return xt, yt, swt, (xv, yv) if swv is None else (xv, yv, swv)
+
+    def _fit_epoch(self, epoch, train, callback_list, progress):
+        """One epoch of train steps; the metrics' results (None if the data gave no batch)."""
         self.reset_metrics()
-        callback_list.on_epoch_begin(epoch)
+        callback_list.on_epoch_begin(epoch, {})
         progress.epoch_begin(epoch)
-        for step, index in enumerate(da.batches(len(xs[0]), batch_size, shuffle, rng)):
-            callback_list.on_train_batch_begin(step)
-            self._train_batch(da.take(xs, index), da.take(ys, index), None if sw is None else sw[index])
-            batch_logs = self._logs()
-            callback_list.on_train_batch_end(step, batch_logs)
-            progress.batch_end(batch_logs)
+        logs, seen = {}, 0
+        for step, data in train.epoch():
+            callback_list.on_train_batch_begin(step, {})
+            logs = self._step_logs(self.train_step(data))
+            callback_list.on_train_batch_end(step, logs)
+            progress.batch_end(logs)
+            seen += 1
             if self.stop_training:
                 break
-        return self._logs()
+        if seen == 0:
+            return None
+        return _metrics_or_logs(self, logs)
 
-    def _validation_data(self, validation_data) -> tuple:
-        if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
-            raise ValueError("`validation_data` must be a tuple (x_val, y_val) or (x_val, y_val, "
-                             f"val_sample_weight). Received: {type(validation_data).__name__}.")
-        xs, ys, sw = self._prepare(*validation_data[:2], *validation_data[2:], prefix="validation_")
-        self._probe(xs)  # a shape error here must come before any training, not after an epoch
-        return xs, ys, sw
+    def _run_test(self, batches, callback_list) -> dict:
+        """One pass of test steps, with the on_test_* hooks; the logs."""
+        self.reset_metrics()
+        callback_list.on_test_begin({})
+        logs = {}
+        with no_grad():
+            for step, data in batches.epoch():
+                callback_list.on_test_batch_begin(step, {})
+                logs = self._step_logs(self.test_step(data))
+                callback_list.on_test_batch_end(step, logs)
+        logs = _metrics_or_logs(self, logs)
+        callback_list.on_test_end(logs)
+        return logs
 
-    def _callback_list(self, callbacks, epochs: int, steps: int, verbose):
+    def _callback_list(self, callbacks, epochs: int, steps, verbose, history: bool = True):
         from .. import callbacks as callbacks_module
 
         if isinstance(callbacks, callbacks_module.Callback):
@@ -284,93 +304,171 @@ class Trainer:
         for cb in user:
             if not isinstance(cb, callbacks_module.Callback):
                 raise TypeError(f"`callbacks` must be a list of ks.callbacks.Callback instances. Received: {cb!r}.")
-        history = callbacks_module.History()
-        callback_list = callbacks_module.CallbackList(user + [history])
+        extra = []
+        if history:
+            extra = [callbacks_module.History()]
+            self.history = extra[0]
+        callback_list = callbacks_module.CallbackList(user + extra)
         callback_list.set_model(self)
         callback_list.set_params({"verbose": verbose, "epochs": epochs, "steps": steps})
-        self.history = history
         return callback_list
 
     # ------------------------------------------------------------- evaluate
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
                  callbacks=None, return_dict: bool = False):
-        """Loss and metrics on ``(x, y)`` with ``training=False``: a float, a list, or a dict."""
+        """Loss and metrics on ``(x, y)`` (or a dataset) with ``training=False``: a float, a list, or a dict."""
         self._require_compiled("evaluate")
-        batch_size = da.check_batch_size(batch_size)
-        xs, ys, sw = self._prepare(x, y, sample_weight)
-        logs = self._evaluate_arrays(xs, ys, sw, batch_size)
+        if batch_size is not None:
+            da.check_batch_size(batch_size)
+        steps = ei.check_steps(steps, "steps")
+        progress = Progress(verbose, 1, 0)
+        callback_list = self._callback_list(callbacks, 1, steps, verbose, history=False)
+        start = time.perf_counter()
+        batches = self._batches(x, y, sample_weight, None, batch_size, False, steps, None,
+                                custom_step=_overrides(self, "test_step"))
+        logs = self._run_test(batches, callback_list)
+        if progress.verbose:
+            print(f"evaluate - {time.perf_counter() - start:.1f}s - {format_logs(logs)}", flush=True)
         if return_dict:
             return logs
         values = list(logs.values())
         return values[0] if len(values) == 1 else values
 
-    def _evaluate_arrays(self, xs, ys, sw, batch_size) -> dict:
-        self.reset_metrics()
-        for index in da.batches(len(xs[0]), batch_size, False, None):
-            self._test_batch(da.take(xs, index), da.take(ys, index), None if sw is None else sw[index])
-        return self._logs()
-
     # -------------------------------------------------------------- predict
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
-        """Model outputs for ``x`` as NumPy arrays (``training=False``, no graph recorded)."""
-        batch_size = da.check_batch_size(batch_size)
+        """Model outputs for ``x`` (arrays or a dataset) as NumPy arrays (``training=False``, no graph)."""
+        if batch_size is not None:
+            da.check_batch_size(batch_size)
+        steps = ei.check_steps(steps, "steps")
+        progress = Progress(verbose, 1, 0)
         if not self.built and hasattr(self, "_stack"):
             raise ValueError(self._unbuilt_message("predict() was called"))
-        xs = self._prepare_x(x)
-        if da.check_same_length(xs, None, None) == 0:
-            return self._empty_predictions(xs)
-        chunks = []
+        callback_list = self._callback_list(callbacks, 1, steps, verbose, history=False)
+        if ei.is_dataset(x):
+            batches = self._batches(x, None, None, None, batch_size, False, steps, None, x_only=True,
+                                    custom_step=_overrides(self, "predict_step"))
+        else:
+            x_struct, flat = self._prepare_x(x)
+            n = da.check_same_length(flat, None, None)
+            if n == 0:
+                return self._empty_predictions(flat)
+            batches = ei.ArrayBatches(x_struct, None, None, n, da.check_batch_size(batch_size), False, None, steps)
+        outputs = self._predict_batches(batches, callback_list)
+        if progress.verbose:
+            print(f"predict - {len(outputs)} batches", flush=True)
+        return _concatenate(outputs)
+
+    def _predict_batches(self, batches, callback_list) -> list:
+        callback_list.on_predict_begin({})
+        outputs = []
         with no_grad():
-            for index in da.batches(len(xs[0]), batch_size, False, None):
-                chunks.append([t.data for t in self._forward(da.take(xs, index), training=False)])
-        outputs = [np.concatenate([c[i] for c in chunks]) for i in range(len(chunks[0]))]
-        return self._pack_predictions(outputs)
+            for step, data in batches.epoch():
+                callback_list.on_predict_batch_begin(step, {})
+                out = _to_numpy(self.predict_step(data))
+                outputs.append(out)
+                callback_list.on_predict_batch_end(step, {"outputs": out})
+        callback_list.on_predict_end({})
+        if not outputs:
+            raise ValueError("predict() got no batches: the data is empty or the generator ran dry.")
+        return outputs
 
     def _empty_predictions(self, xs: list):
         """Outputs with 0 rows (as Keras): one all-zero sample gives each output's shape and dtype."""
         probe = [np.zeros((1,) + a.shape[1:], dtype=a.dtype) for a in xs]
         with no_grad():
-            outputs = [t.data[:0] for t in self._forward(probe, training=False)]
-        return self._pack_predictions(outputs)
-
-    def _pack_predictions(self, outputs: list):
-        struct = getattr(self, "_output_struct", None)
-        if isinstance(struct, dict):
-            return dict(zip(self.output_names, outputs))
-        if isinstance(struct, (list, tuple)):
-            return outputs
-        return outputs[0] if len(outputs) == 1 else outputs
+            out = self(probe[0] if len(probe) == 1 else probe, training=False)
+        return _concatenate([_to_numpy(out)], rows=0)
 
     # -------------------------------------------------------- batch methods
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict: bool = False):
         """One training step on one batch; returns the running loss (and metrics)."""
         self._require_compiled("train_on_batch")
-        xs, ys, sw = self._prepare(x, y, sample_weight, class_weight)
+        xs, ys, sw, _ = self._prepare(x, y, sample_weight, class_weight)
         self.reset_metrics()
-        self._train_batch(xs, ys, sw)
-        return self._batch_result(return_dict)
+        logs = self._step_logs(self.train_step(ei.pack_x_y_sample_weight(xs, ys, sw)))
+        return _batch_result(logs, return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict: bool = False):
         """Loss and metrics on one batch, without training."""
         self._require_compiled("test_on_batch")
-        xs, ys, sw = self._prepare(x, y, sample_weight)
+        xs, ys, sw, _ = self._prepare(x, y, sample_weight)
         self.reset_metrics()
-        self._test_batch(xs, ys, sw)
-        return self._batch_result(return_dict)
+        with no_grad():
+            logs = self._step_logs(self.test_step(ei.pack_x_y_sample_weight(xs, ys, sw)))
+        return _batch_result(logs, return_dict)
 
     def predict_on_batch(self, x):
         """Outputs for one batch as NumPy arrays."""
-        return self.predict(x, batch_size=max(1, len(self._prepare_x(x)[0])))
-
-    def _batch_result(self, return_dict: bool):
-        logs = self._logs()
-        if return_dict:
-            return logs
-        values = list(logs.values())
-        return values[0] if len(values) == 1 else values
+        return self.predict(x, batch_size=max(1, len(self._prepare_x(x)[1][0])), verbose=0)
 
 
-def _check_epochs(epochs, initial_epoch) -> None:
+# ------------------------------------------------------------------ helpers
+def _check_fit_arguments(epochs, initial_epoch, shuffle, validation_freq) -> None:
     for name, value in (("epochs", epochs), ("initial_epoch", initial_epoch)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
             raise ValueError(f"`{name}` must be a non-negative integer. Received: {name}={value!r}.")
+    if not isinstance(shuffle, (bool, np.bool_)):
+        raise TypeError(f"`shuffle` must be a bool. Received: shuffle={shuffle!r} (of type {type(shuffle).__name__}).")
+    freqs = validation_freq if isinstance(validation_freq, (list, tuple)) else [validation_freq]
+    if not freqs or any(isinstance(f, bool) or not isinstance(f, (int, np.integer)) or f < 1 for f in freqs):
+        raise ValueError("`validation_freq` must be a positive integer (validate every N epochs) or a list of "
+                         f"epoch numbers (1-based). Received: validation_freq={validation_freq!r}.")
+
+
+def _overrides(model, step: str) -> bool:
+    return getattr(type(model), step) is not getattr(Trainer, step)
+
+
+def _should_validate(epoch: int, validation_freq) -> bool:
+    if isinstance(validation_freq, (list, tuple)):
+        return epoch + 1 in validation_freq
+    return (epoch + 1) % validation_freq == 0
+
+
+def _metrics_or_logs(model, logs: dict) -> dict:
+    """The metrics' results when a step returned the same keys (Keras), else the last step's logs."""
+    results = model.get_metrics_result()
+    return results if set(results) == set(logs) else logs
+
+
+def _pythonify(logs: dict) -> dict:
+    out = {}
+    for key, value in logs.items():
+        if isinstance(value, dict):
+            out.update(_pythonify(value))
+            continue
+        array = np.asarray(value.data if isinstance(value, Tensor) else value)
+        out[key] = float(array) if array.size == 1 and array.dtype.kind in "biuf" else value
+    return out
+
+
+def _batch_length(x) -> int:
+    while isinstance(x, (list, tuple, dict)):
+        x = next(iter(x.values())) if isinstance(x, dict) else x[0]
+    return len(x)
+
+
+def _to_numpy(structure):
+    if isinstance(structure, dict):
+        return {k: _to_numpy(v) for k, v in structure.items()}
+    if isinstance(structure, (list, tuple)):
+        return type(structure)(_to_numpy(v) for v in structure)
+    return structure.data if isinstance(structure, Tensor) else np.asarray(structure)
+
+
+def _concatenate(batches: list, rows=None):
+    """One structure like the first batch's, each leaf the batches' leaves joined along axis 0."""
+    first = batches[0]
+    if isinstance(first, dict):
+        return {k: _concatenate([b[k] for b in batches], rows) for k in first}
+    if isinstance(first, (list, tuple)):
+        return [_concatenate([b[i] for b in batches], rows) for i in range(len(first))]
+    joined = np.concatenate(batches)
+    return joined[:0] if rows == 0 else joined
+
+
+def _batch_result(logs: dict, return_dict: bool):
+    if return_dict:
+        return logs
+    values = list(logs.values())
+    return values[0] if len(values) == 1 else values

@@ -1,21 +1,34 @@
-"""Differentiable operations on Tensors or arrays, with Keras argument names.
+"""Differentiable operations on Tensors or arrays: kernelscope's ops and the ``keras.ops`` namespace.
 
 Each op validates its arguments, runs a pure NumPy kernel from
-``kernelscope.kernels`` and records the matching backward kernel on the tape.
+``kernelscope.kernels`` (or NumPy itself) and records the matching backward on
+the tape. Keras's sub-namespaces are here too: ``ks.ops.nn``, ``ks.ops.image``,
+``ks.ops.numpy``, ``ks.ops.linalg``, ``ks.ops.math``. Called on a symbolic
+KerasTensor (functional model construction), every op records a graph node
+instead (see ``ops.symbolic``).
 """
 
-from ..autograd import maximum, minimum, where
+from . import image, linalg, math, nn, numpy  # noqa: F401 - Keras's sub-namespaces
 from .activations import *  # noqa: F401,F403
 from .activations import __all__ as _activations
 from .conv import *  # noqa: F401,F403
 from .conv import __all__ as _conv
 from .core import *  # noqa: F401,F403
 from .core import __all__ as _core
+from .linalg import norm  # noqa: F401
+from .nn import *  # noqa: F401,F403
+from .nn import __all__ as _nn
 from .normalization import *  # noqa: F401,F403
 from .normalization import __all__ as _normalization
+from .numpy import *  # noqa: F401,F403
+from .numpy import __all__ as _numpy
 from .pooling import *  # noqa: F401,F403
 from .pooling import __all__ as _pooling
 from .resize import *  # noqa: F401,F403
 from .resize import __all__ as _resize
+from .shapes import get_item  # noqa: F401 - what KerasTensor[...] records
+from .symbolic import export
 
-__all__ = ["maximum", "minimum", "where", *_activations, *_conv, *_core, *_normalization, *_pooling, *_resize]
+__all__ = list(dict.fromkeys([*_activations, *_conv, *_core, *_nn, *_normalization, *_numpy, *_pooling,
+                              *_resize, "norm", "get_item", "logsumexp"]))
+export(globals(), __all__)

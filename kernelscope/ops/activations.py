@@ -313,6 +313,10 @@ def _gelu_exact(x) -> Tensor:
 
 _gelu_exact.__name__ = _gelu_exact.__qualname__ = "gelu"  # serialises as Keras's "gelu"
 
+from .symbolic import export  # noqa: E402 - after the definitions it wraps
+
+export(globals(), __all__)  # before the lookup table, so ops.get("relu") is ops.relu
+
 _ACTIVATIONS = {
     "relu": relu, "relu6": relu6, "leaky_relu": leaky_relu, "elu": elu, "gelu": _gelu_exact,
     "sigmoid": sigmoid, "hard_sigmoid": hard_sigmoid, "tanh": tanh, "softmax": softmax,

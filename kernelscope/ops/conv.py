@@ -265,3 +265,8 @@ def conv2d_transpose(x, kernel, bias=None, strides=1, padding="valid", output_pa
     y, cache = K.conv2d_transpose_forward(x.data.astype(dtype, copy=False),
                                           kernel.data.astype(dtype, copy=False), strides, crops, dilation)
     return _record(y, x, kernel, bias, K.conv2d_transpose_backward, cache)
+
+
+from .symbolic import export  # noqa: E402 - after the definitions it wraps
+
+export(globals(), __all__)

@@ -64,15 +64,15 @@ def _tensors(tensors, name: str) -> list:
 
 
 # ------------------------------------------------------------ shape changes
-def matmul(a, b) -> Tensor:
-    """Matrix product with NumPy broadcasting rules (``a @ b``)."""
-    a = as_tensor(a)
-    return a @ as_tensor(b, like=a)
+def matmul(x1, x2) -> Tensor:
+    """Matrix product with NumPy broadcasting rules (``x1 @ x2``)."""
+    a = as_tensor(x1)
+    return a @ as_tensor(x2, like=a)
 
 
-def concatenate(tensors: Sequence, axis: int = -1) -> Tensor:
-    """Join tensors along an existing ``axis``; the other dimensions must agree."""
-    ts = _tensors(tensors, "tensors")
+def concatenate(xs: Sequence, axis: int = 0) -> Tensor:
+    """Join tensors along an existing ``axis`` (default 0, as ``keras.ops``); the other dimensions must agree."""
+    ts = _tensors(xs, "xs")
     ndim = ts[0].ndim
     if ndim == 0 or any(t.ndim != ndim for t in ts):
         raise ValueError("All inputs to `concatenate` must have the same rank >= 1. "
@@ -90,9 +90,9 @@ def concatenate(tensors: Sequence, axis: int = -1) -> Tensor:
     return make_result(np.concatenate([t.data for t in ts], axis=axis), ts, backward)
 
 
-def stack(tensors: Sequence, axis: int = 0) -> Tensor:
+def stack(x: Sequence, axis: int = 0) -> Tensor:
     """Join same-shape tensors along a new ``axis``."""
-    ts = _tensors(tensors, "tensors")
+    ts = _tensors(x, "x")
     if any(t.shape != ts[0].shape for t in ts):
         raise ValueError(f"All inputs to `stack` must have the same shape. Received: shapes={[t.shape for t in ts]}.")
     axis = normalize_axis(axis, ts[0].ndim + 1)
@@ -133,17 +133,25 @@ def split(x, indices_or_sections, axis: int = 0) -> list:
     return pieces
 
 
-def reshape(x, shape) -> Tensor:
-    """Give ``x`` a new shape with the same number of elements (one entry may be -1)."""
+def reshape(x, newshape=None, *, shape=None) -> Tensor:
+    """Give ``x`` a new shape with the same number of elements (one entry may be -1).
+
+    ``newshape`` is Keras's name; ``shape=`` is kernelscope's earlier spelling, still accepted.
+    """
     x = as_tensor(x)
+    if (newshape is None) == (shape is None):
+        raise TypeError(f"`reshape` needs `newshape` (exactly once). Received: newshape={newshape!r}, "
+                        f"shape={shape!r}.")
+    shape = newshape if shape is None else shape
     shape = (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
     if not _all_ints(shape):
-        raise TypeError(f"`shape` must be a tuple of integers. Received: shape={shape!r}.")
+        raise TypeError(f"`newshape` must be a tuple of integers. Received: newshape={shape!r}.")
     known = int(np.prod([s for s in shape if s != -1], dtype=np.int64))
     free = shape.count(-1)
     if (free > 1 or any(s < -1 for s in shape)
             or (free == 0 and known != x.size) or (free == 1 and (known == 0 or x.size % known))):
-        raise ValueError(f"Cannot reshape a tensor of shape {x.shape} ({x.size} elements) to `shape`={shape}.")
+        raise ValueError(f"Cannot reshape a tensor of shape {x.shape} ({x.size} elements) to "
+                         f"`newshape`={shape}.")
     return x.reshape(shape)
 
 
@@ -214,16 +222,18 @@ def mean(x, axis=None, keepdims: bool = False) -> Tensor:
     return x.mean(axis=normalize_axes(axis, x.ndim), keepdims=keepdims)
 
 
-def max(x, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001 - Keras name
-    """Maximum over ``axis``; tied maxima share the gradient equally."""
+def max(x, axis=None, keepdims: bool = False, initial=None) -> Tensor:  # noqa: A001 - Keras name
+    """Maximum over ``axis`` (at least ``initial`` if given); tied maxima share the gradient equally."""
     x = as_tensor(x)
-    return x.max(axis=normalize_axes(axis, x.ndim), keepdims=keepdims)
+    out = x.max(axis=normalize_axes(axis, x.ndim), keepdims=keepdims)
+    return out if initial is None else out.maximum(initial)
 
 
-def min(x, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001 - Keras name
-    """Minimum over ``axis``; tied minima share the gradient equally."""
+def min(x, axis=None, keepdims: bool = False, initial=None) -> Tensor:  # noqa: A001 - Keras name
+    """Minimum over ``axis`` (at most ``initial`` if given); tied minima share the gradient equally."""
     x = as_tensor(x)
-    return x.min(axis=normalize_axes(axis, x.ndim), keepdims=keepdims)
+    out = x.min(axis=normalize_axes(axis, x.ndim), keepdims=keepdims)
+    return out if initial is None else out.minimum(initial)
 
 
 # ------------------------------------------------------------ cross-entropy
@@ -315,3 +325,8 @@ def sigmoid_cross_entropy_with_logits(labels, logits) -> Tensor:
                 g * (sig - z) if logits.requires_grad else None)
 
     return make_result(out, (labels, logits), backward)
+
+
+from .symbolic import export  # noqa: E402 - after the definitions it wraps
+
+export(globals(), __all__)

@@ -161,3 +161,8 @@ def dropout(x, rate: float, training: bool = False, seed=None, noise_shape=None)
         return x
     y, mask = K.dropout_forward(x.data, float(rate), make_rng(seed), shape)
     return make_result(y, (x,), lambda g: (K.dropout_backward(g, mask),))
+
+
+from .symbolic import export  # noqa: E402 - after the definitions it wraps
+
+export(globals(), __all__)

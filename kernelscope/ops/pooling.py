@@ -116,3 +116,8 @@ def global_max_pool2d(x, keepdims: bool = False) -> Tensor:
     gradient goes to the first maximum in row-major order.
     """
     return _global(K.global_max_pool2d_forward, K.global_max_pool2d_backward, x, keepdims)
+
+
+from .symbolic import export  # noqa: E402 - after the definitions it wraps
+
+export(globals(), __all__)

@@ -48,10 +48,15 @@ def _pairs_2d(value, name: str) -> tuple:
                      f"or ((top, bottom), (left, right)). Received: {name}={value!r}.")
 
 
-def pad(x, pad_width, constant_values: float = 0.0) -> Tensor:
-    """Pad with a constant, NumPy style (``np.pad(x, pad_width, constant_values=...)``).
+_PAD_MODES = ("constant", "edge", "reflect", "symmetric", "wrap")
+
+
+def pad(x, pad_width, mode: str = "constant", constant_values=None) -> Tensor:
+    """Pad NumPy style (``np.pad``), as ``keras.ops.pad``.
 
     ``pad_width`` is an int, one (before, after) pair for every axis, or one pair per axis.
+    ``mode`` is "constant" (with ``constant_values``, default 0), "edge", "reflect",
+    "symmetric" or "wrap"; NumPy's statistical modes ("mean", "linear_ramp"...) are refused.
 
     Examples
     --------
@@ -60,9 +65,19 @@ def pad(x, pad_width, constant_values: float = 0.0) -> Tensor:
     """
     x = as_tensor(x)
     widths = _pad_width(pad_width, x.ndim)
+    if mode not in _PAD_MODES:
+        raise ValueError(f"`mode` must be one of {_PAD_MODES}. Received: mode={mode!r}.")
+    if mode != "constant":
+        if constant_values is not None:
+            raise ValueError("Argument `constant_values` can only be provided when `mode == 'constant'`. "
+                             f"Received: mode={mode!r}.")
+        from .shapes import pad_with_mode
+
+        return pad_with_mode(x, widths, mode)
     check_allocation([n + sum(p) for n, p in zip(x.shape, widths)], "pad_width", pad_width,
                      f"a padded output (input shape {tuple(x.shape)})", input_shape=x.shape)
-    y = K.pad_forward(x.data, widths, constant_values)
+    value = 0.0 if constant_values is None else constant_values
+    y = K.pad_forward(x.data, widths, value)
     shape = x.shape
     return make_result(y, (x,), lambda g: (K.pad_backward(g, widths, shape),))
 
@@ -125,3 +140,8 @@ def upsample2d(x, size=2, interpolation: str = "nearest") -> Tensor:
     else:
         forward, backward = K.upsample_bilinear_forward, K.upsample_bilinear_backward
     return make_result(forward(x.data, size), (x,), lambda g: (backward(g, size),))
+
+
+from .symbolic import export  # noqa: E402 - after the definitions it wraps
+
+export(globals(), __all__)

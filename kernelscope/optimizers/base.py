@@ -15,6 +15,7 @@ from typing import Iterable
 
 import numpy as np
 
+from .._keras2 import check_optimizer_kwargs
 from ..autograd import Tensor
 from . import schedules as schedules_module
 
@@ -62,8 +63,7 @@ class Optimizer:
         for ignored in ("use_ema", "ema_momentum", "ema_overwrite_frequency", "loss_scale_factor",
                         "gradient_accumulation_steps"):
             kwargs.pop(ignored, None)  # accepted for Keras config compatibility, not implemented
-        if kwargs.pop("decay", None) is not None:
-            warnings.warn("Argument `decay` is no longer supported and will be ignored.", stacklevel=3)
+        check_optimizer_kwargs(type(self).__name__, kwargs)  # lr=, decay=: hints for Keras 2 code
         if kwargs:
             raise ValueError(f"Argument(s) not recognized: {kwargs}")
         if sum(a is not None for a in (clipnorm, clipvalue, global_clipnorm)) > 1:
@@ -157,15 +157,35 @@ class Optimizer:
         lr = self.learning_rate
         if self.weight_decay:
             for var in variables:
-                if self._use_weight_decay(var):
+                if self._use_weight_decay(var) and not getattr(var, "overwrite_with_gradient", False):
                     var.data *= 1.0 - self.weight_decay * lr
         for grad, var in zip(grads, variables):
+            if getattr(var, "overwrite_with_gradient", False):  # add_weight(overwrite_with_gradient=True)
+                var.data[...] = grad
+                continue
             self._update_step(grad, var.data, self._var_index[id(var)], lr)
             if getattr(var, "constraint", None) is not None:
                 value = var.constraint(var.data)
                 var.data[...] = value.data if isinstance(value, Tensor) else value
         self.iterations += 1
         return self.iterations
+
+    def apply(self, grads, trainable_variables=None) -> int:
+        """Update ``trainable_variables`` from ``grads`` (Tensors or arrays, one per variable), as Keras 3.
+
+        Without ``trainable_variables`` the variables the optimizer was built with are updated.
+        """
+        grads = list(grads)
+        if trainable_variables is None:
+            if not self.built:
+                raise ValueError("When passing `grads` without `variables`, the optimizer must already be built "
+                                 "on a list of variables. Call `optimizer.build(trainable_variables)` first.")
+            trainable_variables = self._variables
+        variables = list(trainable_variables)
+        if len(grads) != len(variables):
+            raise ValueError(f"`grads` and `trainable_variables` must have the same length. Received: "
+                             f"{len(grads)} gradients and {len(variables)} variables.")
+        return self.apply_gradients(zip(grads, variables))
 
     def _as_gradient(self, grad, var) -> np.ndarray:
         grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad)

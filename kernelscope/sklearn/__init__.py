@@ -23,5 +23,6 @@ except ImportError as error:  # pragma: no cover - depends on the environment
 
 from ._builders import default_model
 from .estimators import NeuralNetClassifier, NeuralNetRegressor
+from .transfer import FeatureExtractor, OneShotClassifier
 
-__all__ = ["NeuralNetClassifier", "NeuralNetRegressor", "default_model"]
+__all__ = ["NeuralNetClassifier", "NeuralNetRegressor", "FeatureExtractor", "OneShotClassifier", "default_model"]

@@ -171,7 +171,9 @@ def _check_sample_weight(sample_weight, n_samples: int):
     if weights.shape != (n_samples,):
         raise ValueError(f"`sample_weight` must be a 1-D array of one weight per sample ({n_samples}). "
                          f"Received: shape={weights.shape}.")
-    if not np.all(np.isfinite(weights)) or np.any(weights < 0):
+    with np.errstate(over="ignore"):  # training uses float32 weights: 1e39 would be inf there
+        finite = np.isfinite(weights.astype(np.float32))
+    if not np.all(finite) or np.any(weights < 0):
         raise ValueError("`sample_weight` must hold finite, non-negative weights. "
                          f"Received: min={weights.min()!r}.")
     if n_samples and not weights.any():

@@ -197,7 +197,8 @@ class NeuralNetRegressor(RegressorMixin, BaseNeuralNet):
         return output.ravel() if self._y_1d else output
 
     def _encode_targets(self, y, weights, reset: bool, classes, partial: bool):
-        y = np.asarray(y, dtype=np.float32)
+        with np.errstate(over="ignore"):  # beyond float32's range becomes inf, which fit() refuses
+            y = np.asarray(y, dtype=np.float32)
         targets = y.reshape(len(y), -1)
         if reset:
             self._y_1d = y.ndim == 1

@@ -9,12 +9,19 @@ array([[1., 0., 0.],
 
 from __future__ import annotations
 
-import numpy as np
-
 from ..layers.base import clear_session as _clear_names
 from ..rng import set_random_seed as _set_seed
+from .file_utils import get_file
+from .image_dataset import image_dataset_from_directory
+from .image_utils import array_to_img, img_to_array, load_img, save_img
+from .model_visualization import model_to_dot, plot_model
+from .numerical_utils import normalize, to_categorical
 
-__all__ = ["set_random_seed", "to_categorical", "clear_session"]
+from .py_dataset import PyDataset, Sequence
+
+__all__ = ["set_random_seed", "to_categorical", "clear_session", "PyDataset", "Sequence", "load_img",
+           "img_to_array", "array_to_img", "save_img", "image_dataset_from_directory", "get_file", "normalize",
+           "plot_model", "model_to_dot"]
 
 
 def set_random_seed(seed: int) -> None:
@@ -28,35 +35,3 @@ def set_random_seed(seed: int) -> None:
 def clear_session() -> None:
     """Reset automatic layer names so the next Dense is ``dense`` again (as ``keras.backend.clear_session``)."""
     _clear_names()
-
-
-def to_categorical(y, num_classes: int | None = None) -> np.ndarray:
-    """One-hot encode integer class labels: shape ``(n,)`` (or ``(n, 1)``) -> ``(n, num_classes)`` float32.
-
-    Parameters
-    ----------
-    y : array_like of int
-        Class indices in ``[0, num_classes)``.
-    num_classes : int, optional
-        Defaults to ``max(y) + 1``.
-    """
-    labels = np.asarray(y)
-    if labels.dtype.kind not in "biuf" or (labels.dtype.kind == "f" and np.any(labels != np.round(labels))):
-        raise ValueError(f"`y` must hold integer class labels. Received: dtype={labels.dtype}.")
-    labels = labels.astype(np.int64)
-    shape = labels.shape
-    if len(shape) > 1 and shape[-1] == 1:
-        shape = shape[:-1]
-    labels = labels.reshape(-1)
-    if labels.size and labels.min() < 0:
-        raise ValueError(f"`y` must hold class labels >= 0. Received: a label {int(labels.min())}.")
-    if num_classes is None:
-        num_classes = int(labels.max()) + 1 if labels.size else 0
-    elif isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) or num_classes < 1:
-        raise ValueError(f"`num_classes` must be a positive integer. Received: num_classes={num_classes!r}.")
-    elif labels.size and labels.max() >= num_classes:
-        raise ValueError(f"`y` contains the label {int(labels.max())}, which is not below "
-                         f"num_classes={num_classes}.")
-    out = np.zeros((labels.size, int(num_classes)), dtype=np.float32)
-    out[np.arange(labels.size), labels] = 1.0
-    return out.reshape(shape + (int(num_classes),))

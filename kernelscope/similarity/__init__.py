@@ -1,0 +1,20 @@
+"""Metric learning: siamese networks, the triplet and contrastive losses, verification, one-shot recognition.
+
+The lecture notes' face verification: an embedding network ``f`` maps each
+image to a vector; two images are the same person when ``d(f(a), f(b))`` is
+small. It is trained with the triplet loss
+``max(||f(A) - f(P)||^2 - ||f(A) - f(N)||^2 + alpha, 0)`` (:class:`TripletLoss`,
+with FaceNet's semi-hard or batch-hard mining) or, on pairs, with keras-io's
+contrastive loss (:class:`ContrastiveLoss`). :func:`choose_threshold` picks the
+verification threshold on validation pairs, and :class:`OneShotClassifier`
+recognises classes seen once (``kernelscope.sklearn.OneShotClassifier``, a scikit-learn classifier).
+"""
+
+from .distances import DISTANCES, l2_normalize, pairwise_distances
+from .losses import ContrastiveLoss, TripletLoss, contrastive_loss
+from .siamese import PairDistance, make_pairs, make_triplets, siamese_model
+from .verification import choose_threshold, distance_matrix, embed, pair_distances, verify
+
+__all__ = ["DISTANCES", "l2_normalize", "pairwise_distances", "TripletLoss", "ContrastiveLoss", "contrastive_loss",
+           "PairDistance", "siamese_model", "make_pairs", "make_triplets", "choose_threshold", "distance_matrix",
+           "embed", "pair_distances", "verify"]
