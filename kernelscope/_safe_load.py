@@ -22,11 +22,15 @@ import zipfile
 
 import numpy as np
 
-__all__ = ["MAX_CONFIG_BYTES", "read_member", "read_npz", "read_header", "weight_array", "allocation_budget",
-           "charge_allocation", "npy_bound"]
+__all__ = ["RefusedFile", "MAX_CONFIG_BYTES", "read_member", "read_npz", "read_header", "weight_array",
+           "allocation_budget", "charge_allocation", "npy_bound"]
 
 MAX_CONFIG_BYTES = 64 << 20  # a config.json larger than 64 MiB is refused unread
 _NPY_OVERHEAD = 1 << 16  # npy header (NumPy caps it near 10 kB) plus zip entry records, per array
+
+class RefusedFile(ValueError):
+    """A file refused with a message that already names it (callers pass it on unchanged)."""
+
 
 _BUDGET: contextvars.ContextVar = contextvars.ContextVar("kernelscope_allocation_budget", default=None)
 
@@ -35,7 +39,7 @@ def read_member(archive: zipfile.ZipFile, name: str, cap: int, path, what: str) 
     """The bytes of member ``name``, refused unread when its declared size exceeds ``cap``."""
     info = archive.getinfo(name)
     if info.file_size > cap:
-        raise ValueError(f"'{path}' is refused: its {name} declares {info.file_size:,} bytes uncompressed, "
+        raise RefusedFile(f"'{path}' is refused: its {name} declares {info.file_size:,} bytes uncompressed, "
                          f"more than {what} ({cap:,} bytes). Nothing was inflated.")
     with archive.open(info) as member:
         return member.read(cap + 1)[:cap]
@@ -56,11 +60,11 @@ def read_header(member) -> tuple:
 def _read_npy(member, path, key: str, shape: tuple) -> np.ndarray:
     found, fortran, dtype = read_header(member)
     if tuple(found) != tuple(shape):
-        raise ValueError(f"'{path}': array '{key}' has shape {tuple(found)}, but the model expects {tuple(shape)}.")
+        raise RefusedFile(f"'{path}': array '{key}' has shape {tuple(found)}, but the model expects {tuple(shape)}.")
     size = math.prod(found) * dtype.itemsize  # Python ints: no overflow
     data = member.read(size)
     if len(data) != size:
-        raise ValueError(f"'{path}' is truncated: array '{key}' should have {size:,} data bytes but only "
+        raise RefusedFile(f"'{path}' is truncated: array '{key}' should have {size:,} data bytes but only "
                          f"{len(data):,} remain.")
     return np.frombuffer(data, dtype=dtype).reshape(found, order="F" if fortran else "C")
 
@@ -83,19 +87,19 @@ def read_npz(source, path, expected: dict, skip: str | None = None, owner: str =
                    and not (skip and info.filename.startswith(skip))}
         for key, info in members.items():
             if _header(npz, info)[2].hasobject:
-                raise ValueError(f"'{path}' is not a kernelscope weights file (.npz): it holds arrays of Python "
+                raise RefusedFile(f"'{path}' is not a kernelscope weights file (.npz): it holds arrays of Python "
                                  f"objects ('{key}'), which kernelscope never loads (they could run code).")
         missing = sorted(set(expected) - set(members))
         unexpected = sorted(set(members) - set(expected))
         if missing or unexpected:
-            raise ValueError(f"The weights in '{path}' do not match {owner}: missing {missing[:5]}"
+            raise RefusedFile(f"The weights in '{path}' do not match {owner}: missing {missing[:5]}"
                              f"{' ...' if len(missing) > 5 else ''}, unexpected {unexpected[:5]}"
                              f"{' ...' if len(unexpected) > 5 else ''}.")
         arrays = {}
         for key, shape in expected.items():
             info = members[key]
             if info.file_size > npy_bound(shape):
-                raise ValueError(f"'{path}' is refused: array '{key}' declares {info.file_size:,} bytes, more than "
+                raise RefusedFile(f"'{path}' is refused: array '{key}' declares {info.file_size:,} bytes, more than "
                                  f"its expected shape {tuple(shape)} can take ({npy_bound(shape):,}). "
                                  "Nothing was inflated.")
             with npz.open(info) as member:
@@ -108,13 +112,13 @@ def weight_array(array, dtype, path, key: str) -> np.ndarray:
     """``array`` as a new ``dtype`` array, refused unless it is finite, real and of a float dtype."""
     array = np.asarray(array)
     if array.dtype.kind != "f":
-        raise ValueError(f"'{path}': weight '{key}' has dtype {array.dtype}; weights must be real floating-point "
+        raise RefusedFile(f"'{path}': weight '{key}' has dtype {array.dtype}; weights must be real floating-point "
                          "numbers (float16, float32 or float64).")
     with np.errstate(over="ignore", invalid="ignore"):
         converted = np.array(array, dtype=dtype)
     if not np.isfinite(converted).all():
         where = "in the file" if not np.isfinite(array).all() else f"once converted to {np.dtype(dtype).name}"
-        raise ValueError(f"'{path}': weight '{key}' holds NaN or infinite values {where}; weights must be "
+        raise RefusedFile(f"'{path}': weight '{key}' holds NaN or infinite values {where}; weights must be "
                          "finite.")
     return converted
 
@@ -136,7 +140,7 @@ def charge_allocation(shape, dtype, what: str) -> None:
         return
     size = math.prod(int(s) for s in shape) * np.dtype(dtype).itemsize
     if size > budget[0]:
-        raise ValueError(f"'{budget[1]}' is refused: its config asks for {what} of shape {tuple(shape)} "
+        raise RefusedFile(f"'{budget[1]}' is refused: its config asks for {what} of shape {tuple(shape)} "
                          f"({size:,} bytes), more than the weights the file holds allow ({budget[0]:,} bytes "
                          "left). Nothing was allocated.")
     budget[0] -= size

@@ -45,6 +45,19 @@ def _pack(structure, leaves):
     return next(leaves)
 
 
+def _check_tensors(target, sources) -> tuple:
+    targets, leaves = _flatten(target), _flatten(sources)
+    for t in targets:
+        if not isinstance(t, Tensor):
+            raise TypeError("GradientTape.gradient() needs `target` computed from ks.Tensor objects inside the "
+                            f"tape. Received: target of type {type(t).__name__}.")
+    for s in leaves:
+        if not isinstance(s, Tensor):
+            raise TypeError("GradientTape.gradient() `sources` must be ks.Variable or watched ks.Tensor "
+                            f"objects. Received: an object of type {type(s).__name__}.")
+    return targets, leaves
+
+
 class GradientTape:
     """Record operations for automatic differentiation, as ``tf.GradientTape``.
 
@@ -135,16 +148,7 @@ class GradientTape:
         if mode not in _UNCONNECTED:
             raise ValueError(f"`unconnected_gradients` must be one of {list(_UNCONNECTED)}. "
                              f"Received: unconnected_gradients={unconnected_gradients!r}.")
-        targets = [t for t in _flatten(target)]
-        for t in targets:
-            if not isinstance(t, Tensor):
-                raise TypeError("GradientTape.gradient() needs `target` computed from ks.Tensor objects inside the "
-                                f"tape. Received: target of type {type(t).__name__}.")
-        leaves = _flatten(sources)
-        for s in leaves:
-            if not isinstance(s, Tensor):
-                raise TypeError("GradientTape.gradient() `sources` must be ks.Variable or watched ks.Tensor "
-                                f"objects. Received: an object of type {type(s).__name__}.")
+        targets, leaves = _check_tensors(target, sources)
         self._used = True
         reachable = [s for s in leaves if self._is_source(s)]
         found = autograd.grad(targets, reachable, output_gradients, retain_graph=True) if reachable else []

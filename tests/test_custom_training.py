@@ -228,3 +228,15 @@ def test_custom_train_step_with_a_generator_sees_compiled_metrics():
     history = model.fit(batches(), verbose=0)
     assert set(history.history) == {"loss", "mae", "max_error"} and model.calls["train"] == 4
     assert history.history["mae"][0] > 0
+
+
+def test_compute_loss_override_without_training_argument():
+    class Doubled(ks.Model):
+        def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None):  # Keras < 3.3 signature
+            return super().compute_loss(x, y, y_pred, sample_weight) * 2.0
+
+    inputs = ks.Input((5,))
+    model = Doubled(inputs, L.Dense(1, kernel_initializer="zeros")(inputs))
+    model.compile("sgd", "mse")
+    x, y = regression_data(8)
+    assert model.evaluate(x, y, verbose=0) == pytest.approx(2 * float(np.mean(y ** 2)), rel=1e-5)

@@ -48,9 +48,9 @@ class Recorder(ks.callbacks.Callback):
 
     def __getattribute__(self, name):
         if name.startswith("on_"):
-            def hook(*args, logs=None):
-                logs = args[-1] if len(args) > (0 if name.endswith(("begin", "end")) and "batch" not in name
-                                                and "epoch" not in name else 1) else logs
+            def hook(*args, logs=None):  # logs come positionally or by keyword; None is recorded as None
+                if args and not isinstance(args[-1], (int, np.integer)):
+                    logs = args[-1]
                 self.calls.append((name, logs))
             return hook
         return super().__getattribute__(name)
@@ -139,13 +139,13 @@ def test_every_callback_hook_receives_a_dict():
 
 def test_dataset_argument_errors():
     model = classifier()
-    with pytest.raises(ValueError, match="Do not specify `batch_size` when `x` is a dataset"):
-        model.fit(Batches(), batch_size=8, verbose=0)
+    with pytest.warns(UserWarning, match="`batch_size=8` is ignored: `x` is a dataset"):
+        model.fit(Batches(), batch_size=8, verbose=0)  # Keras 3 ignores it (its guide passes one)
     with pytest.raises(ValueError, match="`y` argument is not supported when using a dataset"):
         model.fit(Batches(), np.zeros(3), verbose=0)
     with pytest.raises(ValueError, match="`validation_split` is only supported for NumPy arrays"):
         model.fit(Batches(), validation_split=0.2, verbose=0)
-    with pytest.raises(ValueError, match="Do not specify `validation_batch_size` when `validation_data` is"):
+    with pytest.warns(UserWarning, match="`validation_batch_size=4` is ignored: `validation_x` is a dataset"):
         model.fit(*arrays(), validation_data=Batches(), validation_batch_size=4, verbose=0)
 
 
@@ -250,3 +250,32 @@ def test_class_weight_with_validation_split_and_summary_refusals():
         model.summary(expand_nested=True)
     with pytest.raises(ValueError, match=r"summary\(layer_range=...\) is not supported"):
         model.summary(layer_range=["dense", "dense_1"])
+
+
+def test_endless_pydataset_needs_steps_and_is_not_shuffled():
+    class Endless(ks.utils.PyDataset):
+        def __init__(self):
+            super().__init__()
+            self.x, self.y = arrays(8)
+
+        @property
+        def num_batches(self):
+            return None
+
+        def __getitem__(self, index):
+            return self.x, self.y
+
+    model = classifier()
+    with pytest.warns(UserWarning, match="will be ignored since the data `x` was provided as an infinite PyDataset"):
+        history = model.fit(Endless(), steps_per_epoch=3, epochs=2, verbose=0)
+    assert model.optimizer.iterations == 6 and len(history.history["loss"]) == 2
+
+
+def test_validation_data_without_the_channel_axis_is_adjusted_as_the_training_data_is():
+    # keras-io siamese_contrastive: (n, 28, 28) arrays into Input((28, 28, 1)), validation included
+    inputs = ks.Input((4, 4, 1))
+    model = ks.Model(inputs, ks.layers.Dense(1)(ks.layers.Flatten()(inputs)))
+    model.compile("sgd", "mse")
+    x, y = np.zeros((6, 4, 4), "float32"), np.zeros((6, 1), "float32")
+    history = model.fit(x, y, validation_data=(x, y), epochs=1, verbose=0)
+    assert sorted(history.history) == ["loss", "val_loss"]

@@ -105,8 +105,8 @@ def test_self_links_and_fifos_fail_fast(tmp_path):
     done = subprocess.run([sys.executable, "-c", code, str(root)], capture_output=True, text=True, timeout=120)
     assert "loop: follow_links=True: the link" in done.stdout and "so following it would loop forever" \
         in done.stdout, done.stderr
-    assert "images: 3 |" in done.stdout and "pipe.png ('" in done.stdout \
-        and "is not a regular file (a FIFO, device or socket)" in done.stdout, done.stderr
+    assert "images: 3 |" in done.stdout and "pipe.png" in done.stdout \
+        and "not a regular file" in done.stdout, done.stderr
 
 
 def test_device_as_idx_file_fails_fast():

@@ -45,7 +45,8 @@ def test_removed_model_methods(method, keras3):
 
 def test_keras1_positional_kernel_size():
     with pytest.raises(TypeError, match=r"Convolution2D\(64, 3, 3\) is Keras 1's \(nb_filter, nb_row, nb_col\): "
-                                        r"Keras 2 and 3 read the third argument as `strides`. Use Conv2D\(64, \(3, 3\)\)"):
+                                        r"Keras 2 and 3 read the third argument as `strides`. "
+                                        r"Use Conv2D\(64, \(3, 3\)\)"):
         ks.layers.Convolution2D(64, 3, 3)
     with pytest.raises(TypeError, match=r"SeparableConvolution2D\(8, 5, 5\) is Keras 1's"):
         ks.layers.SeparableConvolution2D(8, 5, 5)

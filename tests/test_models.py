@@ -205,3 +205,35 @@ def test_subclassed_model_tracks_layers():
     model.fit(np.ones((8, 3)), np.ones((8, 1)), verbose=0)
     assert model.count_params() == (3 + 1) * 4 + (4 + 1) * 1
     assert len(model.layers) == 2
+
+
+def test_model_from_config_revives_a_functional_config_with_custom_objects():
+    # keras-io functional_api: keras.Model.from_config(config, custom_objects={"CustomDense": CustomDense})
+    @ks.saving.register_keras_serializable(package="test_from_config") if hasattr(ks.saving, "register_keras_serializable") else (lambda c: c)
+    class Doubled(ks.layers.Layer):
+        def call(self, x):
+            return x * 2.0
+
+    inputs = ks.Input((3,))
+    model = ks.Model(inputs, ks.layers.Dense(2)(Doubled()(inputs)))
+    again = ks.Model.from_config(model.get_config(), custom_objects={"Doubled": Doubled})
+    assert [type(l).__name__ for l in again.layers] == [type(l).__name__ for l in model.layers]
+    again.set_weights(model.get_weights())
+    x = np.random.default_rng(0).normal(size=(4, 3)).astype("float32")
+    np.testing.assert_allclose(again.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)
+
+    class Plain(ks.Model):
+        def __init__(self, units=3, **kwargs):
+            super().__init__(**kwargs)
+            self.units = units
+
+    assert Plain.from_config({"units": 5}).units == 5
+    with pytest.raises(TypeError, match="Unable to revive model Plain from its config"):
+        Plain.from_config({"colour": "red"})
+
+
+def test_calling_a_metric_returns_its_running_result_as_a_tensor():
+    m = ks.metrics.Mean()
+    first = m([1.0, 3.0])
+    assert isinstance(first, ks.Tensor) and first.numpy().dtype == np.float32 and float(first) == 2.0
+    assert float(m([6.0])) == pytest.approx(10.0 / 3.0) and m.result() == pytest.approx(10.0 / 3.0)

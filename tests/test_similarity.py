@@ -188,3 +188,24 @@ def test_semi_hard_triplet_embeddings_verify_and_recognise_unseen_digits_once():
         recogniser = OneShotClassifier(embedding).fit(x_train[one_each], y_train[one_each])
         accuracies.append(np.mean(recogniser.predict(x_test[unseen]) == y_test[unseen]))
     assert np.mean(accuracies) >= 0.45  # chance: 0.2
+
+
+def test_figures_of_embeddings_and_pairs():
+    ks.utils.set_random_seed(0)
+    (x, y), _ = ks.datasets.load_digits()
+    embedding = _embedding_net()
+    for method in ("pca", "tsne"):
+        figure = sim.plot_embeddings(embedding, x[:60], y[:60], method=method)
+        (ax,) = figure.axes
+        assert len(ax.collections) == len(np.unique(y[:60]))  # one scatter per class
+        assert sum(len(c.get_offsets()) for c in ax.collections) == 60
+    points = sim.project_2d(np.c_[np.arange(10.0), np.zeros(10), np.zeros(10)])
+    assert np.allclose(np.abs(points[:, 0]), np.abs(np.arange(10.0) - 4.5))  # PCA of points on a line
+    a, b, different = sim.make_pairs(x[:4], y[:4], seed=0)
+    distances = sim.pair_distances(embedding, a, b)
+    figure = sim.plot_pairs(a, b, distances, threshold=float(np.median(distances)), same=different == 0, n=5)
+    assert len(figure.axes) == 10
+    with pytest.raises(ValueError, match="method"):
+        sim.plot_embeddings(embedding, x[:5], y[:5], method="umap")
+    with pytest.raises(ValueError, match="one entry per pair"):
+        sim.plot_pairs(a, b[:2], distances, 1.0)

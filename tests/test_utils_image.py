@@ -107,11 +107,11 @@ def test_corrupt_file_is_one_clear_error(tmp_path):
 def test_fifo_and_devices_are_refused_without_hanging(tmp_path):
     fifo = tmp_path / "pipe.png"
     os.mkfifo(fifo)
-    with pytest.raises(ValueError, match=r"Image paths must name regular files. Received: .*pipe\.png"):
+    with pytest.raises(ValueError, match=r"pipe\.png' is not a regular file \(a FIFO, device or socket\); an image file must be a regular"):
         ks.utils.load_img(fifo)
-    with pytest.raises(ValueError, match=r"must name regular files. Received: '/dev/zero'"):
+    with pytest.raises(ValueError, match=r"'/dev/zero' is not a regular file \(a FIFO, device or socket\); an image file must be"):
         ks.utils.load_img("/dev/zero")
-    with pytest.raises(ValueError, match="must name regular files"):
+    with pytest.raises(ValueError, match="is a directory; an image file must be a regular file"):
         ks.utils.load_img(tmp_path)
 
 
@@ -143,8 +143,18 @@ def test_the_same_reader_serves_image_folder_and_the_cli(tmp_path):
     (tmp_path / "a").mkdir()
     ks.utils.save_img(tmp_path / "a" / "good.png", np.zeros((4, 4, 3)), scale=False)
     os.mkfifo(tmp_path / "a" / "pipe.png")
-    with pytest.warns(UserWarning, match=r"skipped 1 unreadable.*pipe\.png .*regular files"):
+    with pytest.warns(UserWarning, match=r"skipped 1 unreadable.*pipe\.png .*is not a regular file"):
         data = ks.datasets.image_folder(tmp_path, image_size=(4, 4), shuffle=False)
     assert data.images.shape == (1, 4, 4, 3)
     with pytest.raises(CommandError, match=r"pipe\.png"):  # refused, not waited on
         read_image(str(tmp_path / "a" / "pipe.png"))
+
+
+def test_save_img_is_atomic_and_needs_a_format(tmp_path):
+    with pytest.raises(ValueError, match=r"Cannot tell the image format: .* path='.*noext', file_format=None"):
+        ks.utils.save_img(str(tmp_path / "noext"), np.zeros((2, 2, 3)))
+    with pytest.raises((KeyError, ValueError)):  # Pillow knows no such format
+        ks.utils.save_img(tmp_path / "x.nosuchformat", np.zeros((2, 2, 3)))
+    assert os.listdir(tmp_path) == []  # nothing half-written, no temporary left
+    ks.utils.save_img(tmp_path / "x.bmp", np.zeros((2, 2, 3)), file_format="png")
+    assert (tmp_path / "x.bmp").read_bytes().startswith(b"\x89PNG")

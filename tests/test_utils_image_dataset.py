@@ -84,8 +84,10 @@ def test_label_modes(pets):
     np.testing.assert_array_equal(y, np.eye(2, dtype=np.float32)[[0, 0, 0, 0, 1, 1]])
     _, y = next(iter(ks.utils.image_dataset_from_directory(folder, label_mode="binary", batch_size=6, **kw)))
     assert y.shape == (6, 1) and y.dtype == np.float32
-    ds = ks.utils.image_dataset_from_directory(folder, labels=None, batch_size=6, **kw)
-    assert ds.class_names is None and next(iter(ds)).shape == (6, 4, 4, 3)
+    ds = ks.utils.image_dataset_from_directory(folder, labels=None, batch_size=7, **kw)
+    assert ds.class_names is None and next(iter(ds)).shape == (7, 4, 4, 3)  # the hidden folder's image too
+    ds = ks.utils.image_dataset_from_directory(folder, label_mode=None, batch_size=7, **kw)
+    assert ds.class_names is None and len(ds.file_paths) == 7  # label_mode=None means labels=None (Keras)
     # explicit labels: every image under the folder (hidden subfolders too, as Keras's os.walk), sorted
     ds = ks.utils.image_dataset_from_directory(folder, labels=[1, 0, 1, 1, 0, 3, 1], batch_size=None, **kw)
     assert ds.class_names == ["0", "1", "3"] and [int(y) for _, y in ds] == [1, 0, 1, 1, 0, 3, 1]

@@ -120,14 +120,11 @@ def read_image(path: str, mode: str | None = None, size: tuple | None = None) ->
         known = error.width is not None
         raise CommandError(_too_large(path, f"{error.width}x{error.height} = {error.width * error.height:,} pixels"
                                       if known else "more than twice Pillow's limit")) from None
-    except (OSError, ValueError) as error:
+    except ValueError as error:  # open_image's message already names the file
+        raise CommandError(str(error)[:1].lower() + str(error)[1:]) from None
+    except OSError as error:
         raise CommandError(f"cannot read image {path}: {error}") from None
     return np.asarray(pixels, dtype=np.float32)
-
-
-def _check_pixels(path: str, width: int, height: int) -> None:
-    if width * height > MAX_IMAGE_PIXELS:
-        raise CommandError(_too_large(path, f"{width}x{height} = {width * height:,} pixels"))
 
 
 def _too_large(path: str, size: str) -> str:

@@ -99,9 +99,10 @@ class Metric:
             var.assign(np.zeros_like(var.data))
 
     def __call__(self, *args, **kwargs):
-        """Update with one batch and return the running result."""
+        """Update with one batch and return the running result, a 0-d float32 Tensor as Keras's (``.numpy()``,
+        ``float()``); ``result()`` itself stays a Python float."""
         self.update_state(*args, **kwargs)
-        return self.result()
+        return Tensor(np.asarray(self.result(), dtype=np.float32))
 
     def get_config(self) -> dict:
         return {"name": self.name, "dtype": self.dtype.name}

@@ -147,8 +147,10 @@ class StreamBatches(_Batches):
         self.shuffle, self.rng = shuffle and self.py_dataset, rng
         if self.py_dataset:
             self.num_batches = source.num_batches
-            if self.num_batches is None and steps is None and shuffle:
-                raise ValueError("An endless PyDataset (num_batches=None) cannot be shuffled; pass shuffle=False.")
+            if self.num_batches is None and shuffle:  # Keras's warning, word for word
+                warnings.warn("`shuffle=True` was passed, but will be ignored since the data `x` was provided as "
+                              "an infinite PyDataset. The PyDataset is expected to already be shuffled.",
+                              stacklevel=4)
         elif not hasattr(source, "__next__") and hasattr(source, "__len__"):
             self.num_batches = len(source)
 

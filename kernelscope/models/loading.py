@@ -3,8 +3,8 @@
 The order is what makes a hostile file harmless: ``config.json`` is read with a
 64 MiB cap; the model is rebuilt with an allocation budget equal to the size
 ``weights.npz`` declares, at most 100 times its compressed size (a config
-cannot ask for more weights than the file holds); ``weights.npz`` is read only if its declared size fits the rebuilt
-architecture; each array's ``.npy`` header must carry the expected shape before
+cannot ask for more weights than the file holds); ``weights.npz`` is read only
+if its declared size fits the rebuilt architecture; each array's ``.npy`` header must carry the expected shape before
 its data is read; every array is checked (finite, real, float) and converted;
 only then is anything assigned. Nothing is unpickled or executed.
 """
@@ -20,8 +20,8 @@ import zlib
 import numpy as np
 
 from .._io import open_regular_file
-from .._safe_load import (MAX_CONFIG_BYTES, allocation_budget, npy_bound, read_header, read_member, read_npz,
-                          weight_array)
+from .._safe_load import (MAX_CONFIG_BYTES, RefusedFile, allocation_budget, npy_bound, read_header, read_member,
+                          read_npz, weight_array)
 from .saving import FORMAT_NAME, FORMAT_VERSION, _fspath, weight_items
 from .serialization import deserialize_layer
 
@@ -30,10 +30,6 @@ __all__ = ["load_model", "load_weights"]
 _READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError, RuntimeError)
 _MAX_RATIO = 100  # as Keras's own zip-bomb guard (saving_lib._ZIP_MEMBER_MAX_EXPANSION)
 _OPTIMIZER_SLOTS = 3  # the most slot arrays per weight of any optimizer (Adam amsgrad, centered RMSprop)
-
-
-class _Refused(ValueError):
-    """A clear error already naming the file: passed through unchanged by the generic handlers."""
 
 
 # ------------------------------------------------------------------ opening
@@ -70,10 +66,10 @@ def _open_archive(handle, path: str) -> zipfile.ZipFile:
         return zipfile.ZipFile(handle)
     except _READ_ERRORS + (ValueError,) as err:
         if _looks_truncated(handle):
-            raise _Refused(f"'{path}' is not a kernelscope model file that can be read: it is truncated (it starts "
+            raise RefusedFile(f"'{path}' is not a kernelscope model file that can be read: it is truncated (it starts "
                            "as a zip archive but its end, the zip directory, is missing). Save or copy it again."
                            ) from None
-        raise _Refused(f"'{path}' is not a kernelscope model file: it is not a readable zip archive "
+        raise RefusedFile(f"'{path}' is not a kernelscope model file: it is not a readable zip archive "
                        f"(a different kind of file, or truncated). ({err})") from None
 
 
@@ -82,18 +78,18 @@ def _read_config(archive: zipfile.ZipFile, path: str) -> dict:
     if "config.json" not in names or "weights.npz" not in names:
         hint = (" It looks like a Keras .keras file; load its weights with ks.interop.load_keras_weights."
                 if "model.weights.h5" in names else "")
-        raise _Refused(f"'{path}' is a zip archive but not a kernelscope model file: it must contain "
+        raise RefusedFile(f"'{path}' is a zip archive but not a kernelscope model file: it must contain "
                        f"config.json and weights.npz, and it holds {names[:5]}.{hint}")
     try:
         text = read_member(archive, "config.json", MAX_CONFIG_BYTES, path, "the 64 MiB cap for a config")
         config = json.loads(text.decode("utf-8"))
     except _READ_ERRORS + (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise _Refused(f"'{path}' is corrupted: its config.json could not be read ({err}).") from err
+        raise RefusedFile(f"'{path}' is corrupted: its config.json could not be read ({err}).") from err
     if not isinstance(config, dict) or config.get("format") != FORMAT_NAME:
-        raise _Refused(f"'{path}' is not a kernelscope model file: its config.json does not declare "
+        raise RefusedFile(f"'{path}' is not a kernelscope model file: its config.json does not declare "
                        f"format '{FORMAT_NAME}'.")
     if not isinstance(config.get("format_version"), int) or config["format_version"] > FORMAT_VERSION:
-        raise _Refused(f"'{path}' uses format version {config.get('format_version')!r}; this kernelscope "
+        raise RefusedFile(f"'{path}' uses format version {config.get('format_version')!r}; this kernelscope "
                        f"reads versions up to {FORMAT_VERSION}. Upgrade kernelscope to load it.")
     return config
 
@@ -110,7 +106,7 @@ def _weights_npz_bytes(archive: zipfile.ZipFile, path: str, shapes) -> bytes:
     try:
         return read_member(archive, "weights.npz", _arrays_bound(shapes), path, what)
     except _READ_ERRORS as err:
-        raise _Refused(f"'{path}' is corrupted or not a kernelscope file: weights.npz could not be read "
+        raise RefusedFile(f"'{path}' is corrupted or not a kernelscope file: weights.npz could not be read "
                        f"({type(err).__name__}: {err}).") from None
 
 
@@ -119,20 +115,20 @@ def _npz_keys(data: bytes, path: str) -> list:
         with zipfile.ZipFile(io.BytesIO(data)) as npz:
             return [name[:-4] for name in npz.namelist() if name.endswith(".npy")]
     except _READ_ERRORS + (ValueError,) as err:
-        raise _Refused(f"'{path}' is corrupted or not a kernelscope file: weights.npz could not be read "
+        raise RefusedFile(f"'{path}' is corrupted or not a kernelscope file: weights.npz could not be read "
                        f"({type(err).__name__}: {err}).") from None
 
 
 def _read_npz_guarded(source, path: str, expected: dict, skip: str | None, member: str | None, model) -> dict:
     try:
         return read_npz(source, path, expected, skip, owner=f"model '{model.name}'")
+    except RefusedFile:
+        raise
     except _READ_ERRORS + (ValueError,) as err:
-        if isinstance(err, ValueError) and str(path) in str(err):
-            raise _Refused(str(err)) from None
         if member is not None:
-            raise _Refused(f"'{path}' is corrupted or not a kernelscope file: {member} could not be read "
+            raise RefusedFile(f"'{path}' is corrupted or not a kernelscope file: {member} could not be read "
                            f"({type(err).__name__}: {err}).") from None
-        raise _Refused(f"'{path}' is not a kernelscope weights file (.npz): {type(err).__name__}: {err}.") from None
+        raise RefusedFile(f"'{path}' is not a kernelscope weights file (.npz): {type(err).__name__}: {err}.") from None
 
 
 def _converted(arrays: dict, targets: dict, path: str) -> dict:
@@ -162,7 +158,7 @@ def load_weights(model, filepath) -> None:
             arrays = _read_npz_guarded(io.BytesIO(data), path, prefixed, "optimizer/", "weights.npz", model)
             arrays = {key[len("model/"):]: value for key, value in arrays.items()}
         elif not zipfile.is_zipfile(handle):
-            raise _Refused(f"'{path}' is not a kernelscope weights file (.npz): {_not_npz_reason(handle)}.")
+            raise RefusedFile(f"'{path}' is not a kernelscope weights file (.npz): {_not_npz_reason(handle)}.")
         else:
             arrays = _read_npz_guarded(handle, path, expected, None, None, model)
     converted = _converted(arrays, targets, path)
@@ -184,6 +180,8 @@ def _not_npz_reason(handle) -> str:
 
 
 def _is_model_archive(handle) -> bool:
+    if _looks_truncated(handle):
+        return True  # so that _open_archive calls it truncated
     try:
         with zipfile.ZipFile(handle) as archive:
             return "config.json" in archive.namelist()
@@ -207,11 +205,9 @@ def _rebuild(config: dict, custom_objects, path: str, budget: int, safe_mode: bo
         # Lambda bytecode only when the caller trusts the file (safe_mode=False), as Keras
         with allocation_budget(budget, path), safe_mode_scope(safe_mode):
             return deserialize_layer(config["model"], custom_objects)
-    except _Refused:
+    except RefusedFile:
         raise
     except (ValueError, TypeError, KeyError, NotImplementedError) as err:
-        if isinstance(err, ValueError) and f"'{path}' is refused" in str(err):
-            raise
         raise ValueError(f"Cannot rebuild the model in '{path}': {err}") from err
 
 
@@ -221,7 +217,9 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
     Raises ValueError naming the file when it is missing, not a regular file, not
     a zip, a foreign or truncated zip, corrupted, larger than its architecture
     needs, holds a non-finite or non-float weight, has bad compile settings, or
-    names a layer class that is not registered.
+    names a layer class that is not registered. With ``safe_mode=True`` (the
+    default) nothing in the file is executed; ``safe_mode=False`` lets a
+    ``Lambda`` layer's saved bytecode load, as in Keras: only for files you trust.
     """
     from .compile_restore import optimizer_targets, restore_compile, set_optimizer_state
 

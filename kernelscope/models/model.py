@@ -7,6 +7,8 @@ layers assigned as attributes are tracked.
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
 from .._keras2 import install_model_hints
@@ -53,6 +55,27 @@ class Model(Trainer, Layer):
                 if all(value is not t for t in tracked):
                     tracked.append(value)
         object.__setattr__(self, key, value)
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None):
+        """Rebuild from ``get_config()``, as Keras 3's ``Model.from_config``: a functional config (its
+        ``layers``, ``input_layers`` and ``output_layers``) is replayed as a functional model when the class
+        can be one; any other config goes to the class's constructor."""
+        from .functional import Functional
+        from .serialization import functional_from_config
+
+        functional_keys = ("name", "layers", "input_layers", "output_layers")
+        init = inspect.signature(cls.__init__).parameters
+        revivable = cls in (Model, Functional) or list(init)[1:3] == ["inputs", "outputs"] or (
+            any(p.kind == p.VAR_POSITIONAL for p in init.values())
+            and any(p.kind == p.VAR_KEYWORD for p in init.values()))
+        if all(key in config for key in functional_keys) and revivable:
+            return functional_from_config(Functional if cls is Model else cls, config, custom_objects)
+        try:
+            return cls(**config)
+        except TypeError as error:
+            raise TypeError(f"Unable to revive model {cls.__name__} from its config: {error}. A subclassed model "
+                            "with its own __init__ arguments must implement get_config() and from_config().") from None
 
     # ---------------------------------------------------------------- layers
     @property

@@ -8,6 +8,8 @@ before the NaN/inf check, so float64 data beyond float32's range is caught.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ..autograd import no_grad
@@ -139,10 +141,9 @@ class DataMixin:
                     raise ValueError(f"`{prefix}{name}` argument is not supported when using a dataset, generator "
                                      f"or PyDataset as `{prefix}x`: each batch gives (x, y, sample_weight). "
                                      f"Received: {prefix}{name} of type {type(value).__name__}.")
-            if batch_size is not None:
-                raise ValueError(f"Do not specify `{'validation_' if prefix else ''}batch_size` when `{prefix}x` is "
-                                 "a dataset, generator or PyDataset: it yields whole batches. "
-                                 f"Received: batch_size={batch_size!r}.")
+            if batch_size is not None:  # Keras 3 ignores it silently (its guide passes one); say so
+                warnings.warn(f"`{'validation_' if prefix else ''}batch_size={batch_size!r}` is ignored: `{prefix}x` "
+                              "is a dataset, generator or PyDataset, which yields whole batches.", stacklevel=4)
             if class_weight is not None:
                 da.check_class_weight(class_weight)
 
@@ -185,12 +186,13 @@ class DataMixin:
 
     def _probe_validation(self, x_struct) -> None:
         """Run one sample through the model; an error names the validation data's shapes, not the probe's."""
-        from .model import check_input_shape  # model.py imports this module
+        from .model import adjust_input_rank, check_input_shape  # model.py imports this module
 
         flat = _leaves(x_struct)
         for i, (spec, array) in enumerate(zip(self._input_specs(), flat)):
             try:
-                check_input_shape(self.name, i, spec, array)
+                # the channel axis the model's call adds (Keras's _adjust_input_rank) is no mismatch
+                check_input_shape(self.name, i, spec, adjust_input_rank(spec, array))
             except ValueError as err:
                 raise ValueError(f"`validation_data` does not fit the model: {err}") from None
         try:

@@ -20,6 +20,7 @@ from ..autograd import Tensor, no_grad
 from . import data_adapter as da
 from . import epoch_iterator as ei
 from .compile_utils import CompiledLoss, CompiledMetrics, CompileMetricsView, MeanTracker
+from . import step_utils as su
 from .progress import Progress, format_logs
 from .trainer_data import DataMixin, flat_outputs
 
@@ -118,7 +119,7 @@ class Trainer(DataMixin):
                 out.update(result)
             else:
                 out[metric.name] = result
-        return _pythonify(out)
+        return su.pythonify(out)
 
     # ------------------------------------------------------- loss, metrics
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training: bool = True):
@@ -137,6 +138,14 @@ class Trainer(DataMixin):
                              "(add_loss). Provide one, e.g. model.compile(optimizer='adam', "
                              "loss='sparse_categorical_crossentropy'), or override train_step.")
         return total if isinstance(total, Tensor) else Tensor(np.asarray(total, dtype=self.dtype))
+
+    def _compute_loss(self, x, y, y_pred, sample_weight, training: bool):
+        """``compute_loss``, also when an override predates its ``training`` argument (as Keras 3.3+)."""
+        import inspect
+
+        if "training" in inspect.signature(self.compute_loss).parameters:
+            return self.compute_loss(x, y, y_pred, sample_weight, training=training)
+        return self.compute_loss(x, y, y_pred, sample_weight)
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None) -> dict:
         """Update the compiled metrics with one batch and return ``get_metrics_result()``."""
@@ -161,7 +170,7 @@ class Trainer(DataMixin):
         variables = self.trainable_weights
         if not self.optimizer.built:
             self.optimizer.build(variables)  # slot order = trainable_weights order, as saved files expect
-        loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=True)
+        loss = self._compute_loss(x, y, y_pred, sample_weight, training=True)
         if loss.requires_grad:
             loss.backward()
             pairs = [(var.grad, var) for var in variables if var.grad is not None]
@@ -169,15 +178,15 @@ class Trainer(DataMixin):
                 self.optimizer.apply_gradients(pairs)
         for var in variables:
             var.grad = None
-        self._loss_tracker.update_state(float(loss.data), _batch_length(x))
+        self._loss_tracker.update_state(float(loss.data), su.batch_length(x))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
     def test_step(self, data) -> dict:
         """Loss and metrics on one batch with ``training=False``; override to customize ``evaluate``."""
         x, y, sample_weight = ei.unpack_x_y_sample_weight(data)
         y_pred = self(x, training=False)
-        loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=False)
-        self._loss_tracker.update_state(float(loss.data), _batch_length(x))
+        loss = self._compute_loss(x, y, y_pred, sample_weight, training=False)
+        self._loss_tracker.update_state(float(loss.data), su.batch_length(x))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
     def predict_step(self, data):
@@ -189,7 +198,7 @@ class Trainer(DataMixin):
         if not isinstance(logs, dict):
             raise TypeError("train_step/test_step must return a dict of results such as {'loss': ...}. "
                             f"Received: {type(logs).__name__}.")
-        return _pythonify(logs)
+        return su.pythonify(logs)
 
     # ------------------------------------------------------------------ fit
     def fit(self, x=None, y=None, batch_size=None, epochs: int = 1, verbose="auto", callbacks=None,
@@ -201,10 +210,8 @@ class Trainer(DataMixin):
         ``x`` may be arrays (with ``y``), a ``ks.utils.PyDataset``, a generator or any iterable of
         ``(x, y[, sample_weight])`` batches; ``validation_data`` likewise.
         """
-        from .. import rng as rng_module
-
         self._require_compiled("fit")
-        _check_fit_arguments(epochs, initial_epoch, shuffle, validation_freq)
+        su.check_fit_arguments(epochs, initial_epoch, shuffle, validation_freq)
         steps_per_epoch = ei.check_steps(steps_per_epoch, "steps_per_epoch")
         validation_steps = ei.check_steps(validation_steps, "validation_steps")
         if validation_batch_size is not None:
@@ -212,38 +219,37 @@ class Trainer(DataMixin):
         if batch_size is not None:
             da.check_batch_size(batch_size)
         Progress(verbose, epochs, 0)  # checks `verbose` before any step
-        rng = rng_module.make_rng(None)
         if validation_split and validation_data is None:
-            if ei.is_dataset(x):
-                raise ValueError("`validation_split` is only supported for NumPy arrays, not for a dataset, "
-                                 "generator or PyDataset; pass `validation_data` instead. "
-                                 f"Received: validation_split={validation_split!r}.")
             x, y, sample_weight, validation_data = self._split_arrays(x, y, sample_weight, class_weight,
                                                                       validation_split)
             class_weight = None  # already folded into sample_weight by the split
         elif validation_split:
             da.train_validation_split([[np.zeros(2)]], validation_split)  # the range check only
-        train = self._batches(x, y, sample_weight, class_weight, batch_size, shuffle, steps_per_epoch, rng,
-                              custom_step=_overrides(self, "train_step"))
+        from .. import rng as rng_module
+
+        train = self._batches(x, y, sample_weight, class_weight, batch_size, shuffle, steps_per_epoch,
+                              rng_module.make_rng(None), custom_step=_overrides(self, "train_step"))
         val = None
         if validation_data is not None:
-            if ei.is_dataset(validation_data) and validation_batch_size is not None:
-                raise ValueError("Do not specify `validation_batch_size` when `validation_data` is a dataset, "
-                                 f"generator or PyDataset. Received: validation_batch_size={validation_batch_size}.")
-            val = self._validation_batches(validation_data, None if ei.is_dataset(validation_data) else
+            dataset = ei.is_dataset(validation_data)  # then only an explicit validation_batch_size is reported
+            val = self._validation_batches(validation_data, validation_batch_size if dataset else
                                            validation_batch_size or batch_size, validation_steps,
                                            _overrides(self, "test_step"))
         callback_list = self._callback_list(callbacks, epochs, train.steps_hint, verbose)
-        progress = Progress(verbose, epochs, train.steps_hint)
+        self._fit_loop(train, val, range(initial_epoch, epochs), validation_freq, callback_list,
+                       Progress(verbose, epochs, train.steps_hint))
+        return self.history
+
+    def _fit_loop(self, train, val, epochs, validation_freq, callback_list, progress) -> None:
         self.stop_training = False
         callback_list.on_train_begin({})
         logs = {}
-        for epoch in range(initial_epoch, epochs):
+        for epoch in epochs:
             logs = self._fit_epoch(epoch, train, callback_list, progress)
             if train.ran_dry and logs is None:  # a one-shot generator gave nothing more: stop, as tf.keras
                 break
             logs = dict(logs or {})
-            if val is not None and _should_validate(epoch, validation_freq):
+            if val is not None and su.should_validate(epoch, validation_freq):
                 val_logs = self._run_test(val, callback_list)
                 logs.update({f"val_{k}": v for k, v in val_logs.items()})
             callback_list.on_epoch_end(epoch, logs)
@@ -252,10 +258,13 @@ class Trainer(DataMixin):
                 break
         progress.close()
         callback_list.on_train_end(logs)
-        return self.history
 
     def _split_arrays(self, x, y, sample_weight, class_weight, validation_split) -> tuple:
         """The LAST fraction of the arrays becomes validation data (as Keras)."""
+        if ei.is_dataset(x):
+            raise ValueError("`validation_split` is only supported for NumPy arrays, not for a dataset, "
+                             "generator or PyDataset; pass `validation_data` instead. "
+                             f"Received: validation_split={validation_split!r}.")
         x_struct, y_struct, sw, _ = self._prepare(x, y, sample_weight, class_weight)
         (xt, yt, swt), (xv, yv, swv) = da.train_validation_split([x_struct, y_struct, sw], validation_split)
         return xt, yt, swt, (xv, yv) if swv is None else (xv, yv, swv)
@@ -276,7 +285,7 @@ class Trainer(DataMixin):
                 break
         if seen == 0:
             return None
-        return _metrics_or_logs(self, logs)
+        return su.metrics_or_logs(self, logs)
 
     def _run_test(self, batches, callback_list) -> dict:
         """One pass of test steps, with the on_test_* hooks; the logs."""
@@ -288,7 +297,7 @@ class Trainer(DataMixin):
                 callback_list.on_test_batch_begin(step, {})
                 logs = self._step_logs(self.test_step(data))
                 callback_list.on_test_batch_end(step, logs)
-        logs = _metrics_or_logs(self, logs)
+        logs = su.metrics_or_logs(self, logs)
         callback_list.on_test_end(logs)
         return logs
 
@@ -356,7 +365,7 @@ class Trainer(DataMixin):
         outputs = self._predict_batches(batches, callback_list)
         if progress.verbose:
             print(f"predict - {len(outputs)} batches", flush=True)
-        return _concatenate(outputs)
+        return su.concatenate(outputs)
 
     def _predict_batches(self, batches, callback_list) -> list:
         callback_list.on_predict_begin({})
@@ -364,7 +373,7 @@ class Trainer(DataMixin):
         with no_grad():
             for step, data in batches.epoch():
                 callback_list.on_predict_batch_begin(step, {})
-                out = _to_numpy(self.predict_step(data))
+                out = su.to_numpy(self.predict_step(data))
                 outputs.append(out)
                 callback_list.on_predict_batch_end(step, {"outputs": out})
         callback_list.on_predict_end({})
@@ -377,7 +386,7 @@ class Trainer(DataMixin):
         probe = [np.zeros((1,) + a.shape[1:], dtype=a.dtype) for a in xs]
         with no_grad():
             out = self(probe[0] if len(probe) == 1 else probe, training=False)
-        return _concatenate([_to_numpy(out)], rows=0)
+        return su.concatenate([su.to_numpy(out)], rows=0)
 
     # -------------------------------------------------------- batch methods
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict: bool = False):
@@ -386,7 +395,7 @@ class Trainer(DataMixin):
         xs, ys, sw, _ = self._prepare(x, y, sample_weight, class_weight)
         self.reset_metrics()
         logs = self._step_logs(self.train_step(ei.pack_x_y_sample_weight(xs, ys, sw)))
-        return _batch_result(logs, return_dict)
+        return su.batch_result(logs, return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict: bool = False):
         """Loss and metrics on one batch, without training."""
@@ -395,80 +404,12 @@ class Trainer(DataMixin):
         self.reset_metrics()
         with no_grad():
             logs = self._step_logs(self.test_step(ei.pack_x_y_sample_weight(xs, ys, sw)))
-        return _batch_result(logs, return_dict)
+        return su.batch_result(logs, return_dict)
 
     def predict_on_batch(self, x):
         """Outputs for one batch as NumPy arrays."""
         return self.predict(x, batch_size=max(1, len(self._prepare_x(x)[1][0])), verbose=0)
 
 
-# ------------------------------------------------------------------ helpers
-def _check_fit_arguments(epochs, initial_epoch, shuffle, validation_freq) -> None:
-    for name, value in (("epochs", epochs), ("initial_epoch", initial_epoch)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-            raise ValueError(f"`{name}` must be a non-negative integer. Received: {name}={value!r}.")
-    if not isinstance(shuffle, (bool, np.bool_)):
-        raise TypeError(f"`shuffle` must be a bool. Received: shuffle={shuffle!r} (of type {type(shuffle).__name__}).")
-    freqs = validation_freq if isinstance(validation_freq, (list, tuple)) else [validation_freq]
-    if not freqs or any(isinstance(f, bool) or not isinstance(f, (int, np.integer)) or f < 1 for f in freqs):
-        raise ValueError("`validation_freq` must be a positive integer (validate every N epochs) or a list of "
-                         f"epoch numbers (1-based). Received: validation_freq={validation_freq!r}.")
-
-
 def _overrides(model, step: str) -> bool:
     return getattr(type(model), step) is not getattr(Trainer, step)
-
-
-def _should_validate(epoch: int, validation_freq) -> bool:
-    if isinstance(validation_freq, (list, tuple)):
-        return epoch + 1 in validation_freq
-    return (epoch + 1) % validation_freq == 0
-
-
-def _metrics_or_logs(model, logs: dict) -> dict:
-    """The metrics' results when a step returned the same keys (Keras), else the last step's logs."""
-    results = model.get_metrics_result()
-    return results if set(results) == set(logs) else logs
-
-
-def _pythonify(logs: dict) -> dict:
-    out = {}
-    for key, value in logs.items():
-        if isinstance(value, dict):
-            out.update(_pythonify(value))
-            continue
-        array = np.asarray(value.data if isinstance(value, Tensor) else value)
-        out[key] = float(array) if array.size == 1 and array.dtype.kind in "biuf" else value
-    return out
-
-
-def _batch_length(x) -> int:
-    while isinstance(x, (list, tuple, dict)):
-        x = next(iter(x.values())) if isinstance(x, dict) else x[0]
-    return len(x)
-
-
-def _to_numpy(structure):
-    if isinstance(structure, dict):
-        return {k: _to_numpy(v) for k, v in structure.items()}
-    if isinstance(structure, (list, tuple)):
-        return type(structure)(_to_numpy(v) for v in structure)
-    return structure.data if isinstance(structure, Tensor) else np.asarray(structure)
-
-
-def _concatenate(batches: list, rows=None):
-    """One structure like the first batch's, each leaf the batches' leaves joined along axis 0."""
-    first = batches[0]
-    if isinstance(first, dict):
-        return {k: _concatenate([b[k] for b in batches], rows) for k in first}
-    if isinstance(first, (list, tuple)):
-        return [_concatenate([b[i] for b in batches], rows) for i in range(len(first))]
-    joined = np.concatenate(batches)
-    return joined[:0] if rows == 0 else joined
-
-
-def _batch_result(logs: dict, return_dict: bool):
-    if return_dict:
-        return logs
-    values = list(logs.values())
-    return values[0] if len(values) == 1 else values

@@ -15,6 +15,15 @@ from .losses import ContrastiveLoss, TripletLoss, contrastive_loss
 from .siamese import PairDistance, make_pairs, make_triplets, siamese_model
 from .verification import choose_threshold, distance_matrix, embed, pair_distances, verify
 
+
+def __getattr__(name: str):
+    # the figures need matplotlib: loaded on first use, so the losses and distances do not
+    if name in ("plot_embeddings", "plot_pairs", "project_2d"):
+        from . import figures
+
+        return getattr(figures, name)
+    raise AttributeError(f"module 'kernelscope.similarity' has no attribute '{name}'")
+
 __all__ = ["DISTANCES", "l2_normalize", "pairwise_distances", "TripletLoss", "ContrastiveLoss", "contrastive_loss",
            "PairDistance", "siamese_model", "make_pairs", "make_triplets", "choose_threshold", "distance_matrix",
-           "embed", "pair_distances", "verify"]
+           "embed", "pair_distances", "verify", "plot_embeddings", "plot_pairs", "project_2d"]

@@ -1,4 +1,5 @@
-"""Utilities with Keras's names: seeding, one-hot labels, resetting layer names.
+"""``keras.utils`` for kernelscope: seeding, one-hot labels, image files, image folders as datasets,
+downloads (``get_file``), model plots, resetting layer names. One module per Keras module.
 
 >>> import kernelscope as ks
 >>> ks.utils.to_categorical([0, 2, 1], num_classes=3)

@@ -43,8 +43,10 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
     Arguments and defaults are Keras 3's. The dataset has ``class_names`` (None when ``labels=None``)
     and ``file_paths``; ``subset="both"`` returns ``[training, validation]``.
     """
-    label_mode = _check_arguments(labels, label_mode, class_names, color_mode, interpolation, data_format,
-                                  crop_to_aspect_ratio, pad_to_aspect_ratio, batch_size)
+    _check_arguments(labels, label_mode, class_names, color_mode, interpolation, data_format,
+                     crop_to_aspect_ratio, pad_to_aspect_ratio, batch_size)
+    if labels is None or label_mode is None:  # as Keras: no labels at all, so no class folders either
+        labels = label_mode = None
     image_size = _image_size(image_size)
     _check_validation_split(validation_split, subset, shuffle, seed)
     if seed is None:
@@ -100,7 +102,6 @@ def _check_arguments(labels, label_mode, class_names, color_mode, interpolation,
     if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer))
                                    or batch_size < 1):
         raise ValueError(f"`batch_size` must be a positive integer or None. Received: batch_size={batch_size!r}.")
-    return None if labels is None else label_mode
 
 
 def _image_size(image_size) -> tuple:
@@ -115,7 +116,8 @@ def _image_size(image_size) -> tuple:
 
 def _check_validation_split(validation_split, subset, shuffle, seed):
     if validation_split and not 0 < validation_split < 1:
-        raise ValueError(f"`validation_split` must be between 0 and 1. Received: validation_split={validation_split!r}.")
+        raise ValueError("`validation_split` must be between 0 and 1. "
+                         f"Received: validation_split={validation_split!r}.")
     if bool(validation_split) != bool(subset):
         raise ValueError("`subset` and `validation_split` must be given together. "
                          f"Received: subset={subset!r}, validation_split={validation_split!r}.")

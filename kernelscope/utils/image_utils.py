@@ -18,10 +18,11 @@ from __future__ import annotations
 import io
 import os
 import pathlib
-import stat
 import warnings
 
 import numpy as np
+
+from .._io import atomic_write, open_regular_file
 
 __all__ = ["MAX_IMAGE_PIXELS", "ImageTooLargeError", "open_image", "load_img", "img_to_array", "array_to_img", "save_img"]
 
@@ -53,13 +54,8 @@ def pillow():
 
 
 def _read_regular_file(path) -> bytes:
-    # O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then tells what was opened
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        raise ValueError(f"Image paths must name regular files. Received: {os.fspath(path)!r}, "
-                         "which is not a regular file (a folder, FIFO or device).")
-    with os.fdopen(fd, "rb") as handle:
+    # the project's one check: a FIFO, device or folder is refused without blocking on it or reading it
+    with open_regular_file(path, "an image file") as handle:
         return handle.read()
 
 
@@ -209,4 +205,10 @@ def save_img(path, x, data_format=None, file_format=None, scale: bool = True, **
     if image.mode == "RGBA" and file_format == "jpeg":
         warnings.warn("The JPEG format does not support RGBA images, converting to RGB.", stacklevel=2)
         image = image.convert("RGB")
-    image.save(path, format=file_format, **kwargs)
+    if isinstance(path, (str, os.PathLike)):  # written beside and renamed: never a half-written image
+        if not file_format:
+            raise ValueError("Cannot tell the image format: give `path` an extension (.png, .jpg, ...) or pass "
+                             f"`file_format`. Received: path={os.fspath(path)!r}, file_format={file_format!r}.")
+        atomic_write(path, lambda handle: image.save(handle, format=file_format, **kwargs))
+    else:
+        image.save(path, format=file_format, **kwargs)
