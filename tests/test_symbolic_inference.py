@@ -21,7 +21,7 @@ class Pair(L.Layer):
         return [a + b, (a * b).mean(axis=(1, 2))]
 
 
-class Distance(L.Layer):
+class ListDistance(L.Layer):
     """A list in (the siamese pattern), one tensor out; keeps one axis."""
 
     def call(self, inputs):
@@ -41,7 +41,7 @@ def test_several_positional_tensors_list_and_none_spatial_dims():
     a, b = ks.Input((None, None, 3)), ks.Input((None, None, 3))
     summed, pooled = Pair()(a, b)
     assert summed.shape == (None, None, None, 3) and pooled.shape == (None, 3)
-    assert Distance()([pooled, pooled]).shape == (None, 1)
+    assert ListDistance()([pooled, pooled]).shape == (None, 1)
     c = ks.Input((5, 7, 3))
     assert Pair()(c, c)[0].shape == (None, 5, 7, 3)  # known sizes stay known
 
@@ -71,7 +71,7 @@ def test_keyword_tensors_and_dict_outputs_train_predict_and_save(tmp_path):
 def test_siamese_custom_layer_fits_with_a_shared_embedding():
     left, right = ks.Input((6, 6, 1)), ks.Input((6, 6, 1))
     embed = ks.Sequential([ks.Input((6, 6, 1)), L.Conv2D(2, 3), L.Flatten(), L.Dense(4)])
-    distance = Distance()([embed(left), embed(right)])
+    distance = ListDistance()([embed(left), embed(right)])
     model = ks.Model([left, right], L.Dense(1, activation="sigmoid")(distance))
     model.compile("adam", "binary_crossentropy")
     xs = [_rand((12, 6, 6, 1), 3), _rand((12, 6, 6, 1), 4)]

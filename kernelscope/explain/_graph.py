@@ -13,9 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import Tensor
-from ..layers.base import InputLayer, KerasTensor, Layer
-from ..models.functional import topological_nodes
-from ..models.model import call_layer
+from ..layers.base import InputLayer, KerasTensor, Layer, _flatten
+from ..models.functional import replay_node, topological_nodes
 
 CONV_TYPES = ("Conv2D", "DepthwiseConv2D", "SeparableConv2D", "Conv2DTranspose")
 
@@ -86,12 +85,8 @@ def evaluate(model, x, targets: list, replace: dict | None = None) -> list:
     source = model_input(model)
     values = {id(source): replace[id(source)](x) if id(source) in replace else x}
     for node in nodes_for(model, targets):
-        args = [values[id(t)] for t in node.input_tensors]
-        extra = dict(node.call_kwargs)
-        extra.pop("training", None)
-        out = call_layer(node.layer, args[0] if len(args) == 1 else args, False, extra.pop("args", ()), extra)
-        outs = list(out.values()) if isinstance(out, dict) else out if isinstance(out, (list, tuple)) else [out]
-        for tensor, value in zip(node.output_tensors, outs):
+        out = replay_node(node, values, False, force_training=True)
+        for tensor, value in zip(node.output_tensors, _flatten(out)):
             values[id(tensor)] = replace[id(tensor)](value) if id(tensor) in replace else value
     return [values[id(t)] for t in targets]
 

@@ -48,15 +48,17 @@ def topological_nodes(inputs: list, outputs: list, model_name: str) -> list:
     return order
 
 
-def _replay_node(node, values: dict, training):
-    """Call the node's layer as it was called, with values in place of its KerasTensors."""
+def replay_node(node, values: dict, training, force_training: bool = False):
+    """Call the node's layer as it was called, with ``values[id(t)]`` in place of each KerasTensor
+    ``t``; ``force_training`` overrides a ``training`` recorded in the call (explain's inference)."""
     if node.arguments is None:  # a node recorded without its call structure (InputLayer)
         args = [values[id(t)] for t in node.input_tensors]
         return call_layer(node.layer, args[0] if len(args) == 1 else args, training)
     swap = (lambda x: values[id(x)] if isinstance(x, KerasTensor) else x)
     args, kwargs = node.arguments
     args = [_map_structure(swap, a) for a in args]
-    kwargs = {key: _map_structure(swap, value) for key, value in kwargs.items()}
+    kwargs = {key: _map_structure(swap, value) for key, value in kwargs.items()
+              if not (force_training and key == "training")}
     return call_layer(node.layer, args[0], training, args[1:], kwargs)
 
 
@@ -151,7 +153,7 @@ class Functional(Model):
             check_input_shape(self.name, i, spec, value)
             values[id(spec)] = value
         for node in self._nodes:
-            out = _replay_node(node, values, training)
+            out = replay_node(node, values, training)
             for tensor, value in zip(node.output_tensors, _flatten(out)):
                 values[id(tensor)] = value
         results = [values[id(t)] for t in self._outputs]

@@ -15,8 +15,6 @@ import functools
 import inspect
 from typing import Callable
 
-import numpy as np
-
 __all__ = ["keras_op", "export", "OpLayer"]
 
 _wrapped: dict[Callable, Callable] = {}
@@ -94,11 +92,7 @@ def _record(fn: Callable, args: tuple, kwargs: dict, kt):
     args = tuple(_template(a, found, kt) for a in args)
     kwargs = {k: _template(v, found, kt) for k, v in kwargs.items()}
     layer = _op_layer_class()(fn, args, kwargs)
-    result = layer(found[0] if len(found) == 1 else found)
-    outputs = result if isinstance(result, list) else [result]
-    for tensor, dtype in zip(outputs, layer.trial_dtypes):  # argmax gives int32, equal gives bool, ...
-        tensor.dtype = dtype
-    return result
+    return layer(found[0] if len(found) == 1 else found)  # shapes and dtypes from Layer's stand-in runs
 
 
 def _op_layer_class():
@@ -110,7 +104,6 @@ def _op_layer_class():
 
 def _define_op_layer():
     # Defined on first use: layers import ks.ops, so ks.ops cannot import layers at load time.
-    from ..autograd import no_grad
     from ..layers.base import Layer, unique_name
 
     class OpLayer(Layer):
@@ -119,28 +112,14 @@ def _define_op_layer():
         def __init__(self, fn: Callable, args: tuple, kwargs: dict):
             super().__init__(name=unique_name(fn.__name__))
             self.fn, self.op_args, self.op_kwargs = fn, args, kwargs
-            self.trial_dtypes: list = []
 
         def call(self, inputs):
             tensors = inputs if isinstance(inputs, list) else [inputs]
             args = tuple(_fill(a, tensors) for a in self.op_args)
             return self.fn(*args, **{k: _fill(v, tensors) for k, v in self.op_kwargs.items()})
 
-        def compute_output_shape(self, input_shape):
-            # Run the op twice on ones, unknown sizes set to two different values: the output
-            # sizes that change with them are unknown (None), the others are what the op gives.
-            shapes = input_shape if isinstance(input_shape, list) else [input_shape]
-            runs = []
-            for trial in (0, 1):
-                dummies = [np.ones([(1 + trial if i == 0 else 7 + trial) if d is None else d
-                                    for i, d in enumerate(s)], dtype=self.dtype) for s in shapes]
-                with no_grad(), np.errstate(all="ignore"):
-                    out = self.call(dummies if isinstance(input_shape, list) else dummies[0])
-                runs.append(out)
-            self.trial_dtypes = [t.dtype for t in (runs[0] if isinstance(runs[0], (list, tuple)) else [runs[0]])]
-            if isinstance(runs[0], (list, tuple)):
-                return [_merge(a.shape, b.shape) for a, b in zip(*runs)]
-            return _merge(runs[0].shape, runs[1].shape)
+        # Output shapes (and dtypes) come from Layer's stand-in runs (kernelscope.layers.symbolic),
+        # which vary the unknown sizes between two runs, as for any layer without compute_output_shape.
 
         def get_config(self) -> dict:
             raise NotImplementedError(
@@ -149,10 +128,6 @@ def _define_op_layer():
                 "(with get_config) to save the model, or save its weights with save_weights().")
 
     return OpLayer
-
-
-def _merge(a: tuple, b: tuple) -> tuple:
-    return tuple(x if x == y else None for x, y in zip(a, b))
 
 
 def __getattr__(name: str):
