@@ -427,3 +427,10 @@ def get(identifier):
         return LossFunctionWrapper(identifier)
     raise ValueError(f"Could not interpret loss identifier: {identifier!r}. "
                      "Expected a string, a config dict, a Loss instance or a callable.")
+
+
+def __getattr__(name: str):  # LocalizationLoss lives with ks.detection, imported on first use
+    if name == "LocalizationLoss":
+        from .detection.localization import LocalizationLoss
+        return LocalizationLoss
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -114,3 +114,10 @@ def get(identifier, loss=None, output_shape=None, y_true_shape=None) -> Metric:
         return MeanMetricWrapper(identifier)
     raise ValueError(f"Could not interpret metric identifier: {identifier!r}. "
                      "Expected a string, a config dict, a Metric instance or a callable.")
+
+
+def __getattr__(name: str):  # MeanBoxIoU (boxes, not Keras's segmentation MeanIoU) lives with ks.detection
+    if name == "MeanBoxIoU":
+        from ..detection.localization import MeanBoxIoU
+        return MeanBoxIoU
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
