@@ -405,6 +405,8 @@ def deserialize(config: dict, custom_objects: dict | None = None) -> Loss:
     """Rebuild a loss from :func:`serialize` output."""
     known = {**_CLASSES, **(custom_objects or {})}
     name = config.get("class_name")
+    if name == "LocalizationLoss" and name not in known:  # the ks.detection loss, imported on first use
+        known[name] = __getattr__(name)
     if name not in known:
         raise ValueError(f"Unknown loss class: {name!r}. Expected one of {sorted(known)}.")
     return known[name].from_config(dict(config.get("config", {})))

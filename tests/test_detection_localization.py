@@ -133,3 +133,17 @@ def test_localization_reaches_the_quality_bar_on_held_out_scenes():
     y_true, y_pred = target.encode(truth), model.predict(held_out, verbose=0)
     assert box_iou(y_true, y_pred).mean() >= 0.6
     assert np.mean(y_pred[:, 5:].argmax(axis=1) == y_true[:, 5:].argmax(axis=1)) >= 0.9
+
+
+def test_a_compiled_localization_model_saves_and_loads(tmp_path):
+    inputs = ks.Input((12, 12, 1))
+    model = ks.Model(inputs, localization_head(ks.layers.Conv2D(4, 3)(inputs), 3))
+    model.compile(optimizer="adam", loss=LocalizationLoss(box_weight=7.0), metrics=[MeanBoxIoU()])
+    x, y = np.random.default_rng(0).uniform(size=(4, 12, 12, 1)), np.tile([1, .5, .5, .2, .2, 0, 1, 0], (4, 1))
+    model.fit(x, y, epochs=1, verbose=0)
+    model.save(tmp_path / "loc.keras")
+    loaded = ks.models.load_model(tmp_path / "loc.keras")
+    assert isinstance(loaded.loss, LocalizationLoss) and loaded.loss.box_weight == 7.0
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)
+    assert loaded.evaluate(x, y, verbose=0, return_dict=True)["mean_box_iou"] == pytest.approx(
+        model.evaluate(x, y, verbose=0, return_dict=True)["mean_box_iou"])

@@ -79,6 +79,8 @@ def deserialize(config: dict, custom_objects: dict | None = None) -> Metric:
     """Rebuild a metric from :func:`serialize` output."""
     known = {**_CLASSES, **(custom_objects or {})}
     name = config.get("class_name")
+    if name == "MeanBoxIoU" and name not in known:  # the ks.detection metric, imported on first use
+        known[name] = __getattr__(name)
     if name not in known:
         raise ValueError(f"Unknown metric class: {name!r}. Expected one of {sorted(known)}.")
     return known[name].from_config(dict(config.get("config", {})))
