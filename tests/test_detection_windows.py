@@ -119,6 +119,8 @@ def test_scan_argument_errors():
     scene = np.zeros((30, 30, 2), np.float32)
     with pytest.raises(ValueError, match=r"`strides` must be a multiple of the model's total stride \(4, 4\)"):
         scan(model, scene, strides=6, method="fully_convolutional")
+    with pytest.raises(ValueError, match=r"`window` must be the model's tile size \(12, 12\)"):
+        scan(model, scene, window=16, strides=4, method="fully_convolutional")
     with pytest.raises(ValueError, match=r"`method` must be one of \['windows', 'fully_convolutional'\]"):
         scan(model, scene, method="overfeat")
     with pytest.raises(ValueError, match=r"`scene` has 1 channel\(s\) but the model expects 2"):

@@ -116,7 +116,11 @@ def _tile_shape(model, window) -> tuple:
     shape = tuple(model.inputs[0].shape)
     if window is not None:
         from .._checks import normalize_tuple
-        shape = (None, *normalize_tuple(window, 2, "window"), shape[-1])
+        window = normalize_tuple(window, 2, "window")
+        if len(shape) == 4 and None not in shape[1:3] and tuple(shape[1:3]) != window:
+            raise ValueError(f"`window` must be the model's tile size {tuple(shape[1:3])} (its input). "
+                             f"Received: window={window}.")
+        shape = (None, *window, shape[-1])
     if len(shape) != 4 or None in shape[1:3]:
         raise ValueError(f"`window` is needed: the model's input shape {tuple(model.inputs[0].shape)} "
                          "does not fix a tile size.")
