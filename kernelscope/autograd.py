@@ -639,23 +639,7 @@ def _is_basic_index(index) -> bool:
 
 def _topological_order(root: Tensor) -> list:
     """Nodes reachable from ``root`` that need gradients, parents before children."""
-    # A node is marked when it is expanded, not when pushed: marking on push can
-    # emit a shared parent before a child that reaches it by a longer path.
-    order, visited = [], set()
-    stack = [(root, False)]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-            continue
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
-        stack.append((node, True))
-        for parent in node._parents:
-            if parent is not None and parent.requires_grad and id(parent) not in visited:
-                stack.append((parent, False))
-    return order
+    return _graph_order([root], set())
 
 
 def as_tensor(value, like: Tensor | None = None) -> Tensor:
@@ -843,7 +827,9 @@ def _seed_grads(outputs: list, grad_outputs) -> list:
 
 
 def _graph_order(roots: list, wanted: set) -> list:
-    """Like _topological_order, from several roots, also following tensors in ``wanted``."""
+    """Nodes reachable from ``roots`` through tensors that need gradients (or are in ``wanted``), parents first."""
+    # A node is marked when it is expanded, not when pushed: marking on push can
+    # emit a shared parent before a child that reaches it by a longer path.
     order, visited = [], set()
     stack = [(r, False) for r in reversed(roots)]
     while stack:
