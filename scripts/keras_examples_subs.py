@@ -68,10 +68,14 @@ class Cut:
 
 @dataclass(frozen=True)
 class Example:
-    """One yardstick example: its substitutions and what is left out, if anything."""
+    """One yardstick example: its substitutions, in the order they are applied."""
 
     subs: list = field(default_factory=list)
-    skipped: str = ""
+
+    @property
+    def skipped(self) -> list[str]:
+        """Why each left-out part is left out (the cuts' reasons)."""
+        return [sub.why for sub in self.subs if isinstance(sub, Cut)]
 
 
 def leftover_tensorflow(source: str) -> list[int]:
@@ -340,7 +344,7 @@ EXAMPLES["functional_api"] = Example([
     weights_none("vgg19 = keras.applications.VGG19()", "vgg19 = keras.applications.VGG19(weights=None)"),
     skip('"""\n## Mix-and-match API styles', None,
          "mix-and-match section (GlobalAveragePooling1D, Conv1D, RNN-style loops over timesteps)"),
-], skipped="multi-input ticket model, shared Embedding, mix-and-match RNN section")
+])
 
 EXAMPLES["training_with_built_in_methods"] = Example([
     TF_AS_DATA, KERAS, LAYERS, OPS,
@@ -354,7 +358,7 @@ EXAMPLES["training_with_built_in_methods"] = Example([
     skip('image_input = keras.Input(shape=(32, 32, 3), name="img_input")', '"""\n## Using callbacks',
          "multi-input / multi-output section (its model has a Conv1D + GlobalMaxPooling1D branch)"),
     tf_data_rename(8),
-], skipped="multi-input/multi-output section (Conv1D branch)")
+])
 
 EXAMPLES["writing_your_own_callbacks"] = Example([
     KERAS,

@@ -212,7 +212,9 @@ def _run_one(name: str, args: argparse.Namespace, kernelscope: Path) -> dict:
     line = f"PASS {name} ({seconds:.1f} s)" if passed else f"FAIL {name}: {message}"
     if args.keep:
         line += f"  [{workdir}]"
-    print(line + (f"\n    {params}" if params else ""), flush=True)
+    notes = [params] if params else []
+    notes += [f"skipped: {why}" for why in EXAMPLES[name].skipped]
+    print("\n    ".join([line, *notes]), flush=True)
     return {"name": name, "passed": passed, "seconds": round(seconds, 1), "error": message, "params": params}
 
 

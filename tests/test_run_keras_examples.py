@@ -73,6 +73,13 @@ def test_every_example_lists_its_substitutions():
     assert all(example.subs for example in EXAMPLES.values())
 
 
+def test_an_example_says_which_parts_it_skips():
+    assert EXAMPLES["mnist_convnet"].skipped == []
+    assert EXAMPLES["training_with_built_in_methods"].skipped == [
+        "multi-input / multi-output section (its model has a Conv1D + GlobalMaxPooling1D branch) "
+        "(Sequence/1-D layers are out of scope)"]
+
+
 def test_stand_in_mnist_has_the_real_shapes_and_dtypes():
     (x_train, y_train), (x_test, y_test) = standin.mnist_load_data(n_train=30, n_test=12)
     assert x_train.shape == (30, 28, 28) and x_train.dtype == np.uint8
