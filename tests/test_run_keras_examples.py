@@ -158,3 +158,22 @@ def test_compare_params_names_each_summary_that_differs():
     assert runner.compare_params(other, PUBLISHED) == (
         "params (trainable, non-trainable) DIFFER: summary 1: (34825, 0) vs published (34826, 0)")
     assert runner.compare_params(CONSOLE, "no summary here") == ""
+
+
+def _keras_io_dir():
+    """The keras-io originals, if this machine has them (they are not in the repository)."""
+    import os
+
+    candidates = [os.environ.get("KERAS_IO_DIR", ""), ROOT.parent / "shared" / "keras-io",
+                  ROOT.parents[1] / "shared" / "keras-io"]
+    return next((Path(c) for c in candidates if c and (Path(c) / "mnist_convnet.py").is_file()), None)
+
+
+@pytest.mark.skipif(_keras_io_dir() is None, reason="keras-io originals not on this machine (set KERAS_IO_DIR)")
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+def test_substitutions_match_the_originals_and_keep_them_valid_python(name):
+    source_dir = _keras_io_dir()
+    original = (source_dir / f"{name}.py").read_text(encoding="utf-8")
+    code = runner.transform(name, source_dir)
+    compile(code, f"{name}.py", "exec")  # a cut or substitution must not break the file
+    assert code.count("\n") == original.count("\n")
