@@ -143,6 +143,11 @@ def mnist(n_train: int, n_test: int, call: str = "keras.datasets.mnist.load_data
 
 
 
+def decode(old: str, new: str) -> Sub:
+    return Sub(old, new, "TensorFlow's file reading/decoding (tf.io, tf.image.decode_*) -> keras.utils.load_img / "
+                         "img_to_array: no TensorFlow here and no ops equivalent; same pixels, channels and dtype")
+
+
 def weights_none(old: str, new: str, count: int = 1) -> Sub:
     return Sub(old, new, 'no download here: weights="imagenet" -> weights=None (random weights)', count)
 
@@ -201,9 +206,9 @@ EXAMPLES["siamese_network"] = Example([
     imp("from keras.applications import resnet", "from kernelscope.applications import resnet"),
     smaller("target_shape = (200, 200)", "target_shape = (32, 32)"),
     # JPEG file -> float image in [0, 1]: TensorFlow's file decoding done by keras.utils.
-    data("image_string = tf.io.read_file(filename)", "image_string = keras.utils.load_img(filename)"),
-    data("image = tf.image.decode_jpeg(image_string, channels=3)",
-         "image = keras.utils.img_to_array(image_string)"),
+    decode("image_string = tf.io.read_file(filename)", "image_string = keras.utils.load_img(filename)"),
+    decode("image = tf.image.decode_jpeg(image_string, channels=3)",
+           "image = keras.utils.img_to_array(image_string)"),
     Sub("image = tf.image.convert_image_dtype(image, tf.float32)", "image = image / 255.0",
         "convert_image_dtype uint8 -> float32 is a division by 255"),
     tf_op("tf.image.resize", "image.resize", prefix="ops"),
@@ -282,15 +287,15 @@ EXAMPLES["oxford_pets_image_segmentation"] = Example([
     LAYERS,
     imp("from tensorflow import image as tf_image", "# tf_image.resize -> keras.ops.image.resize below"),
     imp("from tensorflow import io as tf_io", "# tf_io file decoding -> keras.utils.load_img below"),
-    data("input_img = tf_io.read_file(input_img_path)", "input_img = keras.utils.load_img(input_img_path)"),
-    data("input_img = tf_io.decode_png(input_img, channels=3)", "input_img = keras.utils.img_to_array(input_img)"),
+    decode("input_img = tf_io.read_file(input_img_path)", "input_img = keras.utils.load_img(input_img_path)"),
+    decode("input_img = tf_io.decode_png(input_img, channels=3)", "input_img = keras.utils.img_to_array(input_img)"),
     Sub("tf_image.resize(input_img, img_size)", "keras.ops.image.resize(input_img, img_size)",
         "tf.<math> -> keras.ops: tf.image.resize"),
     Sub('tf_image.convert_image_dtype(input_img, "float32")', 'keras.ops.cast(input_img, "float32")',
         "convert_image_dtype float32 -> float32 is a cast (no rescaling)"),
-    data("target_img = tf_io.read_file(target_img_path)",
-         'target_img = keras.utils.load_img(target_img_path, color_mode="grayscale")'),
-    data("target_img = tf_io.decode_png(target_img, channels=1)", "target_img = keras.utils.img_to_array(target_img)"),
+    decode("target_img = tf_io.read_file(target_img_path)",
+           'target_img = keras.utils.load_img(target_img_path, color_mode="grayscale")'),
+    decode("target_img = tf_io.decode_png(target_img, channels=1)", "target_img = keras.utils.img_to_array(target_img)"),
     Sub('tf_image.resize(target_img, img_size, method="nearest")',
         'keras.ops.image.resize(target_img, img_size, interpolation="nearest")',
         "tf.<math> -> keras.ops: tf.image.resize (method= is Keras's interpolation=)"),
@@ -342,8 +347,12 @@ EXAMPLES["functional_api"] = Example([
     skip("# Embedding for 1000 unique words mapped to 128-dimensional vectors", '"""\n## Extract and reuse nodes',
          "shared Embedding layer"),
     weights_none("vgg19 = keras.applications.VGG19()", "vgg19 = keras.applications.VGG19(weights=None)"),
-    skip('"""\n## Mix-and-match API styles', None,
-         "mix-and-match section (GlobalAveragePooling1D, Conv1D, RNN-style loops over timesteps)"),
+    skip("units = 32\ntimesteps = 10\ninput_dim = 5\n\n# Define a Functional model",
+         '"""\nYou can use any subclassed layer or model in the functional API',
+         "mix-and-match: the functional model with GlobalAveragePooling1D and the CustomRNN wrapping it"),
+    skip("inputs = keras.Input(batch_shape=(batch_size, timesteps, input_dim))",
+         "rnn_model = CustomRNN()\n_ = rnn_model(ops.zeros((1, 10, 5)))",
+         "mix-and-match: the Conv1D front of the custom-RNN functional model (the CustomRNN itself still runs)"),
 ])
 
 EXAMPLES["training_with_built_in_methods"] = Example([
