@@ -83,7 +83,12 @@ def _to_array(value, dtype=None) -> np.ndarray:
 
 
 def _binary(op: str, fn: Callable, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``fn(a, b)``; NumPy's broadcast / gufunc errors become one naming both shapes (checked only on failure)."""
+    """``fn(a, b)``; NumPy's broadcast / gufunc errors become one naming both shapes (checked only on failure).
+
+    An integer or boolean operand meeting a float one takes its dtype first, as in Keras
+    (NumPy would widen int32 * float32 to float64).
+    """
+    a, b = _promote(a, b)
     try:
         return fn(a, b)
     except ValueError:
@@ -94,6 +99,15 @@ def _binary(op: str, fn: Callable, a: np.ndarray, b: np.ndarray) -> np.ndarray:
                              f"broadcastable batch axes. Received: shapes {a.shape} and {b.shape}.") from None
         _check_broadcast(op, a.shape, b.shape)
         raise  # shapes broadcast: the error is about something else
+
+
+def _promote(a: np.ndarray, b: np.ndarray) -> tuple:
+    """An integer or boolean array meeting a float one takes its dtype (Keras's promotion rule)."""
+    if a.dtype.kind == "f" and b.dtype.kind in "biu":
+        return a, b.astype(a.dtype)
+    if b.dtype.kind == "f" and a.dtype.kind in "biu":
+        return a.astype(b.dtype), b
+    return a, b
 
 
 def _check_broadcast(op: str, *shapes) -> None:
@@ -625,23 +639,7 @@ def _is_basic_index(index) -> bool:
 
 def _topological_order(root: Tensor) -> list:
     """Nodes reachable from ``root`` that need gradients, parents before children."""
-    # A node is marked when it is expanded, not when pushed: marking on push can
-    # emit a shared parent before a child that reaches it by a longer path.
-    order, visited = [], set()
-    stack = [(root, False)]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-            continue
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
-        stack.append((node, True))
-        for parent in node._parents:
-            if parent is not None and parent.requires_grad and id(parent) not in visited:
-                stack.append((parent, False))
-    return order
+    return _graph_order([root], set())
 
 
 def as_tensor(value, like: Tensor | None = None) -> Tensor:
@@ -693,7 +691,7 @@ def where(condition, a, b) -> Tensor:
     cond = np.asarray(condition.data if isinstance(condition, Tensor) else condition, dtype=bool)
     a, b = _pair(a, b)
     _check_broadcast("where", cond.shape, a.shape, b.shape)  # condition, a, b
-    return make_result(np.where(cond, a.data, b.data), (a, b),
+    return make_result(np.where(cond, *_promote(a.data, b.data)), (a, b),
                        lambda g: (unbroadcast(np.where(cond, g, 0).astype(g.dtype), a.shape),
                                   unbroadcast(np.where(cond, 0, g).astype(g.dtype), b.shape)))
 
@@ -829,7 +827,9 @@ def _seed_grads(outputs: list, grad_outputs) -> list:
 
 
 def _graph_order(roots: list, wanted: set) -> list:
-    """Like _topological_order, from several roots, also following tensors in ``wanted``."""
+    """Nodes reachable from ``roots`` through tensors that need gradients (or are in ``wanted``), parents first."""
+    # A node is marked when it is expanded, not when pushed: marking on push can
+    # emit a shared parent before a child that reaches it by a longer path.
     order, visited = [], set()
     stack = [(r, False) for r in reversed(roots)]
     while stack:

@@ -4,7 +4,8 @@ kernelscope has one backend, NumPy, and one image layout, channels-last, so
 ``backend()`` is ``"numpy"`` and ``set_image_data_format`` accepts only
 ``"channels_last"``. ``floatx`` is the dtype that ``ks.ops`` creation functions,
 ``ks.Variable`` and new layers use when none is given; ``epsilon`` is the fuzz
-factor of the probability losses and ``ks.ops.nn`` (``1e-7`` as in Keras).
+factor that the probability losses (``ks.losses``) and ``ks.ops`` read at call
+time (``1e-7`` as in Keras; metrics and preprocessing layers keep ``1e-7``).
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def epsilon() -> float:
 
 
 def set_epsilon(value: float) -> None:
-    """Set the fuzz factor returned by :func:`epsilon`."""
+    """Set the fuzz factor returned by :func:`epsilon` (read by ``ks.losses`` and ``ks.ops``)."""
     global _EPSILON
     if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or not 0 <= value < 1:
         raise ValueError(f"`epsilon` must be a float in [0, 1). Received: value={value!r}.")

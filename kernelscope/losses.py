@@ -413,6 +413,8 @@ def deserialize(config: dict, custom_objects: dict | None = None) -> Loss:
     """Rebuild a loss from :func:`serialize` output."""
     known = {**_CLASSES, **(custom_objects or {})}
     name = config.get("class_name")
+    if name == "LocalizationLoss" and name not in known:  # the ks.detection loss, imported on first use
+        known[name] = __getattr__(name)
     if name not in known:
         raise ValueError(f"Unknown loss class: {name!r}. Expected one of {sorted(known)}.")
     return known[name].from_config(dict(config.get("config", {})))
@@ -435,3 +437,10 @@ def get(identifier):
         return LossFunctionWrapper(identifier)
     raise ValueError(f"Could not interpret loss identifier: {identifier!r}. "
                      "Expected a string, a config dict, a Loss instance or a callable.")
+
+
+def __getattr__(name: str):  # LocalizationLoss lives with ks.detection, imported on first use
+    if name == "LocalizationLoss":
+        from .detection.localization import LocalizationLoss
+        return LocalizationLoss
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

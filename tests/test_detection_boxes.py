@@ -85,6 +85,11 @@ def test_convert_format_by_hand_and_round_trip():
     assert convert_format(box, "xyxy", "yxyx").tolist() == [[20, 10, 60, 30]]
     np.testing.assert_allclose(convert_format(box, "xyxy", "rel_xyxy", height=100, width=200),
                                [[0.05, 0.2, 0.15, 0.6]])
+    relative = {"rel_yxyx": [0.2, 0.05, 0.6, 0.15], "rel_xywh": [0.05, 0.2, 0.1, 0.4],
+                "rel_center_xywh": [0.1, 0.4, 0.1, 0.4], "rel_center_yxhw": [0.4, 0.1, 0.4, 0.1],
+                "rel_center_xyhw": [0.1, 0.4, 0.4, 0.1]}
+    for fmt, expected in relative.items():
+        np.testing.assert_allclose(convert_format(box, "xyxy", fmt, height=100, width=200), [expected])
     rng = np.random.default_rng(2)
     many = random_boxes(rng, 10)
     for fmt in boxes_module.BOX_FORMATS:

@@ -81,6 +81,16 @@ def test_fully_convolutional_scores_equal_scan(head, units, activation, strides)
     assert not any(isinstance(layer, (ks.layers.Dense, ks.layers.Flatten)) for layer in fc.layers)
 
 
+def test_the_fully_convolutional_pass_in_bands_equals_one_pass(monkeypatch):
+    model = tile_model()
+    scene = np.random.default_rng(3).uniform(size=(61, 30, 2)).astype(np.float32)
+    whole = scan(model, scene, strides=4, method="fully_convolutional").score_map
+    monkeypatch.setattr(fc_module, "_BAND_PIXELS", 30 * 20)  # bands of 3 output rows, 20 scene rows
+    assert fc_module._bands(whole.shape[0], 4, 12, 30) == [(0, 3), (3, 6), (6, 9), (9, 12), (12, 13)]
+    banded = scan(model, scene, strides=4, method="fully_convolutional").score_map
+    np.testing.assert_allclose(banded, whole, rtol=1e-5, atol=1e-6)
+
+
 def test_fully_convolutional_refuses_what_it_cannot_convert():
     same = ks.Sequential([ks.Input((8, 8, 1)), ks.layers.Conv2D(2, 3, padding="same", name="c_same"),
                           ks.layers.Flatten(), ks.layers.Dense(1)])
@@ -109,6 +119,8 @@ def test_scan_argument_errors():
     scene = np.zeros((30, 30, 2), np.float32)
     with pytest.raises(ValueError, match=r"`strides` must be a multiple of the model's total stride \(4, 4\)"):
         scan(model, scene, strides=6, method="fully_convolutional")
+    with pytest.raises(ValueError, match=r"`window` must be the model's tile size \(12, 12\)"):
+        scan(model, scene, window=16, strides=4, method="fully_convolutional")
     with pytest.raises(ValueError, match=r"`method` must be one of \['windows', 'fully_convolutional'\]"):
         scan(model, scene, method="overfeat")
     with pytest.raises(ValueError, match=r"`scene` has 1 channel\(s\) but the model expects 2"):

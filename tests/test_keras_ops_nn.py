@@ -207,3 +207,73 @@ def test_outer_inner_vdot():
     gradcheck(ops.outer, [a, b])
     with pytest.raises(ValueError, match=r"`tensordot` contracts axes of unequal sizes"):
         ops.tensordot(np.ones((2, 3)), np.ones((2, 3)), axes=1)
+
+
+ACTIVATIONS = {
+    "selu": (ops.selu, F.selu), "celu": (lambda t: ops.celu(t, alpha=0.7), lambda t: F.celu(t, 0.7)),
+    "softsign": (ops.softsign, F.softsign), "hard_silu": (ops.hard_silu, F.hardswish),
+    "hard_tanh": (ops.hard_tanh, F.hardtanh), "glu": (lambda t: ops.glu(t, axis=1), lambda t: F.glu(t, 1)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_more_activations_against_torch(name):
+    ks_fn, torch_fn = ACTIVATIONS[name]
+    x = _randn(3, 4, seed=70) * 2.5
+    x[np.abs(np.abs(x) - 3) < 0.05] += 0.2  # keep hard_silu's kinks away from the central difference
+    _compare(ks_fn, torch_fn, [x], rtol=1e-8)
+
+
+def test_batch_normalization_against_torch():
+    x, mean, var = _randn(2, 3, 3, 4, seed=71), _randn(4, seed=72), np.abs(_randn(4, seed=73)) + 0.2
+    offset, scale = _randn(4, seed=74), _randn(4, seed=75)
+    _compare(lambda t, m, v, o, s: ops.nn.batch_normalization(t, m, v, axis=-1, offset=o, scale=s, epsilon=1e-3),
+             lambda t, m, v, o, s: (t - m) / torch.sqrt(v + 1e-3) * s + o,
+             [x, mean, var, offset, scale], rtol=1e-8)
+
+
+def test_depth_space_rearrangements_follow_tensorflow_order():
+    x = _randn(2, 2, 3, 12, seed=76)
+    b, c = 2, 3
+    expected = np.zeros((2, 4, 6, c))
+    for h in range(2):
+        for w in range(3):
+            for i in range(b):
+                for j in range(b):
+                    expected[:, h * b + i, w * b + j, :] = x[:, h, w, (i * b + j) * c:(i * b + j + 1) * c]
+    np.testing.assert_array_equal(ops.nn.depth_to_space(x, 2).numpy(), expected)
+    np.testing.assert_array_equal(ops.nn.space_to_depth(expected, 2).numpy(), x)
+    gradcheck(lambda t: ops.nn.depth_to_space(t, 2), [x[:1, :1, :2]])
+    with pytest.raises(ValueError, match=r"`block_size` must be >= 2 with block_size\*\*2 dividing the channels"):
+        ops.nn.depth_to_space(x, 3)
+
+
+def test_grayscale_in_top_k_psnr():
+    img = _randn(2, 3, 3, 3, seed=77)
+    np.testing.assert_allclose(ops.image.rgb_to_grayscale(img).numpy(),
+                               (img @ np.array([0.2989, 0.5870, 0.1140]))[..., None], rtol=1e-12)
+    gradcheck(ops.image.rgb_to_grayscale, [img[:1, :2, :2]])
+    preds = np.array([[0.1, 0.5, 0.4], [0.3, 0.3, 0.4]])
+    np.testing.assert_array_equal(ops.math.in_top_k(np.array([2, 0]), preds, 1).numpy(), [False, False])
+    np.testing.assert_array_equal(ops.in_top_k(np.array([2, 0]), preds, 2).numpy(), [True, True])  # a tie counts
+    a, b = np.random.default_rng(1).random((4, 4)), np.random.default_rng(2).random((4, 4))
+    np.testing.assert_allclose(float(ops.nn.psnr(a, b, 1.0)), 10 * np.log10(1 / np.mean((a - b) ** 2)), rtol=1e-12)
+    with pytest.raises(ValueError, match=r"`rgb_to_grayscale` needs RGB images"):
+        ops.image.rgb_to_grayscale(np.ones((2, 2, 4)))
+
+
+def test_layer_and_rms_normalization_against_torch():
+    x, gamma, beta = _randn(2, 3, 4, seed=90), _randn(4, seed=91), _randn(4, seed=92)
+    _compare(lambda t, g, b: ops.nn.layer_normalization(t, g, b, epsilon=1e-5),
+             lambda t, g, b: F.layer_norm(t, (4,), g, b, eps=1e-5), [x, gamma, beta], rtol=1e-8)
+    _compare(lambda t: ops.layer_normalization(t, axis=(1, 2), epsilon=1e-3),
+             lambda t: F.layer_norm(t, (3, 4), eps=1e-3), [x], rtol=1e-8)
+    _compare(lambda t, g: ops.nn.rms_normalization(t, g, epsilon=1e-6),
+             lambda t, g: F.rms_norm(t, (4,), g, eps=1e-6), [x, gamma], rtol=1e-8)
+    np.testing.assert_allclose(ops.layer_normalization(np.arange(5.0)).numpy(),
+                               [-1.4142135, -0.70710677, 0.0, 0.7071067, 1.4142135], rtol=1e-6)  # Keras's docs
+    with pytest.warns(UserWarning, match=r"`rms_scaling=True`, which is deprecated"):
+        scaled = ops.layer_normalization(x, rms_scaling=True)
+    np.testing.assert_allclose(scaled.numpy(), x / np.sqrt(x.var(-1, keepdims=True) + 1e-7), rtol=1e-10)
+    with pytest.raises(TypeError, match=r"layer_normalization got unexpected keyword argument\(s\): center"):
+        ops.layer_normalization(x, center=True)

@@ -113,6 +113,7 @@ def test_binary_with_python_scalars_and_arrays():
     np.testing.assert_array_equal(ops.multiply(np.array([2.0, 3.0]), 2.0).numpy(), [4.0, 6.0])
     assert isinstance(ops.add(np.ones(2), np.ones(2)), Tensor)
     assert ops.multiply(ops.arange(3), 0.5).dtype == np.float32  # int32 tensor times a float: float32, as Keras
+    assert (ops.arange(3) * 0.5).dtype == np.float32 and (ops.arange(3) + x[:1]).dtype == np.float32
     np.testing.assert_array_equal(ops.floor_divide(np.array([7.0, -7.0]), 2.0).numpy(), [3.0, -4.0])
 
 

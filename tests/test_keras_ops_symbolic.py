@@ -67,3 +67,29 @@ def test_saving_a_model_with_a_raw_op_names_the_op(tmp_path):
     model = ks.Model(x, ops.log1p(ops.abs(ks.layers.Dense(2)(x))))
     with pytest.raises(NotImplementedError, match=r"applies `ks.ops.abs` directly to a symbolic tensor"):
         model.get_config()
+
+
+def test_unknown_sizes_stay_unknown_and_known_ones_are_inferred():
+    x = ks.Input((None, None, 3))
+    assert ops.image.resize(x, (4, 5)).shape == (None, 4, 5, 3)
+    assert ops.mean(x, axis=(1, 2)).shape == (None, 3)
+    assert ops.max_pool(x, 2).shape == (None, None, None, 3)
+    assert (x * 2.0).shape == (None, None, None, 3)
+
+
+def test_model_save_refuses_with_the_op_name(tmp_path):
+    x = ks.Input((3,))
+    model = ks.Model(x, ops.softmax(ks.layers.Dense(3)(x)))
+    with pytest.raises(NotImplementedError, match=r"applies `ks.ops.softmax` directly to a symbolic tensor"):
+        model.save(tmp_path / "m.keras")
+    assert not (tmp_path / "m.keras").exists()
+
+
+def test_symbolic_outputs_carry_the_op_dtype():
+    x = ks.Input((4,))
+    assert ops.argmax(x, axis=-1).dtype == np.int32 and ops.argmax(x, axis=-1).shape == (None,)
+    assert ops.equal(x, 0.0).dtype == bool and (x * 2.0).dtype == np.float32
+    values, indices = ops.top_k(x, 2)
+    assert values.dtype == np.float32 and indices.dtype == np.int32
+    model = ks.Model(x, ops.cond(True, lambda: ops.abs(x), lambda: x))  # cond outside the graph picks a branch
+    np.testing.assert_array_equal(model.predict(-np.ones((2, 4), np.float32), verbose=0), np.ones((2, 4)))

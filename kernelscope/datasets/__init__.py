@@ -19,6 +19,7 @@ from ._download import cache_dir, data_home
 from .digit_scenes import make_digit_scenes, make_digit_tiles
 from .digits import load_digits
 from .image_folder import ImageFolderData, image_folder
+from .shipsnet import load_scene, load_shipsnet
 from .mnist import FASHION_MNIST_CLASS_NAMES, load_fashion_mnist, load_mnist, read_idx
 
 fashion_mnist = SimpleNamespace(load_data=load_fashion_mnist)
@@ -26,5 +27,5 @@ fashion_mnist = SimpleNamespace(load_data=load_fashion_mnist)
 __all__ = [
     "load_digits", "load_mnist", "load_fashion_mnist", "image_folder", "ImageFolderData", "read_idx",
     "FASHION_MNIST_CLASS_NAMES", "data_home", "cache_dir", "mnist", "fashion_mnist",
-    "make_digit_scenes", "make_digit_tiles",
+    "make_digit_scenes", "make_digit_tiles", "load_shipsnet", "load_scene",
 ]

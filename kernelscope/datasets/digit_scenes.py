@@ -92,21 +92,23 @@ def make_digit_scenes(n: int, scene_size: int = 64, digits_per_scene=1, digit_si
     digits, labels = _digit_pool(subset)
     rng = np.random.default_rng(seed)
     images = (rng.uniform(0.0, noise, (n, scene_size, scene_size, 1))).astype(np.float32)
-    annotations = []
-    for canvas in images:
-        boxes, classes, taken = [], [], []
-        for _ in range(int(rng.integers(count[0], count[1] + 1))):
-            size = int(rng.integers(low, high + 1))
-            spot = _place(rng, scene_size, size, taken)
-            if spot is None:  # the scene is full: fewer digits rather than overlapping ones
-                break
-            index = int(rng.integers(len(digits)))
-            taken.append((spot[1], spot[0], spot[1] + size, spot[0] + size))
-            boxes.append(_paste(canvas[..., 0], digits[index, ..., 0], size, *spot))
-            classes.append(int(labels[index]))
-        annotations.append({"boxes": np.asarray(boxes, np.float32).reshape(-1, 4),
-                            "labels": np.asarray(classes, np.int64)})
+    annotations = [_fill(canvas[..., 0], rng, int(rng.integers(count[0], count[1] + 1)), (low, high),
+                         digits, labels) for canvas in images]
     return images, annotations
+
+
+def _fill(canvas: np.ndarray, rng, count: int, sizes: tuple, digits, labels) -> dict:
+    """Paste ``count`` random digits on ``canvas`` where they overlap no other; their annotation dict."""
+    boxes, classes = [], []
+    for _ in range(count):
+        size = int(rng.integers(sizes[0], sizes[1] + 1))
+        spot = _place(rng, canvas.shape[0], size, boxes)
+        if spot is None:  # the scene is full: fewer digits rather than overlapping ones
+            break
+        index = int(rng.integers(len(digits)))
+        boxes.append(_paste(canvas, digits[index, ..., 0], size, *spot))
+        classes.append(int(labels[index]))
+    return {"boxes": np.asarray(boxes, np.float32).reshape(-1, 4), "labels": np.asarray(classes, np.int64)}
 
 
 def make_digit_tiles(n: int, tile_size: int = 20, digit_size=(16, 20), noise: float = 0.15, seed=None,

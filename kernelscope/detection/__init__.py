@@ -9,11 +9,14 @@ non-max suppression.
 
 from .boxes import BOX_FORMATS, box_area, convert_format, iou, non_max_suppression
 from .fully_convolutional import fully_convolutional, network_stride
+from .localization import LocalizationLoss, LocalizationTarget, MeanBoxIoU, box_iou, localization_head
 from .metrics import (average_precision, coco_average_precision, match_detections, precision_recall,
                       precision_recall_curve)
+from .visuals import draw_boxes, save_png, score_map_overlay
 from .windows import SCAN_METHODS, ScanResult, detect, image_pyramid, scan, sliding_windows
 
 __all__ = ["BOX_FORMATS", "box_area", "convert_format", "iou", "non_max_suppression", "average_precision",
            "coco_average_precision", "match_detections", "precision_recall", "precision_recall_curve",
            "fully_convolutional", "network_stride", "sliding_windows", "scan", "image_pyramid", "detect",
-           "ScanResult", "SCAN_METHODS"]
+           "ScanResult", "SCAN_METHODS", "LocalizationTarget", "localization_head", "LocalizationLoss", "MeanBoxIoU",
+           "box_iou", "draw_boxes", "score_map_overlay", "save_png"]

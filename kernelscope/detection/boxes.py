@@ -74,13 +74,17 @@ def _from_xyxy(boxes: np.ndarray, base: str) -> np.ndarray:
                      "center_xyhw": (cx, cy, h, w)}[base], axis=-1)
 
 
+_AXES = {"xyxy": "xyxy", "yxyx": "yxyx", "xywh": "xyxy", "center_xywh": "xyxy", "center_yxhw": "yxyx",
+         "center_xyhw": "xyyx"}  # which image side each column is measured along
+
+
 def _image_scale(height, width, fmt: str, name: str) -> np.ndarray:
     for arg, value in (("height", height), ("width", width)):
         if value is None:
             raise ValueError(f"`{arg}` is required for the relative format {name}={fmt!r}. Received: {arg}=None.")
         if not isinstance(value, numbers.Real) or isinstance(value, bool) or not value > 0:
             raise ValueError(f"`{arg}` must be a positive number. Received: {arg}={value!r}.")
-    return np.array([width, height, width, height], dtype=np.float64)
+    return np.array([width if axis == "x" else height for axis in _AXES[fmt.lower()[4:]]], dtype=np.float64)
 
 
 def _check_extents(xyxy: np.ndarray, name: str) -> None:
@@ -127,15 +131,19 @@ def box_area(boxes, box_format: str = "xyxy") -> np.ndarray:
     return (xyxy[..., 2] - xyxy[..., 0]) * (xyxy[..., 3] - xyxy[..., 1])
 
 
-def _pairwise_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """IoU matrix of xyxy arrays (n, 4) x (m, 4); 0 where both boxes are empty."""
-    width = np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0])
-    height = np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1])
+def _broadcast_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """IoU of xyxy arrays broadcast against each other (..., 4); 0 where both boxes are empty."""
+    width = np.minimum(a[..., 2], b[..., 2]) - np.maximum(a[..., 0], b[..., 0])
+    height = np.minimum(a[..., 3], b[..., 3]) - np.maximum(a[..., 1], b[..., 1])
     inter = np.clip(width, 0, None) * np.clip(height, 0, None)
-    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
-    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-    union = area_a[:, None] + area_b[None, :] - inter
+    union = (a[..., 2] - a[..., 0]) * (a[..., 3] - a[..., 1]) + (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1])
+    union = union - inter
     return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+
+
+def _pairwise_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """IoU matrix of xyxy arrays (n, 4) x (m, 4)."""
+    return _broadcast_iou(a[:, None, :], b[None, :, :])
 
 
 def iou(boxes_a, boxes_b, box_format: str = "xyxy") -> np.ndarray:

@@ -21,6 +21,8 @@ overlapping windows.
 
 from __future__ import annotations
 
+import numpy as np
+
 from .. import layers as L
 
 __all__ = ["fully_convolutional", "network_stride"]
@@ -114,7 +116,11 @@ def _tile_shape(model, window) -> tuple:
     shape = tuple(model.inputs[0].shape)
     if window is not None:
         from .._checks import normalize_tuple
-        shape = (None, *normalize_tuple(window, 2, "window"), shape[-1])
+        window = normalize_tuple(window, 2, "window")
+        if len(shape) == 4 and None not in shape[1:3] and tuple(shape[1:3]) != window:
+            raise ValueError(f"`window` must be the model's tile size {tuple(shape[1:3])} (its input). "
+                             f"Received: window={window}.")
+        shape = (None, *window, shape[-1])
     if len(shape) != 4 or None in shape[1:3]:
         raise ValueError(f"`window` is needed: the model's input shape {tuple(model.inputs[0].shape)} "
                          "does not fix a tile size.")
@@ -159,14 +165,33 @@ def network_stride(model) -> tuple:
     return tuple(stride)
 
 
+_BAND_PIXELS = 2 ** 20  # a band of about a million scene pixels keeps each layer's arrays in cache-sized pieces
+
+
+def _bands(n_rows: int, step: int, window: int, width: int) -> list:
+    """[(first output row, last + 1)] bands of output rows, each fed by (rows - 1) * step + window scene rows."""
+    per_band = max(1, (max(_BAND_PIXELS // max(width, 1), window + step) - window) // step + 1)
+    return [(r, min(r + per_band, n_rows)) for r in range(0, n_rows, per_band)]
+
+
 def fully_convolutional_scores(model, scene, window, strides, grid):
-    """(rows, cols, units) outputs of the converted ``model`` for the ``grid`` of windows at ``strides``."""
+    """(rows, cols, units) outputs of the converted ``model`` for the ``grid`` of windows at ``strides``.
+
+    The scene is cut in horizontal bands that overlap by a window (an output row only
+    sees its own window's rows), which gives the same numbers as one pass and is
+    several times faster on a big scene: each layer's arrays stay small.
+    """
     step = network_stride(model)
     if any(s % t for s, t in zip(strides, step)):
         raise ValueError(f"`strides` must be a multiple of the model's total stride {step} for "
                          f"method='fully_convolutional'. Received: strides={tuple(strides)}.")
     fc = fully_convolutional(model, window)
-    outputs = fc.predict(scene[None].astype("float32", copy=False), verbose=0)[0]
+    n_rows = (scene.shape[0] - window[0]) // step[0] + 1
+    parts = []
+    for first, last in _bands(n_rows, step[0], window[0], scene.shape[1]):
+        band = scene[first * step[0]:(last - 1) * step[0] + window[0]]
+        parts.append(fc.predict(band[None].astype("float32", copy=False), verbose=0)[0])
+    outputs = np.concatenate(parts)
     picked = outputs[::strides[0] // step[0], ::strides[1] // step[1]][:grid[0], :grid[1]]
     if picked.shape[:2] != tuple(grid):
         raise ValueError(f"The fully convolutional pass gave {picked.shape[:2]} windows where {tuple(grid)} "

@@ -89,6 +89,8 @@ def deserialize(config: dict, custom_objects: dict | None = None) -> Metric:
     """Rebuild a metric from :func:`serialize` output."""
     known = {**_CLASSES, **(custom_objects or {})}
     name = config.get("class_name")
+    if name == "MeanBoxIoU" and name not in known:  # the ks.detection metric, imported on first use
+        known[name] = __getattr__(name)
     if name not in known:
         raise ValueError(f"Unknown metric class: {name!r}. Expected one of {sorted(known)}.")
     return known[name].from_config(dict(config.get("config", {})))
@@ -124,3 +126,10 @@ def get(identifier, loss=None, output_shape=None, y_true_shape=None) -> Metric:
         return MeanMetricWrapper(identifier)
     raise ValueError(f"Could not interpret metric identifier: {identifier!r}. "
                      "Expected a string, a config dict, a Metric instance or a callable.")
+
+
+def __getattr__(name: str):  # MeanBoxIoU (boxes, not Keras's segmentation MeanIoU) lives with ks.detection
+    if name == "MeanBoxIoU":
+        from ..detection.localization import MeanBoxIoU
+        return MeanBoxIoU
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

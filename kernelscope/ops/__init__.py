@@ -11,6 +11,8 @@ instead (see ``ops.symbolic``).
 from . import image, linalg, math, nn, numpy  # noqa: F401 - Keras's sub-namespaces
 from .activations import *  # noqa: F401,F403
 from .activations import __all__ as _activations
+from .control import *  # noqa: F401,F403
+from .control import __all__ as _control
 from .conv import *  # noqa: F401,F403
 from .conv import __all__ as _conv
 from .core import *  # noqa: F401,F403
@@ -26,9 +28,10 @@ from .pooling import *  # noqa: F401,F403
 from .pooling import __all__ as _pooling
 from .resize import *  # noqa: F401,F403
 from .resize import __all__ as _resize
-from .shapes import get_item  # noqa: F401 - what KerasTensor[...] records
+from .shapes import get_item, scatter, scatter_update, slice_update  # noqa: F401 - get_item: KerasTensor[...]
 from .symbolic import export
 
-__all__ = list(dict.fromkeys([*_activations, *_conv, *_core, *_nn, *_normalization, *_numpy, *_pooling,
-                              *_resize, "norm", "get_item", "logsumexp"]))
+__all__ = list(dict.fromkeys([*_activations, *_control, *_conv, *_core, *_nn, *_normalization, *_numpy, *_pooling,
+                              *_resize, "norm", "get_item", "logsumexp", "scatter", "scatter_update",
+                              "slice_update"]))
 export(globals(), __all__)

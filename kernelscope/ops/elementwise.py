@@ -30,12 +30,12 @@ __all__ = [
 
 def maximum(x1, x2) -> Tensor:
     """Element-wise maximum; at ties the gradient goes to ``x1``."""
-    return _maximum(*_pair_promoted(x1, x2))
+    return _maximum(*_pair(x1, x2))
 
 
 def minimum(x1, x2) -> Tensor:
     """Element-wise minimum; at ties the gradient goes to ``x1``."""
-    return _minimum(*_pair_promoted(x1, x2))
+    return _minimum(*_pair(x1, x2))
 
 
 def _floating(x) -> Tensor:
@@ -63,40 +63,28 @@ def _unary(x, forward: Callable, derivative: Callable | None) -> Tensor:
     return make_result(out, (x,), backward)
 
 
-def _pair_promoted(x1, x2) -> tuple:
-    """Both operands as Tensors; an integer one meeting a float one takes its dtype (Keras's promotion,
-    where NumPy would widen int32 * float32 to float64)."""
-    a, b = _pair(x1, x2)
-    kinds = a.dtype.kind == "f", b.dtype.kind == "f"
-    if kinds == (True, False):
-        b = Tensor._constant(b.data.astype(a.dtype))
-    elif kinds == (False, True):
-        a = Tensor._constant(a.data.astype(b.dtype))
-    return a, b
-
-
 # ------------------------------------------------------------ arithmetic
 def add(x1, x2) -> Tensor:
     """``x1 + x2`` with broadcasting."""
-    a, b = _pair_promoted(x1, x2)
+    a, b = _pair(x1, x2)
     return a + b
 
 
 def subtract(x1, x2) -> Tensor:
     """``x1 - x2`` with broadcasting."""
-    a, b = _pair_promoted(x1, x2)
+    a, b = _pair(x1, x2)
     return a - b
 
 
 def multiply(x1, x2) -> Tensor:
     """``x1 * x2`` with broadcasting."""
-    a, b = _pair_promoted(x1, x2)
+    a, b = _pair(x1, x2)
     return a * b
 
 
 def divide(x1, x2) -> Tensor:
     """``x1 / x2`` (true division) with broadcasting."""
-    a, b = _pair_promoted(x1, x2)
+    a, b = _pair(x1, x2)
     return _floating(a) / _floating(b)
 
 
@@ -105,19 +93,19 @@ true_divide = divide
 
 def power(x1, x2) -> Tensor:
     """``x1 ** x2`` with broadcasting (gradients for both)."""
-    a, b = _pair_promoted(x1, x2)
+    a, b = _pair(x1, x2)
     return a ** b
 
 
 def mod(x1, x2) -> Tensor:
     """``x1 % x2`` with the sign of ``x2`` (NumPy's); d/dx1 = 1, d/dx2 = -floor(x1 / x2)."""
-    a, b = _pair_promoted(x1, x2)
+    a, b = _pair(x1, x2)
     return a % b
 
 
 def floor_divide(x1, x2) -> Tensor:
     """``x1 // x2``; piecewise constant, so no gradient flows."""
-    a, b = _pair_promoted(x1, x2)
+    a, b = _pair(x1, x2)
     return a // b
 
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..autograd import Tensor, as_tensor, make_result
 
-__all__ = ["resize"]
+__all__ = ["resize", "rgb_to_grayscale"]
 
 _SUPPORTED = ("bilinear", "nearest")
 _KERAS_INTERPOLATIONS = ("bilinear", "nearest", "lanczos3", "lanczos5", "bicubic", "area")
@@ -114,6 +114,22 @@ def resize(images, size, interpolation: str = "bilinear", antialias: bool = Fals
             batch = pad(batch, widths, constant_values=fill_value)
     out = _resample(batch, size, interpolation)
     return out if x.ndim == 4 else out.reshape(out.shape[1:])
+
+
+
+def rgb_to_grayscale(images, data_format=None) -> Tensor:
+    """Luma ``0.2989 R + 0.5870 G + 0.1140 B``, keeping a channel axis of size 1 (as Keras)."""
+    from ..backend import standardize_data_format
+    from .linalg import tensordot
+
+    standardize_data_format(data_format)
+    x = as_tensor(images)
+    if x.ndim not in (3, 4) or x.shape[-1] != 3:
+        raise ValueError(f"`rgb_to_grayscale` needs RGB images of rank 3 or 4 with 3 channels last. "
+                         f"Received: images.shape={x.shape}")
+    weights = np.array([0.2989, 0.5870, 0.1140], dtype=x.dtype if x.dtype.kind == "f" else np.float32)
+    gray = tensordot(x, weights, axes=([-1], [0]))
+    return gray.reshape(gray.shape + (1,))
 
 
 from .symbolic import export  # noqa: E402 - after the definitions it wraps

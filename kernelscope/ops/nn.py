@@ -24,8 +24,12 @@ from .pooling import avg_pool2d, max_pool2d
 __all__ = [
     *[n for n in _activations if n != "get"], "conv", "depthwise_conv", "separable_conv", "conv_transpose",
     "max_pool", "average_pool", "binary_crossentropy", "categorical_crossentropy",
-    "sparse_categorical_crossentropy", "moments", "normalize", "one_hot", "multi_hot", "top_k",
+    "sparse_categorical_crossentropy", "moments", "normalize", "one_hot", "multi_hot", "top_k", "in_top_k",
+    "batch_normalization", "selu", "celu", "softsign", "hard_silu", "hard_swish", "hard_tanh", "glu",
+    "depth_to_space", "space_to_depth", "psnr", "layer_normalization", "rms_normalization",
 ]
+
+_SELU_ALPHA, _SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
 
 
 def _images(inputs, op: str, data_format) -> Tensor:
@@ -189,9 +193,9 @@ def one_hot(x, num_classes: int, axis: int = -1, dtype=None, sparse: bool = Fals
     return Tensor._constant(out if axis == -1 else np.moveaxis(out, -1, axis))
 
 
-def multi_hot(x, num_classes: int, axis: int = -1, dtype=None, sparse: bool = False) -> Tensor:
+def multi_hot(inputs, num_classes: int, axis: int = -1, dtype=None, sparse: bool = False) -> Tensor:
     """Several integer labels per sample to one multi-hot vector (the max of their one-hots)."""
-    encoded = one_hot(x, num_classes, axis=axis, dtype=dtype, sparse=sparse).data
+    encoded = one_hot(inputs, num_classes, axis=axis, dtype=dtype, sparse=sparse).data
     return Tensor._constant(np.max(encoded, axis=1 if np.ndim(encoded) > 2 else 0))
 
 
@@ -210,6 +214,156 @@ def top_k(x, k: int, sorted: bool = True, is_stable: bool = True) -> tuple:  # n
     # stable descending order: argsort the negated values, stable, so equal values keep index order
     order = np.argsort(-x.data, axis=-1, kind="stable")[..., :k].astype(np.int32)
     return take_along_axis(x, order, axis=-1), Tensor._constant(order)
+
+
+
+def in_top_k(targets, predictions, k: int) -> Tensor:
+    """Whether each target's prediction is among the ``k`` largest of its row (ties count as in)."""
+    p = as_tensor(predictions).data
+    t = np.asarray(targets.data if isinstance(targets, Tensor) else targets).astype(np.intp)
+    value = np.take_along_axis(p, t[..., None], axis=-1)
+    return Tensor._constant(np.sum(p > value, axis=-1) < k)
+
+
+# ------------------------------------------------- more activations and nn ops
+def batch_normalization(x, mean, variance, axis: int, offset=None, scale=None, epsilon: float = 1e-3) -> Tensor:
+    """``(x - mean) / sqrt(variance + epsilon) * scale + offset`` with the statistics along ``axis``."""
+    from .elementwise import _floating, rsqrt
+
+    x = _floating(x)
+    shape = [1] * x.ndim
+    shape[axis] = x.shape[axis]
+    stat = [as_tensor(v, like=x).reshape(shape) if v is not None else None for v in (mean, variance, offset, scale)]
+    inv = rsqrt(stat[1] + epsilon)
+    if stat[3] is not None:
+        inv = inv * stat[3]
+    out = (x - stat[0]) * inv
+    return out if stat[2] is None else out + stat[2]
+
+
+def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, **kwargs) -> Tensor:
+    """``(x - mean) / sqrt(var + epsilon) * gamma + beta`` with the statistics over ``axis`` (per sample).
+
+    ``rms_scaling=True`` (deprecated in Keras, with the same warning) divides by the
+    standard deviation without centring and ignores ``beta``, as Keras computes it.
+    """
+    import warnings
+
+    from ..backend import epsilon as default_epsilon
+    from .elementwise import _floating, rsqrt
+
+    rms_scaling = kwargs.pop("rms_scaling", False)
+    if kwargs:
+        raise TypeError(f"layer_normalization got unexpected keyword argument(s): {', '.join(sorted(kwargs))}.")
+    if rms_scaling:
+        warnings.warn("You passed `rms_scaling=True`, which is deprecated. This argument incorrectly scales the "
+                      "input by the variance, not the root mean square. To correctly use RMS Normalization, "
+                      "please use `keras.ops.rms_normalization` / `keras.ops.nn.rms_normalization` instead.")
+    x = _floating(x)
+    axes = normalize_axes(axis, x.ndim)
+    eps = default_epsilon() if epsilon is None else float(epsilon)
+    mean, variance = moments(x, axes, keepdims=True)
+    out = (x if rms_scaling else x - mean) * rsqrt(variance + eps)
+    shape = [n if i in axes else 1 for i, n in enumerate(x.shape)]
+    if gamma is not None:
+        out = out * as_tensor(gamma, like=x).reshape(shape)
+    return out if beta is None or rms_scaling else out + as_tensor(beta, like=x).reshape(shape)
+
+
+def rms_normalization(x, scale=None, axis=-1, epsilon=None) -> Tensor:
+    """``x / sqrt(mean(x**2, axis) + epsilon) * scale``."""
+    from ..backend import epsilon as default_epsilon
+    from .elementwise import _floating, rsqrt
+
+    x = _floating(x)
+    axes = normalize_axes(axis, x.ndim)
+    eps = default_epsilon() if epsilon is None else float(epsilon)
+    out = x * rsqrt((x * x).mean(axis=axes, keepdims=True) + eps)
+    if scale is None:
+        return out
+    return out * as_tensor(scale, like=x).reshape([n if i in axes else 1 for i, n in enumerate(x.shape)])
+
+
+def selu(x) -> Tensor:
+    """``scale * elu(x, alpha)`` with the self-normalising constants."""
+    from .activations import elu
+
+    return elu(x, alpha=_SELU_ALPHA) * _SELU_SCALE
+
+
+def celu(x, alpha: float = 1.0) -> Tensor:
+    """``max(x, 0) + min(alpha * (exp(x / alpha) - 1), 0)``."""
+    from .activations import elu
+
+    return elu(as_tensor(x) * (1.0 / alpha), alpha=1.0) * alpha
+
+
+def softsign(x) -> Tensor:
+    """``x / (1 + |x|)``."""
+    x = as_tensor(x)
+    return x / (x.abs() + 1.0)
+
+
+def hard_silu(x) -> Tensor:
+    """``x * relu6(x + 3) / 6``."""
+    from .activations import relu6
+
+    x = as_tensor(x)
+    return x * relu6(x + 3.0) * (1.0 / 6.0)
+
+
+hard_swish = hard_silu
+
+
+def hard_tanh(x) -> Tensor:
+    """``clip(x, -1, 1)``."""
+    return as_tensor(x).clip(-1.0, 1.0)
+
+
+def glu(x, axis: int = -1) -> Tensor:
+    """Gated linear unit: the first half of ``axis`` times the sigmoid of the second half."""
+    from .activations import sigmoid
+    from .core import split
+
+    x = as_tensor(x)
+    if x.shape[axis] % 2:
+        raise ValueError(f"axis size must be divisible by 2. Received: x.shape={x.shape} with axis={axis}")
+    a, b = split(x, 2, axis=axis)
+    return a * sigmoid(b)
+
+
+def depth_to_space(x, block_size: int, data_format: str = "channels_last") -> Tensor:
+    """``(N, H, W, C * b * b) -> (N, H * b, W * b, C)``, TensorFlow's channel order."""
+    x = _images(x, "depth_to_space", data_format)
+    n, h, w, c = x.shape
+    b = int(block_size)
+    if b < 2 or c % (b * b):
+        raise ValueError(f"`block_size` must be >= 2 with block_size**2 dividing the channels ({c}). "
+                         f"Received: block_size={block_size!r}.")
+    return x.reshape(n, h, w, b, b, c // (b * b)).transpose(0, 1, 3, 2, 4, 5).reshape(n, h * b, w * b, c // (b * b))
+
+
+def space_to_depth(x, block_size: int, data_format: str = "channels_last") -> Tensor:
+    """``(N, H * b, W * b, C) -> (N, H, W, C * b * b)``, the inverse of :func:`depth_to_space`."""
+    x = _images(x, "space_to_depth", data_format)
+    n, h, w, c = x.shape
+    b = int(block_size)
+    if b < 2 or h % b or w % b:
+        raise ValueError(f"`block_size` must be >= 2 and divide the height and width {(h, w)}. "
+                         f"Received: block_size={block_size!r}.")
+    return x.reshape(n, h // b, b, w // b, b, c).transpose(0, 1, 3, 2, 4, 5).reshape(n, h // b, w // b, c * b * b)
+
+
+def psnr(x1, x2, max_val: float) -> Tensor:
+    """Peak signal-to-noise ratio ``20 log10(max_val) - 10 log10(mse)`` over all elements."""
+    from .elementwise import log10
+
+    a = as_tensor(x1)
+    b = as_tensor(x2, like=a)
+    if a.shape != b.shape:
+        raise ValueError(f"Input shapes {a.shape} and {b.shape} must match for PSNR calculation.")
+    diff = a - b
+    return 20.0 * np.log10(max_val) - 10.0 * log10((diff * diff).mean())
 
 
 from .symbolic import export  # noqa: E402 - after the definitions it wraps

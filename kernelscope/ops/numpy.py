@@ -7,6 +7,8 @@ the definitions live in ``creation``, ``elementwise``, ``reductions``, ``shapes`
 
 from .core import (cast, concatenate, expand_dims, matmul, max, mean, min, reshape, split, squeeze, stack,  # noqa: F401
                    sum, transpose)
+from .composite import *  # noqa: F401,F403
+from .composite import __all__ as _composite
 from .creation import *  # noqa: F401,F403
 from .creation import __all__ as _creation
 from .elementwise import *  # noqa: F401,F403
@@ -21,6 +23,8 @@ from .symbolic import export
 
 _core = ["cast", "concatenate", "expand_dims", "matmul", "max", "mean", "min", "reshape", "split", "squeeze",
          "stack", "sum", "transpose", "dot", "einsum", "inner", "outer", "tensordot", "vdot", "pad"]
-__all__ = [*_core, *_creation, *_elementwise, *_reductions,
-           *[n for n in _shapes if n not in ("get_item", "pad_with_mode")]]
+# shapes also holds helpers and Keras's core-file ops (ks.ops top level only)
+_NOT_NUMPY = ("get_item", "pad_with_mode", "slice_update", "scatter", "scatter_update")
+__all__ = [*_core, *_composite, *_creation, *_elementwise, *_reductions,
+           *[n for n in _shapes if n not in _NOT_NUMPY]]
 export(globals(), __all__)

@@ -19,6 +19,7 @@ from .core import normalize_axis, normalize_axes
 __all__ = [
     "tile", "repeat", "take", "take_along_axis", "slice", "flip", "moveaxis", "swapaxes", "broadcast_to",
     "ravel", "unstack", "roll", "sort", "argsort", "tril", "triu", "diagonal", "get_item", "pad_with_mode",
+    "slice_update", "scatter", "scatter_update",
 ]
 
 
@@ -175,6 +176,72 @@ def diagonal(x, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
 def get_item(x, key) -> Tensor:
     """``x[key]`` (what ``KerasTensor.__getitem__`` records in a functional graph)."""
     return as_tensor(x)[key]
+
+
+def slice_update(inputs, start_indices, updates) -> Tensor:
+    """``inputs`` with the block at ``start_indices`` replaced by ``updates`` (gradients to both)."""
+    x = as_tensor(inputs)
+    u = as_tensor(updates, like=x)
+    starts = tuple(int(i) for i in start_indices)
+    if len(starts) != x.ndim or u.ndim != x.ndim or any(
+            s < 0 or s + n > d for s, n, d in zip(starts, u.shape, x.shape)):
+        raise ValueError(f"`updates` of shape {u.shape} at `start_indices`={starts} must fit inside `inputs` of "
+                         f"shape {x.shape}.")
+    block = tuple(np.s_[s:s + n] for s, n in zip(starts, u.shape))
+    out = x.data.copy()
+    out[block] = u.data
+
+    def backward(g):
+        kept = g.copy()
+        kept[block] = 0
+        return kept, g[block]
+
+    return make_result(out, (x, u), backward)
+
+
+def _index_tuple(indices) -> tuple:
+    idx = _int_array(indices, "indices")
+    if idx.ndim < 1:
+        raise ValueError(f"`indices` must have a last axis of coordinates. Received: indices.shape={idx.shape}.")
+    return tuple(idx.reshape(-1, idx.shape[-1]).T)
+
+
+def scatter(indices, values, shape) -> Tensor:
+    """Zeros of ``shape`` with ``values`` added at ``indices`` (rows of coordinates); duplicates add up."""
+    v = as_tensor(values)
+    shape = tuple(int(d) for d in shape)
+    idx = _index_tuple(indices)
+    tail = shape[len(idx):]
+    flat_values = v.reshape((-1,) + tail)
+    out = np.zeros(shape, dtype=v.dtype)
+    np.add.at(out, idx, flat_values.data)
+    return make_result(out, (flat_values,), lambda g: (g[idx],))
+
+
+def scatter_update(inputs, indices, updates, reduction=None) -> Tensor:
+    """``inputs`` with the entries at ``indices`` (rows of coordinates) set to ``updates``, or, with
+    ``reduction="add"``, with ``updates`` added there (duplicates add up)."""
+    if reduction not in (None, "add"):
+        if reduction in ("max", "min", "mul"):
+            raise ValueError(f"scatter_update(reduction={reduction!r}) is not supported (no gradient rule here); "
+                             "use reduction=None or 'add'.")
+        raise ValueError(f"Unsupported reduction: {reduction}")
+    x = as_tensor(inputs)
+    u = as_tensor(updates, like=x)
+    idx = _index_tuple(indices)
+    out = x.data.copy()
+    if reduction == "add":
+        np.add.at(out, idx, u.data)
+    else:
+        out[idx] = u.data
+
+    def backward(g):
+        kept = g.copy()
+        if reduction is None:
+            kept[idx] = 0
+        return kept, np.reshape(g[idx], u.shape)
+
+    return make_result(out, (x, u), backward)
 
 
 _INDEX_MODES = ("edge", "reflect", "symmetric", "wrap")

@@ -92,7 +92,7 @@ def _record(fn: Callable, args: tuple, kwargs: dict, kt):
     args = tuple(_template(a, found, kt) for a in args)
     kwargs = {k: _template(v, found, kt) for k, v in kwargs.items()}
     layer = _op_layer_class()(fn, args, kwargs)
-    return layer(found[0] if len(found) == 1 else found)
+    return layer(found[0] if len(found) == 1 else found)  # shapes and dtypes from Layer's stand-in runs
 
 
 def _op_layer_class():
