@@ -79,6 +79,18 @@ def test_siamese_custom_layer_fits_with_a_shared_embedding():
     assert model.predict(xs, verbose=0).shape == (12, 1)
 
 
+def test_compute_output_spec_written_as_in_keras_answers_without_running_call():
+    class Split(L.Layer):
+        def call(self, x, y):
+            raise AssertionError("not run for shapes")
+
+        def compute_output_spec(self, x, y):
+            return [L.KerasTensor(x.shape[:-1] + (2,)), L.KerasTensor(y.shape, dtype="int64")]
+
+    first, second = Split()(ks.Input((5, 3)), ks.Input((4,)))
+    assert (first.shape, second.shape, second.dtype) == ((None, 5, 2), (None, 4), np.dtype("int64"))
+
+
 def test_inference_leaves_weights_and_random_state_untouched():
     class Stateful(L.Layer):
         def __init__(self, **kwargs):

@@ -429,22 +429,26 @@ class Layer:
         def make(shape, dtype):
             return KerasTensor(shape, dtype, name=self.name, history=(self, node_index, next(counter)))
 
-        result = _map_structure_specs(make, self.output_spec(args, kwargs))
+        result = _map_structure_specs(make, self._output_spec(args, kwargs))
         outputs = [t for t in _flatten(result) if isinstance(t, KerasTensor)]
         call_kwargs = {key: value for key, value in kwargs.items() if key != "training" or value is not None}
         self._inbound_nodes.append(Node(self, flat, outputs, {"args": tuple(args[1:]), **call_kwargs},
                                         arguments=(tuple(args), dict(kwargs))))
         return result
 
-    def output_spec(self, args: tuple, kwargs: dict):
+    def _output_spec(self, args: tuple, kwargs: dict):
         """The ``(shape, dtype)`` structure a call on these KerasTensor arguments returns.
 
-        ``compute_output_shape`` answers when the layer overrides it and only the first
-        argument holds tensors; otherwise ``call`` runs on stand-in data (Keras 3's
-        ``compute_output_spec``), which covers ``layer(a, b)`` and keyword tensors.
+        A ``compute_output_spec(*args, **kwargs)`` written as in Keras 3 (returning
+        KerasTensors) answers first; then ``compute_output_shape`` when the layer overrides
+        it and only the first argument holds tensors; otherwise ``call`` runs on stand-in
+        data, which covers ``layer(a, b)`` and keyword tensors.
         """
         from .symbolic import infer_output_spec, shapes_to_tensors
 
+        if hasattr(self, "compute_output_spec"):
+            spec = self.compute_output_spec(*args, **{k: v for k, v in kwargs.items() if k != "training"})
+            return _map_structure(lambda t: (tuple(t.shape), np.dtype(t.dtype)), spec)
         own = type(self).compute_output_shape is not Layer.compute_output_shape
         others = [x for x in _flatten([list(args[1:]), kwargs]) if isinstance(x, KerasTensor)]
         if own and not others:

@@ -143,10 +143,10 @@ class Lambda(Layer):
         batch = _flatten(input_shape, is_leaf=is_shape)[0][0]
         return shapes_to_tensors(self._output_shape, lambda shape: (batch,) + shape)
 
-    def output_spec(self, args: tuple, kwargs: dict):
+    def _output_spec(self, args: tuple, kwargs: dict):
         if self._output_shape is None:  # keep the dtype the function returns (e.g. int argmax)
             return infer_output_spec(self, args, kwargs, KerasTensor)
-        return super().output_spec(args, kwargs)
+        return super()._output_spec(args, kwargs)
 
     def get_config(self) -> dict:
         config = {**super().get_config(), "function": _dump_function(self.function)}

@@ -204,7 +204,7 @@ class Functional(Model):
             else:
                 args = tuple(_map_structure(swap, a) for a in node.arguments[0])
                 kwargs = {k: _map_structure(swap, v) for k, v in node.arguments[1].items()}
-            specs = _flatten(node.layer.output_spec(args, kwargs), is_leaf=_is_spec)
+            specs = _flatten(node.layer._output_spec(args, kwargs), is_leaf=_is_spec)
             for tensor, (shape, dtype) in zip(node.output_tensors, specs):
                 new[id(tensor)] = KerasTensor(shape, dtype)
         return [new[id(t)].shape for t in self._outputs]
