@@ -95,3 +95,17 @@ def test_a_run_that_never_has_a_finite_loss_saves_nothing_and_says_so(tmp_path):
     _one_line_error(result.stderr, r"^kernelscope train: error: val_loss was not finite in any of the 2 epochs "
                                    r"\(training diverged: try a lower --learning-rate\); no model saved\.")
     assert sorted(p.name for p in out.iterdir()) == ["classes.json", "history.csv"]
+
+
+def test_a_model_config_file_is_read_bounded_and_must_be_regular(tmp_path, capsys, monkeypatch):
+    import kernelscope._safe_load as safe_load
+
+    config = tmp_path / "net.json"
+    config.write_text('{"class_name": "Sequential", "config": {"layers": []}}' + " " * 200)
+    monkeypatch.setattr(safe_load, "MAX_CONFIG_BYTES", 100)  # the real cap is 64 MiB
+    assert main(["train", "--model", str(config), "--epochs", "1", "--out", str(tmp_path / "run")]) == 1
+    _one_line_error(capsys.readouterr().err, r"net\.json is larger than the cap for a model config \(100 bytes\)$")
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)
+    assert main(["train", "--model", str(fifo), "--epochs", "1", "--out", str(tmp_path / "run")]) == 1
+    _one_line_error(capsys.readouterr().err, r"pipe\.json' is not a regular file \(a FIFO, device or socket\)")

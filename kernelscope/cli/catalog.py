@@ -126,14 +126,22 @@ def mlp(ks, input_shape, n_classes):
 
 
 def _model_from_json(path: pathlib.Path):
+    from .._io import open_regular_file
+    from .._safe_load import MAX_CONFIG_BYTES
     from ..models.serialization import deserialize_layer
 
     try:
-        config = json.loads(path.read_text(encoding="utf-8"))
+        with open_regular_file(path, "a model config") as handle:
+            text = handle.read(MAX_CONFIG_BYTES + 1)  # bounded: a hostile file is never read whole
+        if len(text) > MAX_CONFIG_BYTES:
+            raise CommandError(f"{path} is larger than the cap for a model config ({MAX_CONFIG_BYTES:,} bytes)")
+        config = json.loads(text.decode("utf-8"))
+    except ValueError as error:
+        if isinstance(error, (UnicodeDecodeError, json.JSONDecodeError)):
+            raise CommandError(f"{path} is not a JSON model config: {error}") from None
+        raise CommandError(str(error)) from None
     except OSError as error:
         raise CommandError(f"cannot read model config {path}: {error.strerror or error}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise CommandError(f"{path} is not a JSON model config: {error}") from None
     if isinstance(config, dict) and "class_name" not in config and "model" in config:
         config = config["model"]  # the config.json of a saved model file
     elif isinstance(config, dict) and "class_name" not in config and "layers" in config:
