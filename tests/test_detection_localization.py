@@ -130,10 +130,10 @@ def test_localization_reaches_the_quality_bar_on_held_out_scenes():
     model = ks.Model(inputs, localization_head(where, 10, class_features=what))
     model.compile(optimizer=ks.optimizers.Adam(3e-3), loss=LocalizationLoss(box_weight=20.0),
                   metrics=[MeanBoxIoU()])
-    model.fit(scenes, target.encode(annotations), epochs=5, batch_size=32, verbose=0)
+    model.fit(scenes, target.encode(annotations), epochs=10, batch_size=32, verbose=0)
     y_true, y_pred = target.encode(truth), model.predict(held_out, verbose=0)
-    assert box_iou(y_true, y_pred).mean() >= 0.6          # 0.708 measured
-    assert np.mean(y_pred[:, 5:].argmax(axis=1) == y_true[:, 5:].argmax(axis=1)) >= 0.9  # 0.910 measured
+    assert box_iou(y_true, y_pred).mean() >= 0.6          # 0.771 measured
+    assert np.mean(y_pred[:, 5:].argmax(axis=1) == y_true[:, 5:].argmax(axis=1)) >= 0.9  # 0.960 measured
 
 
 def test_a_compiled_localization_model_saves_and_loads(tmp_path):

@@ -29,8 +29,8 @@ def extend_train(commands) -> None:
     train = commands.choices["train"]
     train.add_argument("--task", choices=TASKS, default="classification",
                        help="classification (default); localization: one digit per synthetic scene; tiles: a "
-                            "sliding-window tile classifier (digits, or --data shipsnet.json); these two "
-                            "default to 5 epochs")
+                            "sliding-window tile classifier (digits, or --data shipsnet.json); by default "
+                            "10 and 5 epochs")
     train.set_defaults(handler=run_train_task, epochs=None)
 
 
@@ -44,7 +44,7 @@ def run_train_task(args) -> int:
     for option, default in (("model", "small-cnn"), ("download", False), ("image_size", 64)):
         if getattr(args, option) != default:
             raise UsageError(f"--{option.replace('_', '-')} does not apply to --task {args.task}")
-    args.epochs = args.epochs or 5
+    args.epochs = args.epochs or (10 if args.task == "localization" else 5)
     args.learning_rate = args.learning_rate or _TASK_DEFAULTS["learning_rate"][args.task]
     return (_localization if args.task == "localization" else _tiles)(args)
 
