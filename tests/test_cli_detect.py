@@ -52,3 +52,46 @@ def test_detect_usage_errors(files, capsys):
     assert "image file not found" in capsys.readouterr().err
     assert main(["detect", model, scene, "--strides", "3", "--fully-convolutional",
                  "--out", str(files / "x.png")]) == 0  # the model's stride is 1: any stride divides
+
+
+def test_train_task_tiles_then_detect_with_the_saved_model(tmp_path, capsys):
+    out = tmp_path / "tiles"
+    assert main(["train", "--task", "tiles", "--epochs", "2", "--out", str(out), "--quiet"]) == 0
+    text = capsys.readouterr().out
+    assert "Held-out tiles (600): accuracy" in text and "AP@0.5" in text
+    assert (out / "model.keras").is_file() and np.asarray(Image.open(out / "examples.png")).shape[2] == 3
+    scenes, _ = ks.datasets.make_digit_scenes(1, 48, digits_per_scene=2, digit_size=(16, 20), seed=0, subset="test")
+    Image.fromarray((scenes[0, ..., 0] * 255).astype(np.uint8)).save(tmp_path / "scene.png")
+    assert main(["detect", str(out / "model.keras"), str(tmp_path / "scene.png"), "--strides", "4",
+                 "--fully-convolutional", "--out", str(tmp_path / "found.png")]) == 0
+    assert "boxes in" in capsys.readouterr().out
+
+
+def test_train_task_localization_reports_iou_and_draws_examples(tmp_path, capsys):
+    out = tmp_path / "loc"
+    assert main(["train", "--task", "localization", "--epochs", "1", "--out", str(out), "--quiet"]) == 0
+    text = capsys.readouterr().out
+    assert "mean IoU" in text and "class accuracy" in text and "AP@0.5" in text
+    model = ks.models.load_model(out / "model.keras")
+    assert model.output.shape == (None, 15) and (out / "examples.png").is_file()
+
+
+def test_train_task_tiles_on_a_shipsnet_file(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 100, (20, 80, 80, 3), dtype=np.uint8)
+    labels = np.arange(20) % 2
+    images[labels == 1, 30:50, 30:50] = 250                 # "ships": a bright blob in the middle
+    planes = images.transpose(0, 3, 1, 2).reshape(20, -1)
+    (tmp_path / "shipsnet.json").write_text(json.dumps({"data": planes.tolist(), "labels": labels.tolist()}))
+    out = tmp_path / "ships"
+    assert main(["train", "--task", "tiles", "--data", str(tmp_path / "shipsnet.json"), "--epochs", "1",
+                 "--validation-split", "0", "--out", str(out), "--quiet"]) == 0
+    assert "Held-out tiles (4): accuracy" in capsys.readouterr().out
+    assert ks.models.load_model(out / "model.keras").inputs[0].shape == (None, 80, 80, 3)
+
+
+def test_train_task_usage_errors(tmp_path, capsys):
+    assert main(["train", "--task", "localization", "--data", "mnist", "--out", str(tmp_path / "a")]) == 2
+    assert "--task localization trains on synthetic digit scenes: --data must be digits" in capsys.readouterr().err
+    assert main(["train", "--task", "tiles", "--model", "lenet5", "--out", str(tmp_path / "b")]) == 2
+    assert "--model does not apply to --task tiles" in capsys.readouterr().err

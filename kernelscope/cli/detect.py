@@ -39,7 +39,10 @@ def _scales(text: str) -> tuple:
 
 
 def add_parsers(commands, common) -> None:
-    """Register the ``detect`` subcommand."""
+    """Register the ``detect`` subcommand, and ``train --task localization|tiles``."""
+    from .detect_train import extend_train
+
+    extend_train(commands)
     parser = commands.add_parser(
         "detect", parents=[common], help="find objects in a scene with a tile classifier",
         description="Score every window of SCENE with the tile classifier MODEL (one output: the object's "
