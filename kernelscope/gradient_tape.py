@@ -21,28 +21,13 @@ from __future__ import annotations
 import numpy as np
 
 from . import autograd
+from ._tree import flatten as _flatten
+from ._tree import pack_sequence_as as _pack
 from .autograd import Tensor
 
 __all__ = ["GradientTape"]
 
 _UNCONNECTED = ("none", "zero")
-
-
-def _flatten(structure) -> list:
-    if isinstance(structure, dict):
-        return [leaf for key in structure for leaf in _flatten(structure[key])]
-    if isinstance(structure, (list, tuple)):
-        return [leaf for item in structure for leaf in _flatten(item)]
-    return [structure]
-
-
-def _pack(structure, leaves):
-    """``structure`` with its leaves replaced, in order, by ``leaves`` (an iterator)."""
-    if isinstance(structure, dict):
-        return {key: _pack(value, leaves) for key, value in structure.items()}
-    if isinstance(structure, (list, tuple)):
-        return type(structure)(_pack(item, leaves) for item in structure)
-    return next(leaves)
 
 
 def _check_tensors(target, sources) -> tuple:

@@ -16,12 +16,13 @@ import contextvars
 import inspect
 import itertools
 import re
-from typing import Any
 
 import numpy as np
 
 from .._keras2 import check_layer_kwargs
-from ..autograd import Tensor, as_tensor
+from .._tree import flatten as _flatten
+from .._tree import map_structure as _map_structure
+from ..autograd import Tensor
 from ..variables import Variable  # defined on its own as ks.Variable; imported here for layers
 
 __all__ = ["Layer", "Variable", "KerasTensor", "Node", "Input", "InputLayer", "LAYER_REGISTRY",
@@ -133,24 +134,6 @@ class Node:
             layer, node_index, _ = t._keras_history
             parents.append(layer._inbound_nodes[node_index])
         return parents
-
-
-def _flatten(structure, is_leaf=None) -> list:
-    if is_leaf is not None and is_leaf(structure):
-        return [structure]
-    if isinstance(structure, (list, tuple)):
-        return [leaf for item in structure for leaf in _flatten(item, is_leaf)]
-    if isinstance(structure, dict):
-        return [leaf for key in structure for leaf in _flatten(structure[key], is_leaf)]
-    return [structure]
-
-
-def _map_structure(fn, structure):
-    if isinstance(structure, (list, tuple)):
-        return type(structure)(_map_structure(fn, s) for s in structure)
-    if isinstance(structure, dict):
-        return {k: _map_structure(fn, v) for k, v in structure.items()}
-    return fn(structure)
 
 
 def _shape_of(x) -> tuple:

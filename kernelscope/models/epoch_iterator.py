@@ -13,6 +13,8 @@ import warnings
 
 import numpy as np
 
+from .._tree import map_structure
+
 __all__ = ["is_dataset", "unpack_x_y_sample_weight", "pack_x_y_sample_weight", "ArrayBatches", "StreamBatches",
            "check_steps"]
 
@@ -66,11 +68,7 @@ def check_steps(steps, name: str) -> int | None:
 
 
 def _map(fn, structure):
-    if isinstance(structure, dict):
-        return {k: _map(fn, v) for k, v in structure.items()}
-    if isinstance(structure, (list, tuple)):
-        return type(structure)(_map(fn, v) for v in structure)
-    return None if structure is None else fn(structure)
+    return map_structure(lambda leaf: None if leaf is None else fn(leaf), structure)
 
 
 class _Batches:

@@ -15,25 +15,11 @@ import numpy as np
 from ..autograd import no_grad
 from ..layers.base import KerasTensor
 from . import data_adapter as da
+from .._tree import flatten as _leaves
+from .._tree import map_structure as _map
 from . import epoch_iterator as ei
 
 __all__ = ["DataMixin", "flat_outputs"]
-
-
-def _map(fn, structure):
-    if isinstance(structure, dict):
-        return {k: _map(fn, v) for k, v in structure.items()}
-    if isinstance(structure, (list, tuple)):
-        return type(structure)(_map(fn, v) for v in structure)
-    return fn(structure)
-
-
-def _leaves(structure) -> list:
-    if isinstance(structure, dict):
-        return [leaf for v in structure.values() for leaf in _leaves(v)]
-    if isinstance(structure, (list, tuple)):
-        return [leaf for v in structure for leaf in _leaves(v)]
-    return [structure]
 
 
 def flat_outputs(structure, names: list) -> list:
