@@ -240,3 +240,81 @@ def test_compute_loss_override_without_training_argument():
     model.compile("sgd", "mse")
     x, y = regression_data(8)
     assert model.evaluate(x, y, verbose=0) == pytest.approx(2 * float(np.mean(y ** 2)), rel=1e-5)
+
+
+def test_layers_inside_custom_layers_and_private_or_list_attributes_train():
+    # Keras 3 tracks every attribute: a custom block's Dense layers must train (before: 0 weights, flat loss)
+    x = np.random.default_rng(0).normal(size=(32, 4)).astype("float32")
+    y = x.sum(axis=1, keepdims=True)
+
+    class Block(ks.layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.out = ks.layers.Dense(1)
+            self._hidden = [ks.layers.Dense(4)]
+
+        def call(self, inputs):
+            return self.out(self._hidden[0](inputs))
+
+    ks.utils.set_random_seed(0)
+    model = ks.Sequential([ks.Input((4,)), Block()])
+    model.compile("sgd", "mse")
+    losses = model.fit(x, y, epochs=3, verbose=0).history["loss"]
+    assert model.count_params() == 4 * 4 + 4 + 4 + 1 and len(model.trainable_weights) == 4
+    assert losses[-1] < losses[0]
+
+    class Sub(ks.Model):
+        def __init__(self):
+            super().__init__()
+            self._first = ks.layers.Dense(3)
+            self.rest = [ks.layers.Dense(1)]
+
+        def call(self, inputs):
+            return self.rest[0](self._first(inputs))
+
+    sub = Sub()
+    sub.compile("sgd", "mse")
+    before = sub(x).numpy()
+    sub.fit(x, y, epochs=2, verbose=0)
+    assert len(sub.trainable_weights) == 4 and not np.allclose(sub(x).numpy(), before)
+    block = Block()
+    block(x)
+    block.trainable = False
+    assert (len(block.trainable_weights), len(block.weights)) == (0, 4)
+
+
+def test_class_weight_does_not_weigh_the_validation_split():
+    # Keras splits (x, y, sample_weight) and applies class_weight to the training part only
+    ks.utils.set_random_seed(0)
+    x = np.random.default_rng(0).normal(size=(40, 3)).astype("float32")
+    y = (x[:, 0] > 0).astype("int64")
+    model = ks.Sequential([ks.Input((3,)), ks.layers.Dense(2, activation="softmax")])
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    history = model.fit(x, y, validation_split=0.5, class_weight={0: 10.0, 1: 10.0}, shuffle=False, epochs=1,
+                        verbose=0)
+    assert history.history["val_loss"][0] == pytest.approx(model.evaluate(x[20:], y[20:], verbose=0), rel=1e-6)
+
+
+def test_a_custom_train_step_fits_on_x_alone_with_a_compiled_loss():
+    x = np.random.default_rng(0).normal(size=(16, 3)).astype("float32")
+    calls = []
+
+    class AE(ks.Model):
+        def __init__(self):
+            super().__init__()
+            self.d = ks.layers.Dense(3)
+
+        def call(self, inputs):
+            return self.d(inputs)
+
+        def train_step(self, data):
+            calls.append(type(data))
+            with ks.GradientTape() as tape:
+                loss = self.compute_loss(y=data, y_pred=self(data, training=True))
+            self.optimizer.apply(tape.gradient(loss, self.trainable_variables), self.trainable_variables)
+            return {"reconstruction": loss}
+
+    model = AE()
+    model.compile("sgd", "mse")
+    history = model.fit(x, epochs=2, batch_size=8, verbose=0)  # before: "`y` is required ..."
+    assert len(calls) == 4 and len(history.history["reconstruction"]) == 2

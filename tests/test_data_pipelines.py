@@ -279,3 +279,23 @@ def test_validation_data_without_the_channel_axis_is_adjusted_as_the_training_da
     x, y = np.zeros((6, 4, 4), "float32"), np.zeros((6, 1), "float32")
     history = model.fit(x, y, validation_data=(x, y), epochs=1, verbose=0)
     assert sorted(history.history) == ["loss", "val_loss"]
+
+
+def test_a_pydataset_that_sets_workers_without_super_init_gets_the_other_defaults():
+    x = np.zeros((8, 3), "float32")
+
+    class D(ks.utils.PyDataset):
+        def __init__(self):  # no super().__init__(): Keras warns and fills in each missing setting
+            self.workers = 2
+
+        def __len__(self):
+            return 2
+
+        def __getitem__(self, index):
+            return x, x[:, :1]
+
+    model = ks.Sequential([ks.Input((3,)), ks.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    with pytest.warns(UserWarning, match="should call `super\\(\\).__init__"):
+        history = model.fit(D(), epochs=1, verbose=0)
+    assert list(history.history) == ["loss"]

@@ -342,3 +342,19 @@ def test_float32_stays_float32():
         assert fn(x).dtype == np.float32
     assert ops.sqrt(np.arange(4)).dtype == np.float32  # integer input: floatx, as Keras
     assert ks.ops.numpy.sum is ops.sum
+
+
+def test_norm_with_an_ord_and_no_axis_is_a_matrix_norm_or_refused():
+    m = np.array([[1.0, -2.0], [3.0, 4.0]])
+    np.testing.assert_allclose(ks.ops.norm(m).numpy(), np.linalg.norm(m))
+    np.testing.assert_allclose(ks.ops.norm(m, ord="fro").numpy(), np.linalg.norm(m, "fro"))
+    np.testing.assert_allclose(ks.ops.norm(m[0], ord=1).numpy(), np.linalg.norm(m[0], 1))
+    for ord in (1, 2, np.inf):  # NumPy: max column sum, spectral, max row sum -- never the flattened vector norm
+        with pytest.raises(ValueError, match=r"asks for a matrix norm of a 2-D input"):
+            ks.ops.norm(m, ord=ord)
+
+
+def test_erf_keeps_float32():
+    out = ks.ops.erf(np.array([0.0, 0.5], np.float32))
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out.numpy(), torch.erf(torch.tensor([0.0, 0.5])).numpy(), rtol=1e-6)

@@ -197,9 +197,19 @@ class Layer:
         for w in self._weights:
             w.requires_grad = self._trainable and w.trainable
 
+    def __setattr__(self, key, value):
+        # Layers assigned as attributes (private names and lists/tuples/dicts of layers too) are owned
+        # sub-layers, as Keras 3's tracker makes them: their weights train, their losses count.
+        if isinstance(value, (Layer, list, tuple, dict)) and key != "_tracked_layers":
+            found = [v for v in _flatten(value) if isinstance(v, Layer) and v is not self]
+            if found:
+                tracked = self.__dict__.setdefault("_tracked_layers", [])
+                tracked.extend(v for v in found if all(v is not t for t in tracked))
+        object.__setattr__(self, key, value)
+
     def _sublayers(self) -> list:
-        """Layers owned by this one (nested models, wrappers). Override where there are any."""
-        return []
+        """Layers owned by this one: those assigned as attributes (models list their graph's instead)."""
+        return list(self.__dict__.get("_tracked_layers", []))
 
     # ----------------------------------------------------------------- weights
     def add_weight(self, shape=None, initializer=None, dtype=None, trainable: bool = True, autocast: bool = True,

@@ -45,16 +45,15 @@ class Model(Trainer, Layer):
         Trainer.__init__(self)
 
     def __setattr__(self, key, value):
-        # Subclassed models: layers assigned as attributes become sub-layers, Metric objects
+        # Layers are tracked by Layer.__setattr__; Metric objects assigned as public attributes
         # join model.metrics (so fit resets them each epoch, as Keras 3 tracks them).
         from ..metrics.base import Metric
 
-        for kind, attr in ((Layer, "_tracked_layers"), (Metric, "_tracked_metrics")):
-            if isinstance(value, kind) and not key.startswith("_"):
-                tracked = self.__dict__.setdefault(attr, [])
-                if all(value is not t for t in tracked):
-                    tracked.append(value)
-        object.__setattr__(self, key, value)
+        if isinstance(value, Metric) and not key.startswith("_"):
+            tracked = self.__dict__.setdefault("_tracked_metrics", [])
+            if all(value is not t for t in tracked):
+                tracked.append(value)
+        super().__setattr__(key, value)
 
     @classmethod
     def from_config(cls, config: dict, custom_objects: dict | None = None):

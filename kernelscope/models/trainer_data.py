@@ -72,10 +72,12 @@ class DataMixin:
         n = len(self.output_names)
         return self._compiled_loss.losses if self._compiled_loss is not None else [None] * n
 
-    def _prepare_y(self, y, prefix: str = ""):
-        """``(structure, flat list)`` of checked targets; sparse labels become int64 class indices."""
+    def _prepare_y(self, y, prefix: str = "", custom_step: bool = False):
+        """``(structure, flat list)`` of checked targets; sparse labels become int64 class indices.
+
+        A user's own step decides what it needs: without ``y`` it gets ``(x,)``, as in Keras."""
         if y is None:
-            if self._compiled_loss is not None:
+            if self._compiled_loss is not None and not custom_step:
                 raise ValueError(f"`{prefix}y` is required to train or evaluate with a compiled loss. "
                                  f"Received: {prefix}y=None.")
             return None, None
@@ -95,13 +97,14 @@ class DataMixin:
         structure = dict(zip(names, out)) if isinstance(y, dict) else out[0] if len(out) == 1 else out
         return structure, out
 
-    def _prepare(self, x, y, sample_weight=None, class_weight=None, prefix: str = "") -> tuple:
+    def _prepare(self, x, y, sample_weight=None, class_weight=None, prefix: str = "",
+                 custom_step: bool = False) -> tuple:
         """Checked ``(x, y, sample_weight, n)``: structures of arrays and a float32 weight vector."""
         x_struct, xs = self._prepare_x(x, prefix)
         da.check_same_length(xs, [] if y is not None else None, None, prefix)  # before the probe call
         self._build_for(x_struct, xs)
         self._ensure_compiled_objects()
-        y_struct, ys = self._prepare_y(y, prefix)
+        y_struct, ys = self._prepare_y(y, prefix, custom_step)
         if ys is not None:
             self._ensure_metrics(ys)
         sw = da.sample_weight_array(sample_weight, len(xs[0]), f"{prefix}sample_weight")
@@ -144,7 +147,7 @@ class DataMixin:
                 return ei.pack_x_y_sample_weight(*self._prepare(bx, by, bsw, class_weight, prefix)[:3])
 
             return ei.StreamBatches(x, convert, steps, bool(shuffle), rng)
-        x_struct, y_struct, sw, n = self._prepare(x, y, sample_weight, class_weight, prefix)
+        x_struct, y_struct, sw, n = self._prepare(x, y, sample_weight, class_weight, prefix, custom_step)
         return ei.ArrayBatches(x_struct, y_struct, sw, n, da.check_batch_size(batch_size), shuffle, rng, steps)
 
     def _convert_leaf(self, value):

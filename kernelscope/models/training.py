@@ -220,9 +220,9 @@ class Trainer(DataMixin):
             da.check_batch_size(batch_size)
         Progress(verbose, epochs, 0)  # checks `verbose` before any step
         if validation_split and validation_data is None:
-            x, y, sample_weight, validation_data = self._split_arrays(x, y, sample_weight, class_weight,
-                                                                      validation_split)
-            class_weight = None  # already folded into sample_weight by the split
+            # class_weight stays for the training part only: Keras splits (x, y, sample_weight) and
+            # weighs classes in the training iterator, never in validation
+            x, y, sample_weight, validation_data = self._split_arrays(x, y, sample_weight, validation_split)
         elif validation_split:
             da.train_validation_split([[np.zeros(2)]], validation_split)  # the range check only
         from .. import rng as rng_module
@@ -259,13 +259,13 @@ class Trainer(DataMixin):
         progress.close()
         callback_list.on_train_end(logs)
 
-    def _split_arrays(self, x, y, sample_weight, class_weight, validation_split) -> tuple:
+    def _split_arrays(self, x, y, sample_weight, validation_split) -> tuple:
         """The LAST fraction of the arrays becomes validation data (as Keras)."""
         if ei.is_dataset(x):
             raise ValueError("`validation_split` is only supported for NumPy arrays, not for a dataset, "
                              "generator or PyDataset; pass `validation_data` instead. "
                              f"Received: validation_split={validation_split!r}.")
-        x_struct, y_struct, sw, _ = self._prepare(x, y, sample_weight, class_weight)
+        x_struct, y_struct, sw, _ = self._prepare(x, y, sample_weight, None)
         (xt, yt, swt), (xv, yv, swv) = da.train_validation_split([x_struct, y_struct, sw], validation_split)
         return xt, yt, swt, (xv, yv) if swv is None else (xv, yv, swv)
 

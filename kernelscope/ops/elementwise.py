@@ -263,8 +263,9 @@ def erf(x) -> Tensor:
     from .activations import _normal_cdf
 
     # erf(x) = 2 * Phi(x * sqrt(2)) - 1, with the normal CDF the GELU already uses
-    return _unary(x, lambda a: 2 * _normal_cdf(a * np.sqrt(2.0)) - 1,
-                  lambda x, y: 2 / np.sqrt(np.pi) * np.exp(-x * x))
+    # computed in whatever precision the CDF uses, returned in the input's dtype (as Keras)
+    return _unary(x, lambda a: (2 * _normal_cdf(a * np.sqrt(2.0)) - 1).astype(a.dtype, copy=False),
+                  lambda x, y: (2 / np.sqrt(np.pi) * np.exp(-x * x)).astype(x.dtype, copy=False))
 
 
 def clip(x, x_min, x_max) -> Tensor:

@@ -146,6 +146,13 @@ def norm(x, ord=None, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A00
 
     x = _floating(x)
     axes = normalize_axes(axis, x.ndim)
+    if axis is None and ord is not None and x.ndim >= 2:
+        # NumPy/Keras: with axis=None an `ord` means the matrix norm of a 2-D input (and is an error for more
+        # dimensions); never silently the vector norm of the flattened entries
+        if x.ndim > 2 or ord != "fro":
+            raise ValueError(f"`ord={ord!r}` with axis=None asks for a matrix norm of a {x.ndim}-D input; only the "
+                             'Frobenius norm (ord=None or "fro") is supported for matrices. Pass `axis` for vector '
+                             "norms along an axis.")
     if axes is not None and len(axes) == 2 or ord == "fro":
         if ord not in (None, "fro"):
             raise ValueError(f'Matrix norms other than the Frobenius norm are not supported: `ord` must be None '

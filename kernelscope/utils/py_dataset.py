@@ -55,11 +55,14 @@ class PyDataset:
         self.max_queue_size = max_queue_size
 
     def _warn_if_super_not_called(self) -> None:
-        if "_workers" not in self.__dict__:
+        missing = [k for k in ("_workers", "_use_multiprocessing", "_max_queue_size") if k not in self.__dict__]
+        if missing:  # each missing setting gets its default, as Keras's adapter does (one may have been set)
             warnings.warn("Your `PyDataset` class should call `super().__init__(**kwargs)` in its constructor. "
                           "`**kwargs` can include `workers`, `use_multiprocessing`, `max_queue_size`. Do not "
                           "pass these arguments to `fit()`, as they will be ignored.", stacklevel=3)
-            self._workers, self._use_multiprocessing, self._max_queue_size = 1, False, 10
+            defaults = {"_workers": 1, "_use_multiprocessing": False, "_max_queue_size": 10}
+            for key in missing:
+                self.__dict__[key] = defaults[key]
 
     @property
     def workers(self) -> int:
