@@ -231,14 +231,15 @@ class Layer:
             raise TypeError(f"`name` must be a string. Received: name={name!r}.")
         shape = weight_shape(shape)
         dtype = _standardize_dtype(dtype or self.dtype)
-        constraint = check_weight_options(trainable, autocast, constraint, aggregation, overwrite_with_gradient)
+        constraint = check_weight_options(trainable, autocast, constraint, overwrite_with_gradient)
         init = initializers.get("glorot_uniform" if initializer is None else initializer)
         # a model rebuilt from a file may not ask for more weight bytes than the file holds
         charge_allocation(shape, dtype, f"weight '{name}' of layer '{self.name}'")
         value = np.asarray(init(shape, dtype=dtype), dtype=dtype)
         var = Variable(value, name=name or f"weight_{len(self._weights)}", trainable=bool(trainable),
-                       regularizer=regularizers.get(regularizer), constraint=constraint)
-        var.aggregation, var.overwrite_with_gradient = aggregation, bool(overwrite_with_gradient)
+                       autocast=autocast, aggregation=aggregation, regularizer=regularizers.get(regularizer),
+                       constraint=constraint)
+        var.overwrite_with_gradient = bool(overwrite_with_gradient)
         var.requires_grad = bool(trainable) and self._trainable
         self._weights.append(var)
         return var

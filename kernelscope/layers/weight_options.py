@@ -16,8 +16,6 @@ import numpy as np
 
 __all__ = ["check_weight_options", "weight_shape", "call_depth"]
 
-AGGREGATIONS = (None, "none", "mean", "sum", "only_first_replica")
-
 # How many Layer.__call__ are running in this thread: the outermost one clears add_loss terms.
 call_depth = threading.local()
 
@@ -37,15 +35,13 @@ def weight_shape(shape) -> tuple:
     return tuple(int(d) for d in dims)
 
 
-def check_weight_options(trainable, autocast, constraint, aggregation, overwrite_with_gradient):
-    """The resolved constraint (or None); raises on a bad value of any option."""
+def check_weight_options(trainable, autocast, constraint, overwrite_with_gradient):
+    """The resolved constraint (or None); raises on a bad value of any option (``aggregation`` is the
+    Variable's own check)."""
     for name, value in (("trainable", trainable), ("autocast", autocast),
                         ("overwrite_with_gradient", overwrite_with_gradient)):
         if not isinstance(value, (bool, np.bool_)):
             raise TypeError(f"`{name}` must be a bool. Received: {name}={value!r}.")
-    if aggregation not in AGGREGATIONS:
-        raise ValueError(f"Invalid value for argument `aggregation`. Expected one of {list(AGGREGATIONS)}. "
-                         f"Received: aggregation={aggregation!r}.")
     if constraint is not None and not callable(constraint):
         raise ValueError("`constraint` must be a callable mapping the weight's values to constrained values "
                          "(such as a Keras constraint object); kernelscope has no built-in constraint names. "

@@ -62,17 +62,13 @@ class Metric:
         """A non-trainable state variable of this metric (Keras 3's signature); ``reset_state`` zeroes it."""
         from .. import initializers
         from ..layers.base import Variable, _standardize_dtype
-        from ..layers.weight_options import AGGREGATIONS, weight_shape
+        from ..layers.weight_options import weight_shape
 
-        if aggregation not in AGGREGATIONS:
-            raise ValueError(f"Invalid value for argument `aggregation`. Expected one of {list(AGGREGATIONS)}. "
-                             f"Received: aggregation={aggregation!r}.")
         shape = weight_shape(shape)
         dtype = _standardize_dtype(dtype or self.dtype)
         value = np.asarray(initializers.get(initializer)(shape, dtype=dtype), dtype=dtype)
         variables = self.__dict__.setdefault("_variables", [])
-        var = Variable(value, name=name or f"variable_{len(variables)}", trainable=False)
-        var.aggregation = aggregation
+        var = Variable(value, name=name or f"variable_{len(variables)}", trainable=False, aggregation=aggregation)
         variables.append(var)
         return var
 
