@@ -209,3 +209,17 @@ def test_figures_of_embeddings_and_pairs():
         sim.plot_embeddings(embedding, x[:5], y[:5], method="umap")
     with pytest.raises(ValueError, match="one entry per pair"):
         sim.plot_pairs(a, b[:2], distances, 1.0)
+
+
+def test_distances_between_two_sets_and_pair_distances_equal_the_loops():
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(size=(4, 3)), rng.normal(size=(6, 3))
+    for distance in sim.DISTANCES:
+        expected = [[_distance(p, q, distance) for q in b] for p in a]
+        np.testing.assert_allclose(sim.distance_matrix(a, b, distance), expected, rtol=1e-10, atol=1e-12)
+        assert gradcheck(lambda x, y, d=distance: sim.pairwise_distances(x, d, other=y), [a, b])
+    identity = ks.Sequential([ks.Input((3,)), ks.layers.Dense(3, use_bias=False, kernel_initializer="identity",
+                                                              dtype="float64")])
+    for distance in sim.DISTANCES:
+        np.testing.assert_allclose(sim.pair_distances(identity, a, b[:4], distance),
+                                   [_distance(p, q, distance) for p, q in zip(a, b[:4])], rtol=1e-6)  # float32 input

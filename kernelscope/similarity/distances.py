@@ -30,8 +30,9 @@ def l2_normalize(x, axis: int = -1, epsilon: float = 1e-12) -> Tensor:
     return x / maximum(norm_squared, epsilon).sqrt()
 
 
-def pairwise_distances(embeddings, distance: str = "squared_euclidean") -> Tensor:
-    """The ``(N, N)`` matrix of distances between the rows of ``embeddings`` ``(N, D)``.
+def pairwise_distances(embeddings, distance: str = "squared_euclidean", other=None) -> Tensor:
+    """The ``(N, M)`` matrix of distances between the rows of ``embeddings`` ``(N, D)`` and those of
+    ``other`` ``(M, D)`` (by default ``embeddings`` again: ``(N, N)``).
 
     ``"squared_euclidean"``: ``||a - b||^2`` (the slides' triplet loss); ``"euclidean"``:
     its square root; ``"cosine"``: ``1 - cos(a, b)``.
@@ -43,13 +44,14 @@ def pairwise_distances(embeddings, distance: str = "squared_euclidean") -> Tenso
     """
     check_distance(distance)
     x = as_tensor(embeddings)
-    if x.ndim != 2:
-        raise ValueError(f"`embeddings` must have shape (batch, embedding_size). Received: shape={x.shape}.")
+    y = x if other is None else as_tensor(other)
+    for name, t in (("embeddings", x), ("other", y)):
+        if t.ndim != 2:
+            raise ValueError(f"`{name}` must have shape (batch, embedding_size). Received: shape={t.shape}.")
     if distance == "cosine":
-        unit = l2_normalize(x)
-        return 1.0 - unit @ unit.T
-    squared = (x * x).sum(axis=1, keepdims=True)
-    d2 = maximum(squared + squared.T - 2.0 * (x @ x.T), 0.0)  # rounding can make it slightly negative
+        return 1.0 - l2_normalize(x) @ l2_normalize(y).T
+    d2 = maximum((x * x).sum(axis=1, keepdims=True) + (y * y).sum(axis=1, keepdims=True).T - 2.0 * (x @ y.T),
+                 0.0)  # rounding can make it slightly negative
     if distance == "squared_euclidean":
         return d2
     return maximum(d2, _SQRT_FLOOR).sqrt() * Tensor._constant((np.asarray(d2.data) > _SQRT_FLOOR).astype(d2.dtype))

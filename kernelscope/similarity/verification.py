@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .distances import check_distance
+from ..autograd import no_grad
+from .distances import check_distance, l2_normalize, pairwise_distances
 
 __all__ = ["embed", "distance_matrix", "pair_distances", "verify", "choose_threshold"]
 
@@ -23,12 +24,8 @@ def embed(model, x, batch_size: int = 256) -> np.ndarray:
 
 def distance_matrix(a: np.ndarray, b: np.ndarray, distance: str = "euclidean") -> np.ndarray:
     """Distances between rows of ``a`` and rows of ``b``, ``(len(a), len(b))``, in float64."""
-    if distance == "cosine":
-        a = a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
-        b = b / np.maximum(np.linalg.norm(b, axis=1, keepdims=True), 1e-12)
-        return 1.0 - a @ b.T
-    squared = np.maximum((a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * a @ b.T, 0.0)
-    return squared if distance == "squared_euclidean" else np.sqrt(squared)
+    with no_grad():
+        return pairwise_distances(np.asarray(a, np.float64), distance, other=np.asarray(b, np.float64)).numpy()
 
 
 def pair_distances(model, a, b, distance: str = "euclidean", batch_size: int = 256) -> np.ndarray:
@@ -38,7 +35,8 @@ def pair_distances(model, a, b, distance: str = "euclidean", batch_size: int = 2
         raise ValueError(f"`a` and `b` must hold the same number of samples. Received: {len(a)} and {len(b)}.")
     ea, eb = embed(model, a, batch_size), embed(model, b, batch_size)
     if distance == "cosine":
-        return distance_matrix(ea, eb, distance).diagonal().copy()
+        with no_grad():
+            return 1.0 - (l2_normalize(ea) * l2_normalize(eb)).sum(axis=1).numpy()
     squared = np.square(ea - eb).sum(axis=1)
     return squared if distance == "squared_euclidean" else np.sqrt(squared)
 
