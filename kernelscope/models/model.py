@@ -185,6 +185,22 @@ class Model(Trainer, Layer):
 
         return json.dumps(serialize_layer(self), **kwargs)
 
+    def __reduce_ex__(self, protocol):
+        """Pickle through the saved file (architecture, weights, compile, optimizer), as Keras 3 does."""
+        from .pickling import reduce_model
+
+        return reduce_model(self, protocol)
+
+    def __copy__(self):
+        from .pickling import copy_model
+
+        return copy_model(self)
+
+    def __deepcopy__(self, memo):
+        from .pickling import copy_model
+
+        return copy_model(self, memo)
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
 
