@@ -63,7 +63,7 @@ class TripletLoss(Loss):
     A batch with no valid triplet (one class only, or every label unique) gives
     a loss of 0 with zero gradients, as no triplet constrains the embedding;
     draw batches with at least two classes and two samples of a class
-    (:func:`kernelscope.similarity.make_triplet_batches` does). ``sample_weight``
+    (:class:`kernelscope.similarity.TripletSampler` does). ``sample_weight``
     is refused: the loss is one number per batch, not one per sample.
 
     >>> import numpy as np
