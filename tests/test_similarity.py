@@ -217,3 +217,12 @@ def test_distances_between_two_sets_and_pair_distances_equal_the_loops():
     for distance in sim.DISTANCES:
         np.testing.assert_allclose(sim.pair_distances(identity, a, b[:4], distance),
                                    [_distance(p, q, distance) for p, q in zip(a, b[:4])], rtol=1e-6)  # float32 input
+
+
+def test_models_compiled_with_the_metric_losses_save_and_load(tmp_path):
+    for loss in (sim.TripletLoss(margin=0.3, mining="hard", distance="cosine"), sim.ContrastiveLoss(margin=1.5)):
+        model = ks.Sequential([ks.Input((3,)), ks.layers.Dense(2), ks.layers.UnitNormalization()])
+        model.compile(optimizer="adam", loss=loss)
+        model.save(tmp_path / "m.keras")
+        restored = ks.models.load_model(tmp_path / "m.keras").loss
+        assert type(restored) is type(loss) and restored.get_config() == loss.get_config()

@@ -22,7 +22,7 @@ from .verification import choose_threshold, distance_matrix, embed, one_shot_acc
 
 def __getattr__(name: str):
     # the figures need matplotlib: loaded on first use, so the losses and distances do not
-    if name in ("plot_embeddings", "plot_pairs", "project_2d"):
+    if name in ("plot_embeddings", "plot_pairs", "plot_roc", "project_2d"):
         from . import figures
 
         return getattr(figures, name)
@@ -30,5 +30,5 @@ def __getattr__(name: str):
 
 __all__ = ["DISTANCES", "l2_normalize", "pairwise_distances", "TripletLoss", "ContrastiveLoss", "contrastive_loss",
            "PairDistance", "siamese_model", "make_pairs", "make_triplets", "choose_threshold", "distance_matrix",
-           "embed", "pair_distances", "verify", "one_shot_accuracy", "plot_embeddings", "plot_pairs", "project_2d",
+           "embed", "pair_distances", "verify", "one_shot_accuracy", "plot_embeddings", "plot_pairs", "plot_roc", "project_2d",
            "TripletSampler", "PairSampler", "rotated_classes", "embedding_network", "fit_embedding", "shift_batch"]

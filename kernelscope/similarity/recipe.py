@@ -20,17 +20,19 @@ __all__ = ["embedding_network", "shift_batch", "fit_embedding"]
 
 
 def embedding_network(input_shape: tuple = (8, 8, 1), embedding_size: int = 128, filters: tuple = (32, 64),
-                      name: str = "embedding"):
+                      scale: float | None = None, name: str = "embedding"):
     """``Conv2D -> AveragePooling2D -> Conv2D -> Flatten -> Dense(embedding_size) -> UnitNormalization``.
 
     A small CNN that keeps the spatial layout (one 2x2 pooling only) and ends on the
-    unit sphere, where the squared Euclidean distance is ``2 - 2 cos``.
+    unit sphere, where the squared Euclidean distance is ``2 - 2 cos``. ``scale``, when
+    given, starts it with ``Rescaling(scale)`` (e.g. ``1 / 255`` for raw pixels).
     """
     from .. import layers
     from ..models import Sequential
 
     return Sequential([
         layers.Input(tuple(input_shape)),
+        *([layers.Rescaling(scale, name="rescaling")] if scale is not None else []),
         layers.Conv2D(filters[0], 3, padding="same", activation="relu", name="conv1"),
         layers.AveragePooling2D(2, name="pool1"),
         layers.Conv2D(filters[1], 3, padding="same", activation="relu", name="conv2"),
@@ -54,13 +56,14 @@ def shift_batch(x: np.ndarray, rng: np.random.Generator, max_shift: int = 1) -> 
 
 def fit_embedding(model, x, y, epochs: int = 10, batch_size: int = 80, classes_per_batch: int = 10,
                   margin: float = 0.2, learning_rate: float = 1e-3, rotations=(1, 2, 3), max_shift: int = 1,
-                  seed: int = 0, callbacks=None, verbose: int = 0):
+                  seed: int = 0, optimizer=None, callbacks=None, verbose: int = 0):
     """Train ``model`` with semi-hard triplets on ``(x, y)``; returns the ``History``.
 
     Parameters
     ----------
     rotations : quarter turns added as new classes (:func:`rotated_classes`); ``()`` for none.
     max_shift : pixels of :func:`shift_batch` (0: no shift).
+    optimizer : by default ``Adam(learning_rate)``; an optimizer instance is used as is.
     batch_size, classes_per_batch : the :class:`TripletSampler` batches; an epoch is as many
         samples as the rotated data holds.
     """
@@ -71,5 +74,5 @@ def fit_embedding(model, x, y, epochs: int = 10, batch_size: int = 80, classes_p
     sampler = TripletSampler(images, labels, batch_size=batch_size,
                              classes_per_batch=min(classes_per_batch, len(np.unique(labels))),
                              steps_per_epoch=max(1, len(images) // batch_size), augment=augment, seed=seed)
-    model.compile(optimizer=Adam(learning_rate), loss=TripletLoss(margin=margin, mining="semi-hard"))
+    model.compile(optimizer=Adam(learning_rate) if optimizer is None else optimizer, loss=TripletLoss(margin=margin, mining="semi-hard"))
     return model.fit(sampler, epochs=epochs, callbacks=callbacks, verbose=verbose)
