@@ -26,7 +26,10 @@ def test_triplet_batches_are_balanced_and_match_their_labels():
         assert len(counts) == 3 and set(counts) == {2}
         for c in np.unique(labels):  # two different samples of the class (every class has more than two)
             assert len(set(xb[labels == c, 0])) == 2
-    assert sim.TripletSampler(x, y, batch_size=8, seed=0).classes_per_batch == 4  # all classes by default
+    assert sim.TripletSampler(x, y, batch_size=8, seed=0).classes_per_batch == 2  # about 4 samples per class
+    assert sim.TripletSampler(x, y, batch_size=64, seed=0).classes_per_batch == 4  # at most every class
+    _, labels = sim.TripletSampler(x, y, batch_size=7, classes_per_batch=3, seed=0)[0]  # 7 = 3 + 2 + 2
+    assert sorted(np.unique(labels, return_counts=True)[1]) == [2, 2, 3]
     assert len(sim.TripletSampler(x, y, batch_size=8, seed=0)) == len(x) // 8
 
 
@@ -76,11 +79,10 @@ def test_pair_sampler_gives_half_matching_half_different_pairs():
 @pytest.mark.parametrize("kwargs, match", [
     ({"y": np.zeros(3)}, r"same length. Received: 22 samples and 3 labels"),
     ({"y": np.zeros(22)}, r"at least two classes .* Received: labels of 1 class"),
-    ({"batch_size": 0}, r"`batch_size` must be an integer >= 1. Received: batch_size=0"),
+    ({"batch_size": 3}, r"`batch_size` must be an integer >= 4. Received: batch_size=3"),
     ({"classes_per_batch": 1}, r"`classes_per_batch` must be an integer >= 2. Received: classes_per_batch=1"),
     ({"classes_per_batch": 5}, r"at most the number of classes, 4. Received: classes_per_batch=5"),
-    ({"batch_size": 7, "classes_per_batch": 2}, r"multiple of `classes_per_batch` .* batch_size=7, classes_per"),
-    ({"batch_size": 4, "classes_per_batch": 4}, r"at least two samples per class. Received: batch_size=4"),
+    ({"batch_size": 7, "classes_per_batch": 4}, r"at least two samples of each .* batch_size=7, classes_per_batch=4"),
     ({"steps_per_epoch": 0}, r"`steps_per_epoch` must be an integer >= 1"),
 ])
 def test_sampler_errors(kwargs, match):

@@ -31,16 +31,18 @@ def _positive_int(name: str, value, minimum: int = 1) -> int:
 
 class TripletSampler(PyDataset):
     """``(x, labels)`` batches of ``classes_per_batch`` classes with ``batch_size // classes_per_batch``
-    samples each, for ``fit`` with :class:`~kernelscope.similarity.TripletLoss`.
+    samples each (the first classes drawn take one more when it does not divide), for ``fit`` with
+    :class:`~kernelscope.similarity.TripletLoss`.
 
     Parameters
     ----------
     x, y : arrays
         The samples ``(n, ...)`` and their class labels ``(n,)``, at least two classes.
     batch_size : int, default=32
-        A multiple of ``classes_per_batch``, with at least two samples per class.
+        At least two samples of each class of the batch.
     classes_per_batch : int, optional
-        Classes in each batch (all of them by default); drawn without replacement per batch.
+        Classes in each batch, drawn without replacement per batch; by default
+        ``min(n_classes, batch_size // 4)`` (at least 2), about four samples of each.
     steps_per_epoch : int, optional
         Batches per epoch; by default ``len(x) // batch_size`` (at least 1).
     augment : callable, optional
@@ -73,16 +75,17 @@ class TripletSampler(PyDataset):
             raise ValueError("Triplets need at least two classes (a negative for every anchor). "
                              f"Received: labels of {len(self.classes)} class.")
         self.members = [np.flatnonzero(self.labels == c) for c in self.classes]
-        self.batch_size = _positive_int("batch_size", batch_size)
-        self.classes_per_batch = len(self.classes) if classes_per_batch is None else \
-            _positive_int("classes_per_batch", classes_per_batch, 2)
+        self.batch_size = _positive_int("batch_size", batch_size, 4)
+        # by default about four samples of a class in a batch, as many classes as that leaves room for
+        self.classes_per_batch = max(2, min(len(self.classes), self.batch_size // 4)) \
+            if classes_per_batch is None else _positive_int("classes_per_batch", classes_per_batch, 2)
         if self.classes_per_batch > len(self.classes):
             raise ValueError(f"`classes_per_batch` must be at most the number of classes, {len(self.classes)}. "
                              f"Received: classes_per_batch={classes_per_batch}.")
-        if self.batch_size % self.classes_per_batch or self.batch_size < 2 * self.classes_per_batch:
-            raise ValueError("`batch_size` must be a multiple of `classes_per_batch` with at least two samples per "
-                             f"class. Received: batch_size={batch_size}, classes_per_batch={self.classes_per_batch}.")
-        self.samples_per_class = self.batch_size // self.classes_per_batch
+        if self.batch_size < 2 * self.classes_per_batch:
+            raise ValueError("`batch_size` must hold at least two samples of each of the `classes_per_batch` "
+                             f"classes. Received: batch_size={batch_size}, classes_per_batch={self.classes_per_batch}.")
+        self.samples_per_class = self.batch_size // self.classes_per_batch  # the first classes drawn take the rest
         self.steps_per_epoch = max(1, len(self.x) // self.batch_size) if steps_per_epoch is None else \
             _positive_int("steps_per_epoch", steps_per_epoch)
         if augment is not None and not callable(augment):
@@ -104,8 +107,10 @@ class TripletSampler(PyDataset):
 
     def _indices(self, rng: np.random.Generator) -> np.ndarray:
         chosen = rng.choice(len(self.classes), self.classes_per_batch, replace=False)
-        k = self.samples_per_class
-        return np.concatenate([rng.choice(self.members[c], k, replace=len(self.members[c]) < k) for c in chosen])
+        extra = self.batch_size - self.samples_per_class * self.classes_per_batch
+        counts = [self.samples_per_class + (i < extra) for i in range(self.classes_per_batch)]
+        return np.concatenate([rng.choice(self.members[c], k, replace=len(self.members[c]) < k)
+                               for c, k in zip(chosen, counts)])
 
     def __getitem__(self, index: int):
         if not 0 <= index < len(self):
