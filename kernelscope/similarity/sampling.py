@@ -58,7 +58,7 @@ class TripletSampler(PyDataset):
     >>> sampler = TripletSampler(np.zeros((30, 2)), np.repeat([0, 1, 2], 10), batch_size=4, classes_per_batch=2,
     ...                          seed=0)
     >>> x, labels = sampler[0]
-    >>> x.shape, np.bincount(labels, minlength=3).max()
+    >>> x.shape, int(np.bincount(labels, minlength=3).max())
     ((4, 2), 2)
     """
 
