@@ -161,33 +161,27 @@ def test_choose_threshold_is_the_equal_error_rate():
 
 
 def test_semi_hard_triplet_embeddings_verify_and_recognise_unseen_digits_once():
-    """Embeddings from semi-hard triplets on digits 0-4 (seeded, a few seconds).
+    """Embeddings from semi-hard triplets on the training digits 0-4 only (``sim.fit_embedding``, seeded).
 
-    Measured with this setup: verification ROC AUC on held-out pairs of 0-4 about 0.9998, and one-shot
-    accuracy on the unseen digits 5-9 (one example per class, 20 draws) about 0.55-0.63 against 0.2 for
-    chance -- below the 0.74 that nearest neighbour on the raw 8x8 pixels reaches: an embedding learned from
-    five classes keeps what separates those five. The bars asserted are what the method reliably gives.
+    Held out: the test digits. Measured (seeds 0, 1, 2, 3; 20 one-shot draws each): verification ROC AUC on
+    test pairs of 0-4 0.997-0.998, one-shot accuracy on the unseen test digits 5-9 (one training example per
+    class) 0.78, 0.78, 0.75, 0.72 (a draw's standard deviation about 0.07), against 0.2 for chance and 0.74 for nearest neighbour on the raw pixels. Without
+    the rotated classes the same network reaches about 0.72, without the shift 0.67, with the previous
+    recipe (max pooling, shuffled batches, 64-d, no normalisation) 0.55-0.63.
     """
-    from kernelscope.sklearn import OneShotClassifier
-
     (x_train, y_train), (x_test, y_test) = ks.datasets.load_digits()
     ks.utils.set_random_seed(0)
-    embedding = ks.Sequential([ks.Input((8, 8, 1)), ks.layers.Conv2D(32, 3, padding="same", activation="relu"),
-                               ks.layers.MaxPooling2D(2), ks.layers.Conv2D(64, 3, padding="same", activation="relu"),
-                               ks.layers.Flatten(), ks.layers.Dense(64)])
-    embedding.compile(optimizer=ks.optimizers.Adam(1e-3), loss=sim.TripletLoss(margin=0.2, mining="semi-hard"))
+    embedding = sim.embedding_network((8, 8, 1), embedding_size=128)
     seen = y_train < 5
-    embedding.fit(x_train[seen], y_train[seen], batch_size=64, epochs=3, verbose=0)
+    sim.fit_embedding(embedding, x_train[seen], y_train[seen], seed=0)
     held_out = y_test < 5
     a, b, different = sim.make_pairs(x_test[held_out], y_test[held_out], seed=0)
     verification = sim.choose_threshold(sim.pair_distances(embedding, a, b), different == 0)
     assert verification["auc"] >= 0.95
-    rng, unseen, accuracies = np.random.default_rng(0), y_test >= 5, []
-    for _ in range(10):
-        one_each = [rng.choice(np.flatnonzero(y_train == c)) for c in range(5, 10)]
-        recogniser = OneShotClassifier(embedding).fit(x_train[one_each], y_train[one_each])
-        accuracies.append(np.mean(recogniser.predict(x_test[unseen]) == y_test[unseen]))
-    assert np.mean(accuracies) >= 0.45  # chance: 0.2
+    unseen = y_test >= 5
+    accuracies = sim.one_shot_accuracy(embedding, x_train, y_train, x_test[unseen], y_test[unseen], shots=1,
+                                       draws=20, seed=0)
+    assert len(accuracies) == 20 and accuracies.mean() >= 0.7  # chance: 0.2
 
 
 def test_figures_of_embeddings_and_pairs():
@@ -223,3 +217,12 @@ def test_distances_between_two_sets_and_pair_distances_equal_the_loops():
     for distance in sim.DISTANCES:
         np.testing.assert_allclose(sim.pair_distances(identity, a, b[:4], distance),
                                    [_distance(p, q, distance) for p, q in zip(a, b[:4])], rtol=1e-6)  # float32 input
+
+
+def test_models_compiled_with_the_metric_losses_save_and_load(tmp_path):
+    for loss in (sim.TripletLoss(margin=0.3, mining="hard", distance="cosine"), sim.ContrastiveLoss(margin=1.5)):
+        model = ks.Sequential([ks.Input((3,)), ks.layers.Dense(2), ks.layers.UnitNormalization()])
+        model.compile(optimizer="adam", loss=loss)
+        model.save(tmp_path / "m.keras")
+        restored = ks.models.load_model(tmp_path / "m.keras").loss
+        assert type(restored) is type(loss) and restored.get_config() == loss.get_config()

@@ -20,7 +20,7 @@ from .common import prepare_out
 
 __all__ = ["extend_train"]
 
-TASKS = ("classification", "localization", "tiles")
+TASKS = ("classification", "localization", "tiles", "embedding")
 _TASK_DEFAULTS = {"epochs": 30, "learning_rate": {"classification": None, "localization": 3e-3, "tiles": 1e-3}}
 
 
@@ -30,7 +30,8 @@ def extend_train(commands) -> None:
     train.add_argument("--task", choices=TASKS, default="classification",
                        help="classification (default); localization: one digit per synthetic scene; tiles: a "
                             "sliding-window tile classifier (digits, or --data shipsnet.json); by default "
-                            "10 and 5 epochs")
+                            "10 and 5 epochs; embedding: semi-hard triplets on digits 0-4, one-shot on 5-9 "
+                            "(10 epochs)")
     train.set_defaults(handler=run_train_task, epochs=None)
 
 
@@ -44,6 +45,11 @@ def run_train_task(args) -> int:
     for option, default in (("model", "small-cnn"), ("download", False), ("image_size", 64)):
         if getattr(args, option) != default:
             raise UsageError(f"--{option.replace('_', '-')} does not apply to --task {args.task}")
+    if args.task == "embedding":  # cli/embedding.py
+        from .embedding import run_train_embedding
+
+        args.epochs = args.epochs or 10
+        return run_train_embedding(args)
     args.epochs = args.epochs or (10 if args.task == "localization" else 5)
     args.learning_rate = args.learning_rate or _TASK_DEFAULTS["learning_rate"][args.task]
     return (_localization if args.task == "localization" else _tiles)(args)

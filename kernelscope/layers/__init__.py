@@ -19,7 +19,7 @@ from .lambda_layer import Lambda
 from .merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract, add, average,
                       concatenate, dot, maximum, minimum, multiply, subtract)
 from .noise import Dropout, GaussianNoise
-from .normalization import BatchNormalization, LayerNormalization
+from .normalization import BatchNormalization, LayerNormalization, UnitNormalization
 from .pixel_preprocessing import PreprocessInput  # noqa: F401 - registered for load_model
 from .pooling import (AveragePooling2D, AvgPool2D, GlobalAveragePooling2D, GlobalAvgPool2D,
                       GlobalMaxPool2D, GlobalMaxPooling2D, MaxPool2D, MaxPooling2D)
@@ -42,7 +42,7 @@ __all__ = [
     "Normalization", "RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomCrop",
     "RandomContrast", "deserialize", "serialize", "Lambda", "Subtract", "Average", "Maximum", "Minimum", "Dot",
     "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "dot", "Resizing", "CenterCrop",
-    "LayerNormalization", "PReLU", "ELU", "RandomBrightness", "PreprocessInput",
+    "LayerNormalization", "UnitNormalization", "PReLU", "ELU", "RandomBrightness", "PreprocessInput",
 ]
 
 

@@ -204,3 +204,42 @@ class LayerNormalization(Layer):
                 "beta_regularizer": serialize_regularizer(self.beta_regularizer),
                 "gamma_regularizer": serialize_regularizer(self.gamma_regularizer),
                 "beta_constraint": None, "gamma_constraint": None}
+
+
+class UnitNormalization(Layer):
+    """Scale each sample to unit L2 norm over ``axis``: ``x / max(||x||, 1e-12)`` (Keras 3's layer).
+
+    Parameters
+    ----------
+    axis : int or list of ints, default=-1
+        The axes whose joint norm becomes 1 (-1: the features), as in ``keras.ops.normalize``.
+
+    The usual last layer of an embedding network for the triplet loss (FaceNet's ``||f(x)|| = 1``).
+    """
+
+    def __init__(self, axis=-1, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(axis, (list, tuple)) and all(isinstance(a, numbers.Integral) and not isinstance(a, bool)
+                                                  for a in axis):
+            self.axis = list(axis)
+        elif isinstance(axis, numbers.Integral) and not isinstance(axis, bool):
+            self.axis = int(axis)
+        else:
+            raise TypeError("Invalid value for `axis` argument: expected an int or a list/tuple of ints. "
+                            f"Received: axis={axis!r}")
+
+    def call(self, inputs):
+        return ops.normalize(inputs, axis=tuple(self._axes(inputs.ndim)), order=2, epsilon=1e-12)
+
+    def _axes(self, ndim: int) -> list:
+        axes = self.axis if isinstance(self.axis, list) else [self.axis]
+        if any(not -ndim <= a < ndim for a in axes):
+            raise ValueError(f"Axis {self.axis} is out of bounds for an input of rank {ndim}.")
+        return axes
+
+    def compute_output_shape(self, input_shape):
+        self._axes(len(input_shape))
+        return tuple(input_shape)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "axis": self.axis}

@@ -20,7 +20,7 @@ import numpy as np
 from .._io import atomic_write_text
 from .metrics import ClassificationMetrics, classification_metrics, format_confusion_table, format_metrics_table
 
-__all__ = ["write_report", "require_matplotlib", "classification_metrics", "ClassificationMetrics",
+__all__ = ["write_report", "write_page", "figure_html", "require_matplotlib", "classification_metrics", "ClassificationMetrics",
            "format_metrics_table", "format_confusion_table", "conv_feature_maps", "summary_text"]
 
 _CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
@@ -67,14 +67,28 @@ def write_report(path, model, history: dict, x_test: np.ndarray, y_test: np.ndar
         *_conv_sections(model, x_test, class_names, y_test),
         ("Model summary", f"<pre>{html.escape(summary_text(model))}</pre>"),
     ]
-    meta = {"test accuracy": f"{metrics.accuracy:.4f}", "test images": len(y_test), **(info or {}),
-            "written": datetime.datetime.now().isoformat(timespec="seconds")}
+    meta = {"test accuracy": f"{metrics.accuracy:.4f}", "test images": len(y_test), **(info or {})}
+    return write_page(path, title, sections, meta)
+
+
+def write_page(path, title: str, sections: list, meta: dict | None = None) -> pathlib.Path:
+    """Write a report page (atomically): ``sections`` are ``(heading, HTML)`` pairs, ``meta`` the key/value
+    lines under the title (the time it was written is added). Other reports (``train --task embedding``)
+    share the look of the training report through it."""
+    meta = {**(meta or {}), "written": datetime.datetime.now().isoformat(timespec="seconds")}
     body = "".join(f"<h2>{html.escape(name)}</h2>\n{content}\n" for name, content in sections)
     meta_html = "<br>".join(f"<b>{html.escape(str(k))}</b>: {html.escape(str(v))}" for k, v in meta.items())
     page = (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
             f"<style>{_CSS}</style></head><body>\n<h1>{html.escape(title)}</h1>\n<p class=\"meta\">{meta_html}</p>\n"
             f"{body}</body></html>\n")
     return _write_atomic(pathlib.Path(path), page)
+
+
+def figure_html(figure, alt: str) -> str:
+    """A matplotlib Figure as an embedded ``<img>`` (base64 PNG)."""
+    from .figures import _png
+
+    return _img(_png(figure), alt)
 
 
 def _img(png: bytes, alt: str) -> str:

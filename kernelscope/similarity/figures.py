@@ -6,7 +6,7 @@ import numpy as np
 
 from .verification import embed
 
-__all__ = ["plot_embeddings", "plot_pairs"]
+__all__ = ["plot_embeddings", "plot_pairs", "plot_roc", "project_2d"]
 
 _METHODS = ("pca", "tsne")
 
@@ -74,4 +74,31 @@ def plot_pairs(a, b, distances, threshold: float, same=None, n: int = 8):
         axes[0, col].set_title(f"d={distances[col]:.2f}\n{'same' if said_same else 'different'}", fontsize=8,
                                color="red" if wrong else "black")
     figure.suptitle(f"Verification pairs (threshold {threshold:.2f}; red: wrong)", fontsize=9)
+    return figure
+
+
+def plot_roc(curves: dict, threshold_point: tuple | None = None):
+    """ROC curves of verification: ``curves`` maps a label to ``(distances, same)`` of its pairs.
+
+    Each curve is scikit-learn's ``roc_curve`` with "same" as the positive class scored by
+    minus the distance, labelled with its AUC; ``threshold_point`` ``(false positive rate,
+    true positive rate)`` marks the chosen threshold.
+    """
+    from sklearn.metrics import roc_auc_score, roc_curve
+
+    Figure = _figure_class()
+    figure = Figure(figsize=(4.5, 4.2))
+    ax = figure.subplots()
+    for label, (distances, same) in curves.items():
+        same = np.asarray(same).reshape(-1).astype(bool)
+        scores = -np.asarray(distances, dtype=np.float64).reshape(-1)
+        false_positive, true_positive, _ = roc_curve(same, scores)
+        ax.plot(false_positive, true_positive, label=f"{label} (AUC {roc_auc_score(same, scores):.3f})")
+    if threshold_point is not None:
+        ax.plot(*threshold_point, "ko", label="threshold (equal error rate)")
+    ax.plot([0, 1], [0, 1], color="0.7", linestyle="--", linewidth=1)
+    ax.set_xlabel("false positive rate (different pairs called same)")
+    ax.set_ylabel("true positive rate")
+    ax.set_title("Verification ROC", fontsize=10)
+    ax.legend(fontsize=7, loc="lower right")
     return figure

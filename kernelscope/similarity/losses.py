@@ -17,6 +17,7 @@ import numpy as np
 from ..autograd import Tensor
 from ..losses import Loss, LossFunctionWrapper, _prepare
 from ..ops import relu
+from ..saving import register_keras_serializable
 from .distances import check_distance, pairwise_distances
 
 __all__ = ["TripletLoss", "ContrastiveLoss", "contrastive_loss", "MINING"]
@@ -41,6 +42,8 @@ def _labels(y_true, n: int) -> np.ndarray:
     return labels
 
 
+# registered, so a model compiled with them saves and loads with its compile settings
+@register_keras_serializable(package="kernelscope")
 class TripletLoss(Loss):
     """The triplet loss over a batch of embeddings ``y_pred`` ``(N, D)`` and class labels ``y_true`` ``(N,)``.
 
@@ -63,7 +66,7 @@ class TripletLoss(Loss):
     A batch with no valid triplet (one class only, or every label unique) gives
     a loss of 0 with zero gradients, as no triplet constrains the embedding;
     draw batches with at least two classes and two samples of a class
-    (:func:`kernelscope.similarity.make_triplet_batches` does). ``sample_weight``
+    (:class:`kernelscope.similarity.TripletSampler` does). ``sample_weight``
     is refused: the loss is one number per batch, not one per sample.
 
     >>> import numpy as np
@@ -140,6 +143,7 @@ def contrastive_loss(y_true, y_pred, margin: float = 1.0) -> Tensor:
     return ((1.0 - y_true) * y_pred * y_pred + y_true * apart * apart).mean(axis=-1)
 
 
+@register_keras_serializable(package="kernelscope")
 class ContrastiveLoss(LossFunctionWrapper):
     """The contrastive loss of keras-io's siamese example (see :func:`contrastive_loss`), averaged over pairs."""
 

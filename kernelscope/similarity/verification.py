@@ -13,7 +13,7 @@ import numpy as np
 from ..autograd import no_grad
 from .distances import check_distance, l2_normalize, pairwise_distances
 
-__all__ = ["embed", "distance_matrix", "pair_distances", "verify", "choose_threshold"]
+__all__ = ["embed", "distance_matrix", "pair_distances", "verify", "choose_threshold", "one_shot_accuracy"]
 
 
 def embed(model, x, batch_size: int = 256) -> np.ndarray:
@@ -71,3 +71,35 @@ def choose_threshold(distances, same) -> dict:
     return {"threshold": float(-thresholds[best]),
             "eer": float((false_positive[best] + false_negative[best]) / 2),
             "auc": float(roc_auc_score(same, -distances))}
+
+
+def one_shot_accuracy(model, x_support, y_support, x_query, y_query, shots: int = 1, draws: int = 20,
+                      distance: str = "euclidean", seed=None, batch_size: int = 256) -> np.ndarray:
+    """Accuracy of nearest-prototype recognition from ``shots`` examples per class, for each of ``draws`` draws.
+
+    Each draw picks ``shots`` examples of every class of ``y_query`` from ``(x_support, y_support)``
+    (without replacement), averages their embeddings into a prototype and labels every
+    query by its nearest prototype (as :class:`kernelscope.sklearn.OneShotClassifier`).
+    Returns the ``(draws,)`` accuracies: average them, one draw of one example is a noisy measure.
+    """
+    from .. import rng as rng_module
+
+    check_distance(distance)
+    y_support, y_query = np.asarray(y_support).reshape(-1), np.asarray(y_query).reshape(-1)
+    if len(x_support) != len(y_support) or len(x_query) != len(y_query):
+        raise ValueError("Samples and labels must have the same length. Received: "
+                         f"{len(x_support)} and {len(y_support)} support, {len(x_query)} and {len(y_query)} query.")
+    classes = np.unique(y_query)
+    pools = [np.flatnonzero(y_support == c) for c in classes]
+    short = [str(c) for c, pool in zip(classes, pools) if len(pool) < shots]
+    if short:
+        raise ValueError(f"Every query class needs at least shots={shots} support examples. Classes short of them: "
+                         f"{', '.join(short)}.")
+    gen = rng_module.make_rng(seed)
+    support, queries = embed(model, x_support, batch_size), embed(model, x_query, batch_size)
+    accuracies = []
+    for _ in range(int(draws)):
+        prototypes = np.stack([support[gen.choice(pool, shots, replace=False)].mean(axis=0) for pool in pools])
+        nearest = np.argmin(distance_matrix(queries, prototypes, distance), axis=1)
+        accuracies.append(float(np.mean(classes[nearest] == y_query)))
+    return np.asarray(accuracies)
