@@ -1,0 +1,28 @@
+"""Semi-supervised anomaly detection with an autoencoder (needs the ``sklearn`` extra).
+
+The course's three settings: *supervised* detection is classification (see
+:mod:`kernelscope.sklearn`); *semi-supervised* detection learns a compact
+representation of normal data only and flags what it cannot reconstruct (this
+module); *unsupervised* detection isolates points far from the rest
+(``sklearn.ensemble.IsolationForest``).
+
+:class:`AutoencoderDetector` follows scikit-learn's outlier-detector
+conventions (as ``IsolationForest``): ``fit(X)`` on normal data;
+``score_samples`` is higher for more normal samples (minus the reconstruction
+error); ``decision_function = score_samples - offset_`` is negative for
+outliers; ``predict`` gives +1 (inlier) or -1 (outlier).
+
+>>> import numpy as np
+>>> from kernelscope.anomaly import AutoencoderDetector
+>>> rng = np.random.default_rng(0)
+>>> normal = rng.normal(size=(200, 2)) @ np.array([[1.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 1.0]])
+>>> detector = AutoencoderDetector(latent_dim=2, epochs=30, contamination=0.05, random_state=0).fit(normal)
+>>> detector.predict([[3.0, -3.0, 3.0, -3.0]])  # breaks the x0 == x1, x2 == x3 pattern
+array([-1])
+"""
+
+from .architectures import conv_autoencoder, dense_autoencoder
+from .detector import AutoencoderDetector
+from .plots import plot_reconstructions
+
+__all__ = ["AutoencoderDetector", "dense_autoencoder", "conv_autoencoder", "plot_reconstructions"]
