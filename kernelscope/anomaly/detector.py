@@ -14,17 +14,23 @@ except ImportError as error:  # pragma: no cover - depends on the environment
 
 from ..sklearn._builders import seeded
 from .architectures import conv_autoencoder, dense_autoencoder
+from .vae import build_vae
 
 __all__ = ["AutoencoderDetector"]
 
 ARCHITECTURES = ("auto", "dense", "conv")
+KINDS = ("plain", "variational")
 _MAD_TO_STD = 1.4826  # MAD * 1.4826 estimates the standard deviation of normally distributed values
 _AUTO_K = 3.0
 _MIN_ERROR = 1e-12  # floor before taking logs: a perfect reconstruction has error 0
 
 
 class AutoencoderDetector(OutlierMixin, BaseEstimator):
-    """Flag samples an autoencoder trained on normal data reconstructs badly.
+    """Flag samples an autoencoder (plain or variational) trained on normal data reconstructs badly.
+
+    Both kinds score a sample by its reconstruction error (mean squared, in
+    standardised units); the variational autoencoder reconstructs from the
+    posterior mean ``z_mean``, so scores are deterministic.
 
     Parameters
     ----------
@@ -59,11 +65,19 @@ class AutoencoderDetector(OutlierMixin, BaseEstimator):
     random_state : int, RandomState or None
         An integer makes the weights, the noise and the shuffling repeat exactly.
     verbose : int, default=0
+    kind : {"plain", "variational"}, default="plain"
+        "plain" trains an autoencoder on the mean squared error; "variational"
+        a VAE (:func:`~kernelscope.anomaly.build_vae`, Gaussian likelihood of
+        unit variance) on minus the ELBO, with a latent space of ``latent_dim``.
+    beta : float >= 0, default=1.0
+        Weight of the VAE's KL term (1 is the ELBO); only with kind="variational".
 
     Attributes
     ----------
-    model_ : ks.Model, the autoencoder (standardised inputs in and out)
-    scoring_model_ : ks.Model, a float64 copy of ``model_`` that computes every score, so a sample's
+    model_ : ks.Model, the autoencoder (standardised inputs in and out), a :class:`~kernelscope.anomaly.VAE`
+        for kind="variational"
+    scoring_model_ : ks.Model, a float64 copy of ``model_`` (of its ``z_mean`` path for a VAE) that
+        computes every score, so a sample's
         score does not depend on the other samples scored with it (float32 GEMMs can differ by ~1e-7
         with the batch around a row)
     mean_, scale_ : ndarray, per feature (rows) or per channel (images)
@@ -73,7 +87,8 @@ class AutoencoderDetector(OutlierMixin, BaseEstimator):
     """
 
     def __init__(self, architecture="auto", encoder_units=None, latent_dim=8, epochs=100, batch_size=32,
-                 learning_rate=1e-3, noise=0.0, contamination="auto", random_state=None, verbose=0):
+                 learning_rate=1e-3, noise=0.0, contamination="auto", random_state=None, verbose=0,
+                 kind="plain", beta=1.0):
         self.architecture = architecture
         self.encoder_units = encoder_units
         self.latent_dim = latent_dim
@@ -84,6 +99,8 @@ class AutoencoderDetector(OutlierMixin, BaseEstimator):
         self.contamination = contamination
         self.random_state = random_state
         self.verbose = verbose
+        self.kind = kind
+        self.beta = beta
 
     # ---------------------------------------------------------------- fit
     def fit(self, X, y=None):
@@ -100,15 +117,20 @@ class AutoencoderDetector(OutlierMixin, BaseEstimator):
         Z = self._standardize(X)
         with seeded(self.random_state):
             self.model_ = self._build(Z.shape[1:])
-            self.model_.compile(optimizer=optimizers.Adam(self.learning_rate), loss="mean_squared_error")
-            history = self.model_.fit(Z, Z, epochs=self.epochs, batch_size=self.batch_size, verbose=self.verbose)
+            variational = self.kind == "variational"  # a VAE brings its own loss (train_step) and needs no y
+            self.model_.compile(optimizer=optimizers.Adam(self.learning_rate),
+                                loss=None if variational else "mean_squared_error")
+            history = self.model_.fit(Z, None if variational else Z, epochs=self.epochs,
+                                      batch_size=self.batch_size, verbose=self.verbose)
         self.history_ = dict(history.history)
-        self.scoring_model_ = _float64_copy(self.model_)
+        self.scoring_model_ = _vae_mean_path(self.model_) if variational else _float64_copy(self.model_)
         self.offset_ = self._offset(-self._errors(Z))
         return self
 
     def _build(self, shape: tuple):
         units = self.encoder_units
+        if self.kind == "variational":
+            return build_vae(shape, self.latent_dim, self.architecture_, units, beta=self.beta, noise=self.noise)
         if self.architecture_ == "conv":
             return conv_autoencoder(shape, units or (8, 16), self.latent_dim, self.noise)
         return dense_autoencoder(shape, units or (64, 32), self.latent_dim, self.noise)
@@ -181,6 +203,13 @@ class AutoencoderDetector(OutlierMixin, BaseEstimator):
         return self.architecture
 
     def _check_params(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"`kind` must be one of {KINDS}. Received: kind={self.kind!r}.")
+        if not _is_real(self.beta) or not self.beta >= 0:
+            raise ValueError(f"`beta` must be a non-negative number. Received: beta={self.beta!r}.")
+        if self.kind == "plain" and self.beta != 1.0:
+            raise ValueError("`beta` weighs a variational autoencoder's KL term; use it with kind='variational'. "
+                             f"Received: beta={self.beta!r}, kind='plain'.")
         if self.architecture not in ARCHITECTURES:
             raise ValueError(f"`architecture` must be one of {ARCHITECTURES}. "
                              f"Received: architecture={self.architecture!r}.")
@@ -229,3 +258,13 @@ def _float64_copy(model):
         twin = deserialize_layer(widen(serialize_layer(model)))
     twin.set_weights([w.astype(np.float64) for w in model.get_weights()])
     return twin
+
+
+def _vae_mean_path(vae):
+    """A float64 model ``x -> decoder(z_mean(x))``: the VAE's deterministic reconstruction."""
+    from .. import layers, models
+
+    encoder, decoder = _float64_copy(vae.encoder), _float64_copy(vae.decoder)
+    inputs = layers.Input(tuple(vae.encoder.input.shape[1:]), dtype="float64")
+    z_mean, _ = encoder(inputs)
+    return models.Model(inputs, decoder(z_mean), name="vae_mean_path")
