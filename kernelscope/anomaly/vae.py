@@ -116,6 +116,7 @@ class VAE(Model):
         self.total_loss_tracker = Mean(name="loss")
         self.reconstruction_loss_tracker = Mean(name="reconstruction_loss")
         self.kl_loss_tracker = Mean(name="kl_loss")
+        self.built = bool(encoder.built and decoder.built)  # all weights exist: summary() and saving work at once
 
     @property
     def metrics(self) -> list:
@@ -244,6 +245,8 @@ def build_vae(input_shape: tuple, latent_dim: int = 2, architecture: str = "auto
     from .. import layers, models
 
     shape = tuple(int(d) for d in input_shape)
+    if not isinstance(latent_dim, numbers.Integral) or isinstance(latent_dim, bool) or latent_dim < 1:
+        raise ValueError(f"`latent_dim` must be a positive integer. Received: latent_dim={latent_dim!r}.")
     if architecture not in ("auto", "dense", "conv"):
         raise ValueError(f"`architecture` must be one of ('auto', 'dense', 'conv'). "
                          f"Received: architecture={architecture!r}.")
