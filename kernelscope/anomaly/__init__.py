@@ -23,9 +23,9 @@ array([-1])
 
 from .architectures import conv_autoencoder, dense_autoencoder
 from .detector import AutoencoderDetector
-from .plots import plot_reconstructions
+from .plots import plot_reconstructions, plot_vae_samples
 from .protocol import one_class_roc_auc, one_class_split
 from .vae import VAE, Sampling, build_vae, kl_divergence
 
-__all__ = ["AutoencoderDetector", "dense_autoencoder", "conv_autoencoder", "plot_reconstructions", "VAE",
-           "Sampling", "build_vae", "kl_divergence", "one_class_split", "one_class_roc_auc"]
+__all__ = ["AutoencoderDetector", "dense_autoencoder", "conv_autoencoder", "plot_reconstructions", "plot_vae_samples",
+           "VAE", "Sampling", "build_vae", "kl_divergence", "one_class_split", "one_class_roc_auc"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["plot_reconstructions"]
+__all__ = ["plot_reconstructions", "plot_vae_samples"]
 
 
 def plot_reconstructions(detector, images, labels=None, n: int = 6):
@@ -47,3 +47,34 @@ def plot_reconstructions(detector, images, labels=None, n: int = 6):
 def _displayable(picture: np.ndarray, low: float, high: float) -> np.ndarray:
     scaled = np.clip((picture - low) / (high - low), 0.0, 1.0) if high > low else np.zeros_like(picture)
     return scaled[..., 0] if picture.shape[-1] == 1 else scaled
+
+
+def plot_vae_samples(vae, n: int = 16, seed=0, columns: int = 8, scale=None):
+    """A matplotlib Figure of ``n`` images decoded from the prior of a :class:`~kernelscope.anomaly.VAE`.
+
+    ``scale`` is an optional ``(mean, scale)`` pair undoing a standardisation
+    (an :class:`AutoencoderDetector`'s ``mean_`` and ``scale_``); each picture
+    is then shown on the grey scale of all of them. Needs the ``plot`` extra.
+    """
+    try:
+        from matplotlib.figure import Figure
+    except ImportError as error:
+        raise ImportError('plot_vae_samples needs matplotlib: pip install "kernelscope[plot]"') from error
+    samples = vae.sample(n, seed=seed)
+    if samples.ndim != 4:
+        raise ValueError(f"plot_vae_samples needs a VAE of images (height, width, channels). "
+                         f"Received: samples of shape {samples.shape[1:]}.")
+    if scale is not None:
+        samples = samples * scale[1] + scale[0]
+    columns = max(1, min(int(columns), n))
+    rows = -(-n // columns)
+    figure = Figure(figsize=(1.2 * columns, 1.2 * rows + 0.4))
+    axes = np.asarray(figure.subplots(rows, columns, squeeze=False)).ravel()
+    low, high = float(samples.min()), float(samples.max())
+    for ax in axes:
+        ax.set_axis_off()
+    for ax, picture in zip(axes, samples):
+        ax.imshow(_displayable(picture, low, high), cmap="gray" if picture.shape[-1] == 1 else None,
+                  vmin=0.0, vmax=1.0)
+    figure.suptitle(f"{n} samples of the VAE's prior N(0, I), decoded", fontsize=10)
+    return figure
