@@ -6,7 +6,8 @@ import torch
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import kernelscope as ks
-from kernelscope.anomaly import VAE, AutoencoderDetector, Sampling, build_vae, kl_divergence, one_class_roc_auc
+from kernelscope.anomaly import (VAE, AutoencoderDetector, Sampling, build_vae, kl_divergence, one_class_roc_auc,
+                                 plot_vae_samples)
 from kernelscope.autograd import gradcheck
 
 from test_anomaly import all_digits
@@ -235,3 +236,16 @@ def test_build_vae_errors():
         build_vae((6,), architecture="rnn")
     with pytest.raises(ValueError, match=r"`latent_dim` must be a positive integer. Received: latent_dim=0"):
         build_vae((6,), latent_dim=0)
+
+
+def test_plot_vae_samples_figure():
+    vae = build_vae((8, 8, 1), latent_dim=2, likelihood="bernoulli", seed=0)
+    figure = plot_vae_samples(vae, n=10, seed=1, columns=4)
+    assert len(figure.axes) == 12  # 3 rows of 4, the last two empty
+    shown = figure.axes[0].get_images()[0].get_array()
+    samples = vae.sample(10, seed=1)
+    scaled = (samples[0, ..., 0] - samples.min()) / (samples.max() - samples.min())
+    np.testing.assert_allclose(np.asarray(shown), scaled, rtol=1e-6)
+    with pytest.raises(ValueError, match=r"plot_vae_samples needs a VAE of images \(height, width, channels\). "
+                                         r"Received: samples of shape \(6,\)"):
+        plot_vae_samples(build_vae((6,), seed=0))
