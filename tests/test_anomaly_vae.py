@@ -1,4 +1,4 @@
-"""ks.anomaly.VAE / build_vae / kl_divergence / Sampling and AutoencoderDetector(kind="variational")."""
+"""ks.anomaly.VAE / build_vae / gaussian_kl_divergence / Sampling and AutoencoderDetector(kind="variational")."""
 
 import numpy as np
 import pytest
@@ -6,8 +6,8 @@ import torch
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import kernelscope as ks
-from kernelscope.anomaly import (VAE, AutoencoderDetector, Sampling, build_vae, kl_divergence, one_class_roc_auc,
-                                 plot_vae_samples)
+from kernelscope.anomaly import (VAE, AutoencoderDetector, Sampling, build_vae, gaussian_kl_divergence,
+                                 one_class_roc_auc, plot_vae_samples)
 from kernelscope.autograd import gradcheck
 
 from test_anomaly import all_digits
@@ -28,22 +28,22 @@ def float64():
 # ------------------------------------------------------------------- the KL term
 
 
-def test_kl_divergence_equals_the_closed_form_on_known_means_and_variances():
+def test_gaussian_kl_divergence_equals_the_closed_form_on_known_means_and_variances():
     # N(0, 1): 0. N(1, 1): 1/2 per dimension. N(0, e): (e - 1 - 1) / 2. N(2, e^-2): (4 + e^-2 - 1 + 2) / 2.
     z_mean = np.array([[0.0, 0.0], [1.0, 1.0], [0.0, 2.0]])
     z_log_var = np.array([[0.0, 0.0], [0.0, 0.0], [1.0, -2.0]])
     expected = [0.0, 1.0, (np.e - 2.0) / 2 + (4.0 + np.exp(-2.0) + 1.0) / 2]
-    np.testing.assert_allclose(kl_divergence(z_mean, z_log_var).numpy(), expected, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(gaussian_kl_divergence(z_mean, z_log_var).numpy(), expected, rtol=1e-12, atol=1e-15)
 
 
-def test_kl_divergence_equals_torch_and_central_differences():
+def test_gaussian_kl_divergence_equals_torch_and_central_differences():
     rng = np.random.default_rng(0)
     z_mean, z_log_var = rng.normal(size=(5, 3)), rng.normal(size=(5, 3))
     posterior = torch.distributions.Normal(torch.tensor(z_mean), torch.tensor(np.exp(0.5 * z_log_var)))
     prior = torch.distributions.Normal(torch.zeros(5, 3, dtype=torch.float64), torch.ones(5, 3, dtype=torch.float64))
     expected = torch.distributions.kl_divergence(posterior, prior).sum(-1).numpy()
-    np.testing.assert_allclose(kl_divergence(z_mean, z_log_var).numpy(), expected, rtol=1e-12)
-    assert gradcheck(kl_divergence, [z_mean, z_log_var], atol=1e-6, rtol=1e-6)
+    np.testing.assert_allclose(gaussian_kl_divergence(z_mean, z_log_var).numpy(), expected, rtol=1e-12)
+    assert gradcheck(gaussian_kl_divergence, [z_mean, z_log_var], atol=1e-6, rtol=1e-6)
 
 
 def test_the_tracked_kl_loss_is_the_closed_form_of_the_encoders_posterior():
@@ -138,6 +138,29 @@ def test_a_subclass_naming_its_two_arguments_stays_a_subclassed_model():
     assert type(twin) is VAE and twin.count_params() == vae.count_params() and twin.likelihood == "gaussian"
 
 
+def test_save_and_load_round_trip(tmp_path):
+    x = np.random.default_rng(0).normal(size=(32, 6)).astype("float32")
+    vae = build_vae((6,), latent_dim=2, likelihood="gaussian", beta=0.5, seed=4)
+    vae.compile(optimizer="adam")
+    vae.fit(x, epochs=1, verbose=0)
+    vae.save(tmp_path / "vae.keras")
+    loaded = ks.models.load_model(tmp_path / "vae.keras")
+    assert type(loaded) is VAE and (loaded.likelihood, loaded.beta, loaded.seed) == ("gaussian", 0.5, 4)
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), vae.predict(x, verbose=0))
+
+
+def test_weight_penalties_join_the_loss(float64):
+    inputs = ks.Input((4,))
+    hidden = ks.layers.Dense(3, kernel_regularizer=ks.regularizers.L2(0.1))(inputs)
+    encoder = ks.Model(inputs, [ks.layers.Dense(2)(hidden), ks.layers.Dense(2)(hidden)])
+    decoder = ks.Sequential([ks.Input((2,)), ks.layers.Dense(4)])
+    vae = VAE(encoder, decoder, beta=2.0, seed=0)
+    total, reconstruction, kl = vae.compute_vae_losses(np.random.default_rng(0).normal(size=(5, 4)))
+    penalty = 0.1 * np.sum(encoder.layers[1].kernel.numpy() ** 2)
+    assert float(total.numpy()) == pytest.approx(float(reconstruction.numpy()) + 2.0 * float(kl.numpy()) + penalty,
+                                                 rel=1e-12)
+
+
 def test_fit_repeats_with_a_seed_and_predict_is_the_posterior_mean():
     x = np.random.default_rng(0).normal(size=(64, 6)).astype("float32")
 
@@ -149,6 +172,8 @@ def test_fit_repeats_with_a_seed_and_predict_is_the_posterior_mean():
 
     (a, history_a), (b, history_b) = trained(), trained()
     assert history_a == history_b and history_a["loss"][-1] < history_a["loss"][0]
+    for weight_a, weight_b in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_array_equal(weight_a, weight_b)
     z_mean, _ = a.encoder.predict(x, verbose=0)
     np.testing.assert_allclose(a.predict(x, verbose=0), a.decoder.predict(z_mean, verbose=0), rtol=1e-6)
 
@@ -217,7 +242,7 @@ def test_vae_errors():
         vae.sample(0)
     with pytest.raises(ValueError, match=r"`z_mean` and `z_log_var` must have the same shape. "
                                          r"Received: z_mean.shape=\(2, 3\), z_log_var.shape=\(2, 2\)"):
-        kl_divergence(np.zeros((2, 3)), np.zeros((2, 2)))
+        gaussian_kl_divergence(np.zeros((2, 3)), np.zeros((2, 2)))
     one_output = ks.Sequential([ks.Input((6,)), ks.layers.Dense(2)])
     with pytest.raises(ValueError, match=r"The encoder must return two tensors of the same shape, "
                                          r"\[z_mean, z_log_var\]. Received: outputs of shape \(3, 2\)"):

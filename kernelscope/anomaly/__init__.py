@@ -25,7 +25,7 @@ from .architectures import conv_autoencoder, dense_autoencoder
 from .detector import AutoencoderDetector
 from .plots import plot_reconstructions, plot_vae_samples
 from .protocol import one_class_roc_auc, one_class_split
-from .vae import VAE, Sampling, build_vae, kl_divergence
+from .vae import VAE, Sampling, build_vae, gaussian_kl_divergence
 
 __all__ = ["AutoencoderDetector", "dense_autoencoder", "conv_autoencoder", "plot_reconstructions", "plot_vae_samples",
-           "VAE", "Sampling", "build_vae", "kl_divergence", "one_class_split", "one_class_roc_auc"]
+           "VAE", "Sampling", "build_vae", "gaussian_kl_divergence", "one_class_split", "one_class_roc_auc"]

@@ -25,12 +25,12 @@ from ..autograd import Tensor, as_tensor
 from ..layers.base import Layer
 from ..models.model import Model
 
-__all__ = ["VAE", "Sampling", "build_vae", "kl_divergence", "LIKELIHOODS"]
+__all__ = ["VAE", "Sampling", "build_vae", "gaussian_kl_divergence", "LIKELIHOODS"]
 
 LIKELIHOODS = ("gaussian", "bernoulli")
 
 
-def kl_divergence(z_mean, z_log_var) -> Tensor:
+def gaussian_kl_divergence(z_mean, z_log_var) -> Tensor:
     """KL divergence of ``N(z_mean, exp(z_log_var))`` from ``N(0, I)``, one value per sample (differentiable).
 
     Parameters
@@ -145,7 +145,7 @@ class VAE(Model):
             raise ValueError(f"The decoder's output shape {tuple(reconstruction.shape)} differs from the input "
                              f"shape {tuple(x.shape)}; a VAE reconstructs its input.")
         reconstruction_loss = self.reconstruction_log_loss(x, reconstruction).mean()
-        kl_loss = kl_divergence(z_mean, z_log_var).mean()
+        kl_loss = gaussian_kl_divergence(z_mean, z_log_var).mean()
         total = reconstruction_loss + self.beta * kl_loss
         for penalty in self.losses:  # weight regularizers of the encoder or decoder
             total = total + penalty.sum()
