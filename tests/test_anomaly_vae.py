@@ -274,3 +274,13 @@ def test_plot_vae_samples_figure():
     with pytest.raises(ValueError, match=r"plot_vae_samples needs a VAE of images \(height, width, channels\). "
                                          r"Received: samples of shape \(6,\)"):
         plot_vae_samples(build_vae((6,), seed=0))
+
+
+def test_doctests():
+    import doctest
+
+    import kernelscope.anomaly
+    import kernelscope.anomaly.vae
+
+    for module in (kernelscope.anomaly, kernelscope.anomaly.vae):
+        assert doctest.testmod(module).failed == 0

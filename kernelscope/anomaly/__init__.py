@@ -10,7 +10,11 @@ module); *unsupervised* detection isolates points far from the rest
 conventions (as ``IsolationForest``): ``fit(X)`` on normal data;
 ``score_samples`` is higher for more normal samples (minus the reconstruction
 error); ``decision_function = score_samples - offset_`` is negative for
-outliers; ``predict`` gives +1 (inlier) or -1 (outlier).
+outliers; ``predict`` gives +1 (inlier) or -1 (outlier). ``kind="variational"``
+trains a :class:`VAE` (:func:`build_vae`: encoder to ``z_mean``/``z_log_var``,
+seeded :class:`Sampling`, decoder, ELBO ``train_step``) instead of a plain
+autoencoder. :func:`one_class_roc_auc` runs the one-class protocol (each
+class normal in turn) the tests and ``benchmarks/anomaly.py`` report.
 
 >>> import numpy as np
 >>> from kernelscope.anomaly import AutoencoderDetector
