@@ -171,19 +171,20 @@ class VAE(Model):
             total, reconstruction_loss, kl_loss = self.compute_vae_losses(x, training=True)
         variables = self.trainable_weights
         self.optimizer.apply(tape.gradient(total, variables), variables)
-        return self._track(total, reconstruction_loss, kl_loss)
+        return self._track(len(x), total, reconstruction_loss, kl_loss)
 
     def test_step(self, data) -> dict:
         """The three losses on one batch, without training (the reparameterised draw still samples)."""
         from ..models.epoch_iterator import unpack_x_y_sample_weight
 
         x, _, _ = unpack_x_y_sample_weight(data)
-        return self._track(*self.compute_vae_losses(x, training=False))
+        return self._track(len(x), *self.compute_vae_losses(x, training=False))
 
-    def _track(self, total, reconstruction_loss, kl_loss) -> dict:
-        self.total_loss_tracker.update_state(total)
-        self.reconstruction_loss_tracker.update_state(reconstruction_loss)
-        self.kl_loss_tracker.update_state(kl_loss)
+    def _track(self, batch_size: int, total, reconstruction_loss, kl_loss) -> dict:
+        # weighted by the batch size, as Keras's own loss tracker: an epoch's logs are means over samples
+        self.total_loss_tracker.update_state(total, sample_weight=batch_size)
+        self.reconstruction_loss_tracker.update_state(reconstruction_loss, sample_weight=batch_size)
+        self.kl_loss_tracker.update_state(kl_loss, sample_weight=batch_size)
         return {m.name: m.result() for m in self.metrics}
 
     def sample(self, n: int, seed=None) -> np.ndarray:
