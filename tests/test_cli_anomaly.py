@@ -64,3 +64,19 @@ def test_unknown_dataset_is_rejected_by_the_parser(capsys):
         main(["anomaly", "--data", "mnist"])
     assert exit_info.value.code == 2
     assert "invalid choice: 'mnist'" in capsys.readouterr().err
+
+
+def test_variational_kind_prints_its_auc_and_writes_prior_samples(tmp_path, capsys):
+    assert main(["anomaly", "--kind", "variational", "--normal", "0", "--epochs", "20", "--out", str(tmp_path)]) == 0
+    text = capsys.readouterr().out
+    assert _auc(text, "variational autoencoder (conv, 20 epochs)") > 0.95
+    assert f"Samples of the prior: {tmp_path / 'samples.png'}" in text
+    for name in ("reconstructions.png", "samples.png"):
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_unknown_kind_is_rejected_by_the_parser(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["anomaly", "--kind", "vae"])
+    assert exit_info.value.code == 2
+    assert "invalid choice: 'vae'" in capsys.readouterr().err

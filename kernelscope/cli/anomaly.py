@@ -1,12 +1,15 @@
 """``kernelscope anomaly``: one digit is normal, every other digit is an anomaly.
 
     kernelscope anomaly --data digits --normal 0 --epochs 100 --seed 0 --out runs/anomaly-0
+    kernelscope anomaly --kind variational --normal 0 --out runs/anomaly-vae-0
 
-Trains :class:`~kernelscope.anomaly.AutoencoderDetector` on the training images
-of the normal digit only (semi-supervised), scores every test image, and prints
-the ROC AUC beside scikit-learn's IsolationForest (unsupervised) fitted on the
-same images; writes ``reconstructions.png`` (best and worst reconstructions).
-Needs the ``sklearn`` and ``plot`` extras.
+Trains :class:`~kernelscope.anomaly.AutoencoderDetector` (a plain or a
+variational autoencoder) on the training images of the normal digit only
+(semi-supervised), scores every test image, and prints the ROC AUC beside
+scikit-learn's IsolationForest (unsupervised) fitted on the same images; writes
+``reconstructions.png`` (best and worst reconstructions) and, for a VAE,
+``samples.png`` (images decoded from its prior). Needs the ``sklearn`` and
+``plot`` extras.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from .common import finite_float, non_negative_int, positive_int, prepare_out
 
 DATASETS = ("digits",)
 ARCHITECTURES = ("auto", "dense", "conv")
+KINDS = ("plain", "variational")
 
 
 def add_parsers(commands, common) -> None:
@@ -33,6 +37,9 @@ def add_parsers(commands, common) -> None:
     parser.add_argument("--normal", type=int, default=0, help="the normal class (default 0)")
     parser.add_argument("--architecture", choices=ARCHITECTURES, default="auto",
                         help="autoencoder type; auto is convolutional for images (default auto)")
+    parser.add_argument("--kind", choices=KINDS, default="plain",
+                        help="plain autoencoder, or variational (trained on the ELBO, scored by the reconstruction "
+                             "error at the posterior mean) (default plain)")
     parser.add_argument("--epochs", type=positive_int, default=100, help="default 100")
     parser.add_argument("--noise", type=finite_float, default=0.0,
                         help="standard deviation of training noise in standardised units: a denoising "
@@ -45,6 +52,7 @@ def add_parsers(commands, common) -> None:
 def run_anomaly(args) -> int:
     """Fit both detectors on the normal class, print their ROC AUCs, write the figure."""
     from .. import datasets
+    from ..anomaly import plot_reconstructions, plot_vae_samples
 
     (x_train, y_train), (x_test, y_test) = datasets.load_digits()
     classes = np.unique(y_train)
@@ -61,7 +69,8 @@ def run_anomaly(args) -> int:
           f"images, {int(is_normal.sum())} normal, {int((~is_normal).sum())} anomalies.")
     detector, ae_auc, forest_auc = _compare(normal, x_test, is_normal, args)
     print("ROC AUC (normal = positive class, scored by how normal each image looks):")
-    name = f"autoencoder ({detector.architecture_}, {args.epochs} epochs)"
+    kind = "variational autoencoder" if args.kind == "variational" else "autoencoder"
+    name = f"{kind} ({detector.architecture_}, {args.epochs} epochs)"
     width = max(len(name), len("isolation forest"))
     print(f"  {name:<{width}}  {ae_auc:.4f}")
     print(f"  {'isolation forest':<{width}}  {forest_auc:.4f}")
@@ -69,8 +78,12 @@ def run_anomaly(args) -> int:
     print(f"Autoencoder threshold (contamination='auto'): flags {int(flagged[~is_normal].sum())} of "
           f"{int((~is_normal).sum())} anomalies and {int(flagged[is_normal].sum())} of {int(is_normal.sum())} "
           "normal test images.")
-    _save_figure(detector, x_test, y_test, out / "reconstructions.png")
+    _save_figure(plot_reconstructions(detector, x_test, y_test, n=6), out / "reconstructions.png")
     print(f"Figure: {out / 'reconstructions.png'}")
+    if args.kind == "variational":
+        samples = plot_vae_samples(detector.model_, n=16, seed=args.seed, scale=(detector.mean_, detector.scale_))
+        _save_figure(samples, out / "samples.png")
+        print(f"Samples of the prior: {out / 'samples.png'}")
     return 0
 
 
@@ -81,7 +94,7 @@ def _compare(normal, x_test, is_normal, args) -> tuple:
     from ..anomaly import AutoencoderDetector
 
     detector = AutoencoderDetector(architecture=args.architecture, epochs=args.epochs, noise=args.noise,
-                                   random_state=args.seed).fit(normal)
+                                   random_state=args.seed, kind=args.kind).fit(normal)
     ae_auc = roc_auc_score(is_normal, detector.score_samples(x_test))
     rows = lambda x: x.reshape(len(x), -1)
     forest = IsolationForest(random_state=args.seed).fit(rows(normal))
@@ -96,10 +109,7 @@ def _require_plotting() -> None:
         raise CommandError('the reconstruction figure needs matplotlib: pip install "kernelscope[plot]"') from None
 
 
-def _save_figure(detector, images, labels, path: pathlib.Path) -> None:
-    from ..anomaly import plot_reconstructions
-
-    figure = plot_reconstructions(detector, images, labels, n=6)
+def _save_figure(figure, path: pathlib.Path) -> None:
     try:
         atomic_write(path, lambda handle: figure.savefig(handle, format="png", dpi=100))
     except OSError as error:

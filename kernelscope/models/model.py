@@ -30,10 +30,12 @@ class Model(Trainer, Layer):
 
         if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
             return Functional.__new__(Functional)
-        # class CustomModel(ks.Model) called as CustomModel(inputs, outputs): Keras 3's test for it
+        # class CustomModel(ks.Model) called as CustomModel(inputs, outputs): Keras 3's test for it. Keras tests
+        # the arguments that reach Model.__init__, so VAE(encoder, decoder) whose __init__ names its own two
+        # arguments stays a subclassed model: only an __init__ that can pass (inputs, outputs) on is swapped.
         functional_args = len(args) == 2 or (len(args) == 1 and "outputs" in kwargs) or (
             "inputs" in kwargs and "outputs" in kwargs)
-        if cls is not Model and functional_args and not issubclass(cls, Functional):
+        if cls is not Model and functional_args and not issubclass(cls, Functional) and _forwards_inputs(cls):
             return super().__new__(_functional_subclass(cls))
         return super().__new__(cls)
 
@@ -64,10 +66,7 @@ class Model(Trainer, Layer):
         from .serialization import functional_from_config
 
         functional_keys = ("name", "layers", "input_layers", "output_layers")
-        init = inspect.signature(cls.__init__).parameters
-        revivable = cls in (Model, Functional) or list(init)[1:3] == ["inputs", "outputs"] or (
-            any(p.kind == p.VAR_POSITIONAL for p in init.values())
-            and any(p.kind == p.VAR_KEYWORD for p in init.values()))
+        revivable = cls in (Model, Functional) or _forwards_inputs(cls)
         if all(key in config for key in functional_keys) and revivable:
             return functional_from_config(Functional if cls is Model else cls, config, custom_objects)
         try:
@@ -206,6 +205,13 @@ class Model(Trainer, Layer):
 
 
 _FUNCTIONAL_SUBCLASSES: dict = {}
+
+
+def _forwards_inputs(cls: type) -> bool:
+    """Whether ``cls.__init__`` takes ``(inputs, outputs)`` first or passes ``*args, **kwargs`` on."""
+    init = inspect.signature(cls.__init__).parameters
+    return list(init)[1:3] == ["inputs", "outputs"] or (
+        any(p.kind == p.VAR_POSITIONAL for p in init.values()) and any(p.kind == p.VAR_KEYWORD for p in init.values()))
 
 
 def _functional_subclass(cls: type) -> type:

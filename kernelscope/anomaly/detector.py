@@ -1,25 +1,4 @@
-"""Semi-supervised anomaly detection with an autoencoder (needs the ``sklearn`` extra).
-
-The course's three settings: *supervised* detection is classification (see
-:mod:`kernelscope.sklearn`); *semi-supervised* detection learns a compact
-representation of normal data only and flags what it cannot reconstruct (this
-module); *unsupervised* detection isolates points far from the rest
-(``sklearn.ensemble.IsolationForest``).
-
-:class:`AutoencoderDetector` follows scikit-learn's outlier-detector
-conventions (as ``IsolationForest``): ``fit(X)`` on normal data;
-``score_samples`` is higher for more normal samples (minus the reconstruction
-error); ``decision_function = score_samples - offset_`` is negative for
-outliers; ``predict`` gives +1 (inlier) or -1 (outlier).
-
->>> import numpy as np
->>> from kernelscope.anomaly import AutoencoderDetector
->>> rng = np.random.default_rng(0)
->>> normal = rng.normal(size=(200, 2)) @ np.array([[1.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 1.0]])
->>> detector = AutoencoderDetector(latent_dim=2, epochs=30, contamination=0.05, random_state=0).fit(normal)
->>> detector.predict([[3.0, -3.0, 3.0, -3.0]])  # breaks the x0 == x1, x2 == x3 pattern
-array([-1])
-"""
+"""AutoencoderDetector: flag what an autoencoder trained on normal data reconstructs badly."""
 
 from __future__ import annotations
 
@@ -33,18 +12,25 @@ try:
 except ImportError as error:  # pragma: no cover - depends on the environment
     raise ImportError('kernelscope.anomaly needs scikit-learn >= 1.6: pip install "kernelscope[sklearn]"') from error
 
-from .sklearn._builders import seeded
+from ..sklearn._builders import seeded
+from .architectures import conv_autoencoder, dense_autoencoder
+from .vae import build_vae
 
-__all__ = ["AutoencoderDetector", "dense_autoencoder", "conv_autoencoder", "plot_reconstructions"]
+__all__ = ["AutoencoderDetector"]
 
 ARCHITECTURES = ("auto", "dense", "conv")
+KINDS = ("plain", "variational")
 _MAD_TO_STD = 1.4826  # MAD * 1.4826 estimates the standard deviation of normally distributed values
 _AUTO_K = 3.0
 _MIN_ERROR = 1e-12  # floor before taking logs: a perfect reconstruction has error 0
 
 
 class AutoencoderDetector(OutlierMixin, BaseEstimator):
-    """Flag samples an autoencoder trained on normal data reconstructs badly.
+    """Flag samples an autoencoder (plain or variational) trained on normal data reconstructs badly.
+
+    Both kinds score a sample by its reconstruction error (mean squared, in
+    standardised units); the variational autoencoder reconstructs from the
+    posterior mean ``z_mean``, so scores are deterministic.
 
     Parameters
     ----------
@@ -79,11 +65,19 @@ class AutoencoderDetector(OutlierMixin, BaseEstimator):
     random_state : int, RandomState or None
         An integer makes the weights, the noise and the shuffling repeat exactly.
     verbose : int, default=0
+    kind : {"plain", "variational"}, default="plain"
+        "plain" trains an autoencoder on the mean squared error; "variational"
+        a VAE (:func:`~kernelscope.anomaly.build_vae`, Gaussian likelihood of
+        unit variance) on minus the ELBO, with a latent space of ``latent_dim``.
+    beta : float >= 0, default=1.0
+        Weight of the VAE's KL term (1 is the ELBO); only with kind="variational".
 
     Attributes
     ----------
-    model_ : ks.Model, the autoencoder (standardised inputs in and out)
-    scoring_model_ : ks.Model, a float64 copy of ``model_`` that computes every score, so a sample's
+    model_ : ks.Model, the autoencoder (standardised inputs in and out), a :class:`~kernelscope.anomaly.VAE`
+        for kind="variational"
+    scoring_model_ : ks.Model, a float64 copy of ``model_`` (of its ``z_mean`` path for a VAE) that
+        computes every score, so a sample's
         score does not depend on the other samples scored with it (float32 GEMMs can differ by ~1e-7
         with the batch around a row)
     mean_, scale_ : ndarray, per feature (rows) or per channel (images)
@@ -93,7 +87,8 @@ class AutoencoderDetector(OutlierMixin, BaseEstimator):
     """
 
     def __init__(self, architecture="auto", encoder_units=None, latent_dim=8, epochs=100, batch_size=32,
-                 learning_rate=1e-3, noise=0.0, contamination="auto", random_state=None, verbose=0):
+                 learning_rate=1e-3, noise=0.0, contamination="auto", random_state=None, verbose=0,
+                 kind="plain", beta=1.0):
         self.architecture = architecture
         self.encoder_units = encoder_units
         self.latent_dim = latent_dim
@@ -104,11 +99,13 @@ class AutoencoderDetector(OutlierMixin, BaseEstimator):
         self.contamination = contamination
         self.random_state = random_state
         self.verbose = verbose
+        self.kind = kind
+        self.beta = beta
 
     # ---------------------------------------------------------------- fit
     def fit(self, X, y=None):
         """Train the autoencoder on ``X`` (normal samples) and set the threshold; ``y`` is ignored."""
-        from . import optimizers
+        from .. import optimizers
 
         self._check_params()
         X = self._validate(X, reset=True)
@@ -120,15 +117,20 @@ class AutoencoderDetector(OutlierMixin, BaseEstimator):
         Z = self._standardize(X)
         with seeded(self.random_state):
             self.model_ = self._build(Z.shape[1:])
-            self.model_.compile(optimizer=optimizers.Adam(self.learning_rate), loss="mean_squared_error")
-            history = self.model_.fit(Z, Z, epochs=self.epochs, batch_size=self.batch_size, verbose=self.verbose)
+            variational = self.kind == "variational"  # a VAE brings its own loss (train_step) and needs no y
+            self.model_.compile(optimizer=optimizers.Adam(self.learning_rate),
+                                loss=None if variational else "mean_squared_error")
+            history = self.model_.fit(Z, None if variational else Z, epochs=self.epochs,
+                                      batch_size=self.batch_size, verbose=self.verbose)
         self.history_ = dict(history.history)
-        self.scoring_model_ = _float64_copy(self.model_)
+        self.scoring_model_ = _vae_mean_path(self.model_) if variational else _float64_copy(self.model_)
         self.offset_ = self._offset(-self._errors(Z))
         return self
 
     def _build(self, shape: tuple):
         units = self.encoder_units
+        if self.kind == "variational":
+            return build_vae(shape, self.latent_dim, self.architecture_, units, beta=self.beta, noise=self.noise)
         if self.architecture_ == "conv":
             return conv_autoencoder(shape, units or (8, 16), self.latent_dim, self.noise)
         return dense_autoencoder(shape, units or (64, 32), self.latent_dim, self.noise)
@@ -201,6 +203,13 @@ class AutoencoderDetector(OutlierMixin, BaseEstimator):
         return self.architecture
 
     def _check_params(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"`kind` must be one of {KINDS}. Received: kind={self.kind!r}.")
+        if not _is_real(self.beta) or not self.beta >= 0:
+            raise ValueError(f"`beta` must be a non-negative number. Received: beta={self.beta!r}.")
+        if self.kind == "plain" and self.beta != 1.0:
+            raise ValueError("`beta` weighs a variational autoencoder's KL term; use it with kind='variational'. "
+                             f"Received: beta={self.beta!r}, kind='plain'.")
         if self.architecture not in ARCHITECTURES:
             raise ValueError(f"`architecture` must be one of {ARCHITECTURES}. "
                              f"Received: architecture={self.architecture!r}.")
@@ -238,7 +247,7 @@ def _is_real(value) -> bool:
 
 def _float64_copy(model):
     """The same architecture and weights, computing in float64 (built without drawing from any generator)."""
-    from .models.serialization import deserialize_layer, serialize_layer
+    from ..models.serialization import deserialize_layer, serialize_layer
 
     def widen(config):
         if isinstance(config, dict):
@@ -251,102 +260,11 @@ def _float64_copy(model):
     return twin
 
 
-# ------------------------------------------------------------- architectures
+def _vae_mean_path(vae):
+    """A float64 model ``x -> decoder(z_mean(x))``: the VAE's deterministic reconstruction."""
+    from .. import layers, models
 
-
-def dense_autoencoder(input_shape: tuple, units=(64, 32), latent_dim: int = 8, noise: float = 0.0):
-    """A dense autoencoder: ``Dense(u, relu)`` per unit count, a linear code of ``latent_dim``, the mirror.
-
-    Images are flattened on the way in and reshaped on the way out.
-    """
-    from . import layers, models
-
-    size = int(np.prod(input_shape))
-    stack = [layers.Input(tuple(input_shape))]
-    if noise:
-        stack.append(layers.GaussianNoise(noise, name="noise"))
-    if len(input_shape) > 1:
-        stack.append(layers.Flatten())
-    stack += [layers.Dense(u, activation="relu", name=f"encoder_{i}") for i, u in enumerate(units, 1)]
-    stack.append(layers.Dense(latent_dim, name="code"))
-    stack += [layers.Dense(u, activation="relu", name=f"decoder_{i}") for i, u in enumerate(units[::-1], 1)]
-    stack.append(layers.Dense(size, name="reconstruction"))
-    if len(input_shape) > 1:
-        stack.append(layers.Reshape(tuple(input_shape)))
-    return models.Sequential(stack, name="dense_autoencoder")
-
-
-def conv_autoencoder(input_shape: tuple, filters=(8, 16), latent_dim: int = 8, noise: float = 0.0):
-    """A convolutional autoencoder for ``(H, W, C)`` images.
-
-    Encoder: per entry of ``filters`` a ``Conv2D(f, 3, strides=2, padding="same", relu)``
-    (halving the feature map), then a dense code of ``latent_dim``. Decoder: a
-    Dense back to the smallest feature map, ``Conv2DTranspose(f, 3, strides=2)``
-    per entry in reverse, a crop to ``H x W`` and a linear ``Conv2D(C, 3)``.
-    """
-    from . import layers, models
-
-    height, width, channels = (int(d) for d in input_shape)
-    stack = [layers.Input((height, width, channels))]
-    if noise:
-        stack.append(layers.GaussianNoise(noise, name="noise"))
-    h, w = height, width
-    for i, f in enumerate(filters, 1):
-        stack.append(layers.Conv2D(f, 3, strides=2, padding="same", activation="relu", name=f"encoder_conv{i}"))
-        h, w = -(-h // 2), -(-w // 2)
-    stack += [layers.Flatten(), layers.Dense(latent_dim, name="code"),
-              layers.Dense(h * w * filters[-1], activation="relu", name="decoder_dense"),
-              layers.Reshape((h, w, filters[-1]))]
-    for i, f in enumerate(filters[::-1], 1):
-        stack.append(layers.Conv2DTranspose(f, 3, strides=2, padding="same", activation="relu",
-                                            name=f"decoder_conv{i}"))
-    extra_h, extra_w = h * 2 ** len(filters) - height, w * 2 ** len(filters) - width
-    if extra_h or extra_w:
-        stack.append(layers.Cropping2D(((0, extra_h), (0, extra_w))))
-    stack.append(layers.Conv2D(channels, 3, padding="same", name="reconstruction"))
-    return models.Sequential(stack, name="conv_autoencoder")
-
-
-# ------------------------------------------------------------------- figure
-
-
-def plot_reconstructions(detector: AutoencoderDetector, images, labels=None, n: int = 6):
-    """A matplotlib Figure of the ``n`` best and ``n`` worst reconstructed images (needs the ``plot`` extra).
-
-    Rows: the best images, their reconstructions, the worst images, their
-    reconstructions; each title gives the label (if any) and the reconstruction error.
-    """
-    try:
-        from matplotlib.figure import Figure
-    except ImportError as error:
-        raise ImportError('plot_reconstructions needs matplotlib: pip install "kernelscope[plot]"') from error
-    images = np.asarray(images)
-    if images.ndim != 4:
-        raise ValueError(f"`images` must have shape (n, height, width, channels). Received: shape={images.shape}.")
-    errors = detector.reconstruction_error(images)
-    order = np.argsort(errors, kind="stable")
-    n = max(1, min(int(n), len(images)))
-    picks = {"best": order[:n], "worst": order[::-1][:n]}
-    rebuilt = {name: detector.reconstruct(images[index]) for name, index in picks.items()}
-    low, high = float(images.min()), float(images.max())  # one grey scale for inputs and reconstructions
-    figure = Figure(figsize=(1.6 * n, 7.2))
-    axes = np.asarray(figure.subplots(4, n, squeeze=False))
-    for row, (name, kind) in enumerate([("best", "input"), ("best", "reconstruction"),
-                                        ("worst", "input"), ("worst", "reconstruction")]):
-        for col, index in enumerate(picks[name]):
-            picture = images[index] if kind == "input" else rebuilt[name][col]
-            ax = axes[row, col]
-            ax.imshow(_displayable(picture, low, high), cmap="gray" if picture.shape[-1] == 1 else None,
-                      vmin=0.0, vmax=1.0)
-            ax.set_xticks([]), ax.set_yticks([])
-            if kind == "input":
-                label = "" if labels is None else f"label {labels[index]}\n"
-                ax.set_title(f"{label}error {errors[index]:.3f}", fontsize=8)
-        axes[row, 0].set_ylabel(f"{name}\n{kind}", fontsize=9)
-    figure.suptitle("Best and worst reconstructions (error = mean squared, standardised units)", fontsize=10)
-    return figure
-
-
-def _displayable(picture: np.ndarray, low: float, high: float) -> np.ndarray:
-    scaled = np.clip((picture - low) / (high - low), 0.0, 1.0) if high > low else np.zeros_like(picture)
-    return scaled[..., 0] if picture.shape[-1] == 1 else scaled
+    encoder, decoder = _float64_copy(vae.encoder), _float64_copy(vae.decoder)
+    inputs = layers.Input(tuple(vae.encoder.input.shape[1:]), dtype="float64")
+    z_mean, _ = encoder(inputs)
+    return models.Model(inputs, decoder(z_mean), name="vae_mean_path")
