@@ -157,9 +157,11 @@ class StyleTransfer:
             bar.close()
 
     def _step(self, optimizer) -> dict:
-        with _frozen(self.feature_extractor.weights), GradientTape() as tape:
-            losses = self._losses(self.combination_image)
-        grads = tape.gradient(losses["loss"], [self.combination_image])
+        # a diverging run is reported once, below, not as NumPy overflow warnings from every layer
+        with np.errstate(over="ignore", invalid="ignore"), _frozen(self.feature_extractor.weights):
+            with GradientTape() as tape:
+                losses = self._losses(self.combination_image)
+            grads = tape.gradient(losses["loss"], [self.combination_image])
         logs = {name: float(value.numpy()) for name, value in losses.items()}
         if not math.isfinite(logs["loss"]):
             raise FloatingPointError(f"The style transfer loss became {logs['loss']} at step {len(self.history) + 1}"
