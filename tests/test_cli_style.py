@@ -58,6 +58,12 @@ def _write_legacy_h5(model, path):
                 group[name] = w.numpy()
 
 
+def test_style_small_vgg_is_built_in(files, capsys):
+    assert _run(files, "--model", "small-vgg", "--steps", "2", "--size", "16", "--out", str(files / "s.png"),
+                "--quiet") == 0
+    assert "2 steps through small_vgg" in capsys.readouterr().out
+
+
 def test_style_needs_exactly_one_network(files, capsys):
     assert _run(files, "--steps", "1") == 2
     assert "give the network: --weights vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5" in capsys.readouterr().err

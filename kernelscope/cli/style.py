@@ -7,7 +7,8 @@ Reads both images at ``--size`` pixels high (the style image is resized to the c
 size), runs :class:`~kernelscope.generative.StyleTransfer` on VGG19 with the Keras
 weight file, and writes the generated image; ``--save-every N`` also writes
 ``OUT_at_iteration_N.png`` along the way. ``--model FILE.keras`` uses any saved model with
-VGG19's layer names instead. Needs Pillow (the ``image`` extra) and, for ``--weights``, h5py (``keras-weights``).
+VGG19's layer names instead, ``--model small-vgg`` a random toy network. Needs Pillow
+(the ``image`` extra) and, for ``--weights``, h5py (``keras-weights``).
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ def add_parsers(commands, common) -> None:
                         help="Keras weight file of VGG19 without its top: vgg19_weights_tf_dim_ordering_tf_kernels_"
                              "notop.h5")
     parser.add_argument("--model", default=None,
-                        help="instead of --weights: a saved model (.keras) with VGG19's layer names")
+                        help="instead of --weights: a saved model (.keras) with VGG19's layer names, or "
+                             "small-vgg (ks.generative.small_vgg: random weights, to try the command in seconds)")
     parser.add_argument("--steps", type=positive_int, default=200, help="gradient steps (default 200)")
     parser.add_argument("--size", type=positive_int, default=256,
                         help="height of the generated image in pixels, width keeps the content's aspect ratio "
@@ -103,6 +105,8 @@ def _load_network(args):
     if (args.weights is None) == (args.model is None):
         raise UsageError("give the network: --weights vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5 (VGG19) "
                          "or --model FILE.keras, not both")
+    if args.model == "small-vgg":
+        return ks.generative.small_vgg()
     if args.model is not None:
         return load_model_file(args.model)
     require_regular_file(args.weights, "weight file")
