@@ -81,6 +81,13 @@ def test_style_reports_divergence_with_the_option_to_change(files, capsys):
     assert "; lower --learning-rate" in capsys.readouterr().err
 
 
+def test_style_checks_the_output_path_before_running(files, capsys):
+    assert _run(files, "--model", "small-vgg", "--out", str(files / "result")) == 2
+    assert "--out must name an image file (.png, .jpg, ...)" in capsys.readouterr().err
+    assert _run(files, "--model", "small-vgg", "--out", str(files / "absent" / "out.png")) == 1
+    assert "folder" in capsys.readouterr().err
+
+
 def test_style_refuses_negative_weights(files, capsys):
     with pytest.raises(SystemExit) as exit_info:
         _run(files, "--model", str(files / "small.keras"), "--style-weight", "-1")

@@ -59,6 +59,7 @@ def run_style(args) -> int:
     """Load the network and the images, run the transfer, write the image(s)."""
     import kernelscope as ks
 
+    out = _check_out(pathlib.Path(args.out))  # before the long run, not after it
     model = _load_network(args)
     channels = model.inputs[0].shape[-1]
     mode = {1: "L", 3: "RGB"}.get(channels)
@@ -66,13 +67,21 @@ def run_style(args) -> int:
         raise UsageError(f"the model reads {channels} channels; style transfer reads images with 1 or 3")
     content = _read(args.content, mode, args.size)
     style = _read(args.style, mode, None, like=content)
-    out = pathlib.Path(args.out)
     transfer = ks.generative.StyleTransfer(
         content, style, model=model, content_weight=args.content_weight, style_weight=args.style_weight,
         total_variation_weight=args.total_variation_weight,
         preprocess_mode=None if args.preprocess == "none" else args.preprocess)
     print(f"Style transfer: {args.content} in the style of {args.style}, {content.shape[1]}x{content.shape[0]} "
           f"pixels, {args.steps} steps through {model.name}")
+    _optimise(transfer, args, out)
+    _save(transfer.image, out)
+    first, last = transfer.history[0]["loss"], transfer.history[-1]["loss"]
+    print(f"Loss {first:.4g} -> {last:.4g}. Image: {out}")
+    return 0
+
+
+def _optimise(transfer, args, out: pathlib.Path) -> None:
+    """``--steps`` steps, writing ``OUT_at_iteration_N`` every ``--save-every`` steps before the last."""
     def save_intermediate(step, image, logs):
         if args.save_every and step % args.save_every == 0 and step < args.steps:
             _save(image, out.with_name(f"{out.stem}_at_iteration_{step}{out.suffix}"))
@@ -83,10 +92,6 @@ def run_style(args) -> int:
             pass
     except FloatingPointError as error:
         raise CommandError(str(error).replace("the optimizer's learning rate", "--learning-rate")) from None
-    _save(transfer.image, out)
-    first, last = transfer.history[0]["loss"], transfer.history[-1]["loss"]
-    print(f"Loss {first:.4g} -> {last:.4g}. Image: {out}")
-    return 0
 
 
 def _optimizer(args):
@@ -127,6 +132,14 @@ def _read(path: str, mode: str, height: int | None, like=None):
         size = (max(1, round(original.shape[1] * height / original.shape[0])), height)
     pixels = read_image(path, mode=mode, size=size)
     return pixels[..., None] if pixels.ndim == 2 else pixels
+
+
+def _check_out(out: pathlib.Path) -> pathlib.Path:
+    if out.suffix.lower() not in (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"):
+        raise UsageError(f"--out must name an image file (.png, .jpg, ...), got {out}")
+    if not out.parent.is_dir():
+        raise CommandError(f"cannot write {out}: folder {out.parent} does not exist")
+    return out
 
 
 def _save(image, path: pathlib.Path) -> None:
