@@ -23,7 +23,7 @@ from .common import fraction, image_shape, non_negative_int, positive_float, pos
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
 # Modules of this package that register subcommands through add_parsers(commands, common);
 # each sets a `handler` default that main() calls.
-_EXTENSIONS = ("explain", "anomaly", "export", "detect")
+_EXTENSIONS = ("explain", "anomaly", "export", "detect", "style")
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
