@@ -1,10 +1,13 @@
-"""The model zoo: Keras's classic ImageNet architectures and LeNet-5, built layer by layer.
+"""The model zoo: Keras's 19 ImageNet architectures and LeNet-5, built layer by layer.
 
-Each builder has ``keras.applications``'s signature and layer names, so a Keras
-weight file downloaded by hand loads unchanged (``weights="path/to/file.h5"``);
-``weights="imagenet"`` cannot be fetched by kernelscope and says which file to get.
-Each family module carries its ``preprocess_input`` and ``decode_predictions``
-(``ks.applications.resnet50.preprocess_input``, ...).
+Each builder has ``keras.applications``'s signature, layer names and parameter
+counts, so Keras's weight files load unchanged. ``weights="imagenet"`` (the
+default, as in Keras) reads Keras's own file from the model cache,
+``$KERNELSCOPE_HOME/models`` or else ``~/.kernelscope/models`` (:func:`models_dir`);
+a missing file is an error naming it, its URL and that folder, and ``download=True``
+fetches it with ``ks.utils.get_file``. ``weights=None`` is random initialization;
+a path loads that file. Each family module carries its ``preprocess_input`` and
+``decode_predictions`` (``ks.applications.resnet50.preprocess_input``, ...).
 
 >>> import kernelscope as ks
 >>> model = ks.applications.MobileNetV2(weights=None, include_top=False, input_shape=(96, 96, 3), pooling="avg")
