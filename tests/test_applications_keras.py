@@ -279,6 +279,16 @@ def test_argument_errors(home):
     with pytest.raises(ValueError, match=r"There are no ImageNet weights for this architecture: pass "
                                          r"weights=None .* Received: weights='imagenet'"):
         A.densenet.DenseNet((2, 2, 2, 2), include_top=False)
+    with pytest.raises(ValueError, match=r"If imagenet weights are being loaded, alpha can be one of `0.35`, `0.5`, "
+                                         r"`0.75`, `1.0`, `1.3`, `1.4` only. Received alpha=0.3"):
+        A.MobileNetV2(alpha=0.3)
+    with pytest.raises(ValueError, match=r"If imagenet weights are being loaded, depth multiplier must be 1.  "
+                                         r"Received depth_multiplier=2"):
+        A.MobileNet(depth_multiplier=2)
+    with pytest.warns(UserWarning, match=r"`input_shape` is undefined or non-square, or `rows` is not in \[128, "
+                                         r"160, 192, 224\]. Weights for input shape \(224, 224\) will be loaded"), \
+            pytest.raises(FileNotFoundError, match="mobilenet_1_0_224_tf_no_top.h5"):
+        A.MobileNet(include_top=False, input_shape=(100, 120, 3))
     with pytest.raises(ValueError, match=r'Unknown Inception-ResNet block type. Expects "block35", "block17" '
                                          r'or "block8", but got: block9'):
         A.inception_resnet_v2.inception_resnet_block(ks.Input((8, 8, 32)), 0.1, "block9", 1)

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import numbers
 import os
+import warnings
 
 from .. import layers
 from ..models import Model
 from ._weights import KerasWeights, resolve_weights
 from .imagenet_utils import obtain_input_shape, validate_activation
 
-__all__ = ["Application", "check_arguments", "check_alpha", "documented", "keras_application"]
+__all__ = ["Application", "check_arguments", "check_alpha", "imagenet_size", "documented", "keras_application"]
 
 _ARGS_DOC = """
     Parameters
@@ -78,10 +79,24 @@ def keras_application(public_name: str, module: str, summary: str, model_name: s
     return documented(summary, imagenet(True).fname, imagenet(False).fname, sizes)(builder)
 
 
-def check_alpha(alpha) -> None:
-    """The width multiplier of the MobileNets: a positive number."""
+def check_alpha(alpha, weights, imagenet_alphas: tuple) -> None:
+    """The width multiplier of the MobileNets: a positive number, one Keras has ImageNet weights for."""
     if not isinstance(alpha, numbers.Real) or isinstance(alpha, bool) or alpha <= 0:
         raise ValueError(f"`alpha` must be a positive number. Received: alpha={alpha!r}.")
+    if weights == "imagenet" and alpha not in imagenet_alphas:
+        raise ValueError("If imagenet weights are being loaded, alpha can be one of "
+                         f"{', '.join(f'`{a}`' for a in imagenet_alphas)} only. Received alpha={alpha}")
+
+
+def imagenet_size(input_shape, include_top: bool, weights, sizes: tuple) -> int:
+    """The square size whose Keras weights fit ``input_shape`` (224 otherwise, with Keras's warning)."""
+    square = input_shape is not None and len(input_shape) == 3 and input_shape[0] == input_shape[1]
+    if square and input_shape[0] in sizes:
+        return input_shape[0]
+    if weights == "imagenet" and not (input_shape is None and include_top):
+        warnings.warn(f"`input_shape` is undefined or non-square, or `rows` is not in {list(sizes)}. Weights for "
+                      "input shape (224, 224) will be loaded as the default.", stacklevel=3)
+    return 224
 
 
 def check_arguments(weights, include_top: bool, classes, pooling, classifier_activation) -> None:

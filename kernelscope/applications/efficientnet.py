@@ -109,7 +109,8 @@ def EfficientNet(width_coefficient: float, depth_coefficient: float, default_siz
                  classifier_activation="softmax", name: str | None = None, download: bool = False) -> Model:
     """An EfficientNet scaled by ``width_coefficient`` (filters) and ``depth_coefficient`` (repeats)."""
     fname = f"{model_name}{'' if include_top else '_notop'}.h5"
-    imagenet = KerasWeights(fname, _URL + fname, keras_hash(fname)) if keras_hash(fname) else None
+    file_hash = keras_hash(fname)  # Keras pins one for every EfficientNet it has weights for
+    imagenet = None if file_hash is None else KerasWeights(fname, _URL + fname, file_hash)
     app = Application(include_top, weights, input_tensor, input_shape, pooling, classes, classifier_activation,
                       download, default_size=default_size, min_size=32, imagenet=imagenet)
     x = _stem(app.input, app.weights_path is not None, width_coefficient)

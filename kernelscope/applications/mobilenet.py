@@ -17,7 +17,7 @@ from __future__ import annotations
 from .. import layers
 from ..models import Model
 from . import imagenet_utils as utils
-from ._builder import Application, check_alpha
+from ._builder import Application, check_alpha, imagenet_size
 from ._weights import keras_file
 
 __all__ = ["MobileNet", "preprocess_input", "decode_predictions"]
@@ -51,13 +51,6 @@ def _depthwise_conv_block(inputs, pointwise_conv_filters: int, alpha: float, dep
     return layers.ReLU(6.0, name=f"conv_pw_{block_id}_relu")(x)
 
 
-def _default_size(input_shape) -> int:
-    if input_shape is not None and len(input_shape) == 3 and input_shape[0] == input_shape[1] \
-            and input_shape[0] in _SIZES:
-        return input_shape[0]
-    return 224
-
-
 def _alpha_text(alpha: float) -> str:
     return {1.0: "1_0", 0.75: "7_5", 0.5: "5_0", 0.25: "2_5"}.get(alpha, "1_0")
 
@@ -85,8 +78,11 @@ def MobileNet(input_shape=None, alpha: float = 1.0, depth_multiplier: int = 1, d
     download : bool
         Fetch a missing ImageNet file with ``ks.utils.get_file``.
     """
-    check_alpha(alpha)
-    default_size = _default_size(input_shape)
+    check_alpha(alpha, weights, (0.25, 0.5, 0.75, 1.0))
+    if weights == "imagenet" and depth_multiplier != 1:
+        raise ValueError("If imagenet weights are being loaded, depth multiplier must be 1.  "
+                         f"Received depth_multiplier={depth_multiplier}")
+    default_size = imagenet_size(input_shape, include_top, weights, _SIZES)
     fname = f"mobilenet_{_alpha_text(alpha)}_{default_size}_{'tf' if include_top else 'tf_no_top'}.h5"
     app = Application(include_top, weights, input_tensor, input_shape, pooling, classes, classifier_activation,
                       download, default_size=default_size, min_size=32, imagenet=keras_file("mobilenet", fname))

@@ -16,7 +16,7 @@ from __future__ import annotations
 from .. import layers
 from ..models import Model
 from . import imagenet_utils as utils
-from ._builder import Application, check_alpha
+from ._builder import Application, check_alpha, imagenet_size
 from ._weights import keras_file
 
 __all__ = ["MobileNetV2", "preprocess_input", "decode_predictions"]
@@ -89,11 +89,10 @@ def MobileNetV2(input_shape=None, alpha: float = 1.0, include_top: bool = True, 
     download : bool
         Fetch a missing ImageNet file with ``ks.utils.get_file``.
     """
-    check_alpha(alpha)
+    check_alpha(alpha, weights, (0.35, 0.5, 0.75, 1.0, 1.3, 1.4))
     if input_shape is None and input_tensor is not None:
         input_shape = tuple(input_tensor.shape[1:])
-    square = input_shape is not None and len(input_shape) == 3 and input_shape[0] == input_shape[1]
-    default_size = input_shape[0] if square and input_shape[0] in _SIZES else 224
+    default_size = imagenet_size(input_shape, include_top, weights, _SIZES)
     fname = (f"mobilenet_v2_weights_tf_dim_ordering_tf_kernels_{float(alpha)}_{default_size}"
              f"{'' if include_top else '_no_top'}.h5")
     app = Application(include_top, weights, input_tensor, input_shape, pooling, classes, classifier_activation,
