@@ -11,6 +11,7 @@ channel, moving_mean and moving_variance), never from the code under test.
 
 import hashlib
 import json
+import re
 import sys
 import types
 from importlib import resources
@@ -257,10 +258,12 @@ def test_argument_errors(weight_file):
     (lambda: A.EfficientNetB0(weights="imagenet"), "efficientnetb0.h5"),
     (lambda: A.EfficientNetB0(weights="imagenet", include_top=False), "efficientnetb0_notop.h5"),
 ])
-def test_imagenet_weights_name_the_keras_file_to_download(build, keras_file):
-    with pytest.raises(ValueError, match=rf"kernelscope cannot download the ImageNet weights. Download the Keras "
-                                         rf"weight file `{keras_file}` \(from https://storage.googleapis.com/\S+/"
-                                         rf"{keras_file}\) and pass its path: weights='path/to/{keras_file}'"):
+def test_imagenet_weights_name_the_keras_file_to_download(build, keras_file, tmp_path, monkeypatch):
+    monkeypatch.setenv("KERNELSCOPE_HOME", str(tmp_path))  # an empty model cache
+    cached = tmp_path / "models" / keras_file
+    with pytest.raises(FileNotFoundError, match=rf"The ImageNet weights are not in the kernelscope model cache: put "
+                                                rf"Keras's file `{keras_file}` \(from https://storage.googleapis.com/"
+                                                rf"\S+/{keras_file}\) at {re.escape(str(cached))} "):
         build()
 
 

@@ -1,6 +1,8 @@
-"""DenseNet121 (Huang et al., CVPR 2017): every layer sees all earlier feature maps.
+"""DenseNet121, DenseNet169 and DenseNet201 (Huang et al., CVPR 2017): every layer sees all earlier
+feature maps.
 
-Four dense blocks (6, 12, 24, 16 layers) each append ``growth_rate=32`` channels
+Four dense blocks (6, 12, 24, 16 layers in DenseNet121; 6, 12, 32, 32 in DenseNet169; 6, 12, 48, 32
+in DenseNet201) each append ``growth_rate=32`` channels
 per layer (BN-ReLU-1x1 conv to 128, BN-ReLU-3x3 conv to 32, concatenate);
 transition blocks halve both the channels (1x1 conv) and the resolution (2x2
 average pooling). Inputs are scaled to [0, 1] and standardized per channel
@@ -13,15 +15,19 @@ average pooling). Inputs are scaled to [0, 1] and standardized per channel
 
 from __future__ import annotations
 
+from functools import partial
+
 from .. import layers
 from ..models import Model
 from . import imagenet_utils as utils
+from ._builder import Application, keras_application
+from ._weights import tf_kernels_files
 
-__all__ = ["DenseNet121", "DenseNet", "preprocess_input", "decode_predictions"]
+__all__ = ["DenseNet121", "DenseNet169", "DenseNet201", "DenseNet", "densenet_body", "preprocess_input",
+           "decode_predictions"]
 
-_URL = "https://storage.googleapis.com/tensorflow/keras-applications/densenet/{0}"
 _BN_EPSILON = 1.001e-5
-_NAMES = {(6, 12, 24, 16): "densenet121", (6, 12, 32, 32): "densenet169", (6, 12, 48, 32): "densenet201"}
+_KERAS_NAMES = {(6, 12, 24, 16): "densenet121", (6, 12, 32, 32): "densenet169", (6, 12, 48, 32): "densenet201"}
 
 
 def conv_block(x, growth_rate: int, name: str):
@@ -49,21 +55,21 @@ def transition_block(x, reduction: float, name: str):
     return layers.AveragePooling2D(2, strides=2, name=name + "_pool")(x)
 
 
-def DenseNet(blocks, include_top: bool = True, weights=None, input_tensor=None, input_shape=None, pooling=None,
-             classes: int = 1000, classifier_activation="softmax", name: str | None = None) -> Model:
-    """A DenseNet with ``blocks`` layers in its four dense blocks."""
+def DenseNet(blocks, include_top: bool = True, weights="imagenet", input_tensor=None, input_shape=None,
+             pooling=None, classes: int = 1000, classifier_activation="softmax", name: str = "densenet",
+             download: bool = False) -> Model:
+    """A DenseNet with ``blocks`` layers in its four dense blocks (ImageNet weights for 121, 169 and 201)."""
     blocks = tuple(blocks)
-    weights_name = _NAMES.get(blocks, "densenet")
-    name = name or weights_name
-    keras_file = f"{weights_name}_weights_tf_dim_ordering_tf_kernels{'' if include_top else '_notop'}.h5"
-    utils.check_arguments(weights, include_top, classes, pooling, classifier_activation, keras_file,
-                          _URL.format(keras_file))
-    input_shape = utils.obtain_input_shape(input_shape, default_size=224, min_size=32,
-                                           require_flatten=include_top, weights=weights)
-    img_input = utils.image_input(input_tensor, input_shape)
+    imagenet = tf_kernels_files("densenet", _KERAS_NAMES[blocks])(include_top) if blocks in _KERAS_NAMES else None
+    app = Application(include_top, weights, input_tensor, input_shape, pooling, classes, classifier_activation,
+                      download, default_size=224, min_size=32, imagenet=imagenet)
+    return densenet_body(blocks, app, name)
 
+
+def densenet_body(blocks: tuple, app: Application, name: str) -> Model:
+    """The layers of :func:`DenseNet` on ``app.input``."""
     # Stem: 7x7/2 convolution and 3x3/2 max pooling, 224x224 -> 56x56x64 (the paddings are unnamed in Keras)
-    x = layers.ZeroPadding2D(padding=((3, 3), (3, 3)))(img_input)
+    x = layers.ZeroPadding2D(padding=((3, 3), (3, 3)))(app.input)
     x = layers.Conv2D(64, 7, strides=2, use_bias=False, name="conv1_conv")(x)
     x = layers.BatchNormalization(axis=3, epsilon=_BN_EPSILON, name="conv1_bn")(x)
     x = layers.Activation("relu", name="conv1_relu")(x)
@@ -81,45 +87,20 @@ def DenseNet(blocks, include_top: bool = True, weights=None, input_tensor=None, 
 
     x = layers.BatchNormalization(axis=3, epsilon=_BN_EPSILON, name="bn")(x)
     x = layers.Activation("relu", name="relu")(x)
-
-    if include_top:
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    else:
-        x = utils.pool_features(x, pooling, avg_name="avg_pool", max_name="max_pool")
-
-    model = Model(utils.model_inputs(input_tensor, img_input), x, name=name)
-    utils.load_weights(model, weights)
-    return model
+    return app.model(app.head(x, avg_name="avg_pool", max_name="max_pool"), name)
 
 
-def DenseNet121(include_top: bool = True, weights=None, input_tensor=None, input_shape=None, pooling=None,
-                classes: int = 1000, classifier_activation="softmax", name: str = "densenet121") -> Model:
-    """DenseNet121: dense blocks of 6, 12, 24, 16 layers; 8,062,504 parameters.
-
-    Parameters
-    ----------
-    include_top : bool
-    weights : None or str
-        None or the path to ``densenet121_weights_tf_dim_ordering_tf_kernels.h5``
-        (``..._notop.h5`` without the top).
-    input_tensor : KerasTensor, optional
-    input_shape : tuple, optional
-        At least 32x32; (224, 224, 3) with the top.
-    pooling : None, "avg" or "max"
-    classes : int
-    classifier_activation : str, callable or None
-    name : str
-    """
-    return DenseNet((6, 12, 24, 16), include_top, weights, input_tensor, input_shape, pooling, classes,
-                    classifier_activation, name)
+def _variant(public_name: str, blocks: tuple, summary: str):
+    return keras_application(public_name, __name__, summary, _KERAS_NAMES[blocks], partial(densenet_body, blocks),
+                             tf_kernels_files("densenet", _KERAS_NAMES[blocks]))
 
 
-def preprocess_input(x, data_format=None):
-    """Scale pixels to [0, 1], then standardize with the ImageNet mean and std (``"torch"`` mode)."""
-    return utils.preprocess_input(x, data_format=data_format, mode="torch")
+DenseNet121 = _variant("DenseNet121", (6, 12, 24, 16),
+                       "DenseNet121: dense blocks of 6, 12, 24, 16 layers; 8,062,504 parameters.")
+DenseNet169 = _variant("DenseNet169", (6, 12, 32, 32),
+                       "DenseNet169: dense blocks of 6, 12, 32, 32 layers; 14,307,880 parameters.")
+DenseNet201 = _variant("DenseNet201", (6, 12, 48, 32),
+                       "DenseNet201: dense blocks of 6, 12, 48, 32 layers; 20,242,984 parameters.")
 
-
-def decode_predictions(preds, top: int = 5) -> list:
-    """``(wordnet_id, class_name, score)`` of the ``top`` ImageNet classes per sample."""
-    return utils.decode_predictions(preds, top=top)
+preprocess_input = utils.preprocessor("torch", __name__)
+decode_predictions = utils.decode_predictions

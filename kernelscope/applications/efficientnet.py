@@ -20,10 +20,12 @@ import math
 from .. import layers
 from ..models import Model
 from . import imagenet_utils as utils
+from ._builder import Application, documented
+from ._weights import KerasWeights, keras_hash
 
 __all__ = ["EfficientNetB0", "EfficientNet", "preprocess_input", "decode_predictions"]
 
-_URL = "https://storage.googleapis.com/keras-applications/{0}"
+_URL = "https://storage.googleapis.com/keras-applications/"  # not Keras's usual bucket
 IMAGENET_STDDEV_RGB = (0.229, 0.224, 0.225)
 
 # (kernel_size, repeats, filters_in, filters_out, expand_ratio, strides) of the seven stages;
@@ -86,11 +88,11 @@ def _round_filters(filters: float, width_coefficient: float, divisor: int = 8) -
     return int(new_filters + divisor if new_filters < 0.9 * filters else new_filters)
 
 
-def _stem(img_input, weights, width_coefficient: float):
+def _stem(img_input, pretrained: bool, width_coefficient: float):
     """Rescaling(1/255) and Normalization, then the 3x3/2 stem convolution."""
     x = layers.Rescaling(1.0 / 255.0)(img_input)
     x = layers.Normalization(axis=3)(x)
-    if weights is not None:
+    if pretrained:
         # Keras's ImageNet file stores the std as the Normalization "variance"; Keras
         # compensates with this extra per-channel rescaling when it loads those weights.
         x = layers.Rescaling([1.0 / math.sqrt(stddev) for stddev in IMAGENET_STDDEV_RGB])(x)
@@ -103,16 +105,15 @@ def _stem(img_input, weights, width_coefficient: float):
 
 def EfficientNet(width_coefficient: float, depth_coefficient: float, default_size: int, dropout_rate: float = 0.2,
                  drop_connect_rate: float = 0.2, model_name: str = "efficientnet", include_top: bool = True,
-                 weights=None, input_tensor=None, input_shape=None, pooling=None, classes: int = 1000,
-                 classifier_activation="softmax", name: str | None = None) -> Model:
+                 weights="imagenet", input_tensor=None, input_shape=None, pooling=None, classes: int = 1000,
+                 classifier_activation="softmax", name: str | None = None, download: bool = False) -> Model:
     """An EfficientNet scaled by ``width_coefficient`` (filters) and ``depth_coefficient`` (repeats)."""
-    keras_file = f"{model_name}{'' if include_top else '_notop'}.h5"
-    utils.check_arguments(weights, include_top, classes, pooling, classifier_activation, keras_file,
-                          _URL.format(keras_file))
-    input_shape = utils.obtain_input_shape(input_shape, default_size=default_size, min_size=32,
-                                           require_flatten=include_top, weights=weights)
-    img_input = utils.image_input(input_tensor, input_shape)
-    x = _stem(img_input, weights, width_coefficient)
+    fname = f"{model_name}{'' if include_top else '_notop'}.h5"
+    file_hash = keras_hash(fname)  # Keras pins one for every EfficientNet it has weights for
+    imagenet = None if file_hash is None else KerasWeights(fname, _URL + fname, file_hash)
+    app = Application(include_top, weights, input_tensor, input_shape, pooling, classes, classifier_activation,
+                      download, default_size=default_size, min_size=32, imagenet=imagenet)
+    x = _stem(app.input, app.weights_path is not None, width_coefficient)
 
     # Blocks: stage i, repeat j is named block{i}{a, b, c, ...}_
     repeats = [int(math.ceil(depth_coefficient * args[1])) for args in DEFAULT_BLOCKS_ARGS]
@@ -139,34 +140,19 @@ def EfficientNet(width_coefficient: float, depth_coefficient: float, default_siz
         x = layers.Dense(classes, activation=classifier_activation, kernel_initializer=DENSE_KERNEL_INITIALIZER,
                          name="predictions")(x)
     else:
-        x = utils.pool_features(x, pooling, avg_name="avg_pool", max_name="max_pool")
-
-    model = Model(utils.model_inputs(input_tensor, img_input), x, name=name or model_name)
-    utils.load_weights(model, weights)
-    return model
+        x = app.pool(x, avg_name="avg_pool", max_name="max_pool")
+    return app.model(x, name or model_name)
 
 
-def EfficientNetB0(include_top: bool = True, weights=None, input_tensor=None, input_shape=None, pooling=None,
-                   classes: int = 1000, classifier_activation="softmax", name: str = "efficientnetb0") -> Model:
-    """EfficientNetB0: 224x224 input, 16 MBConv blocks; 5,330,571 parameters (42,023 non-trainable).
-
-    Parameters
-    ----------
-    include_top : bool
-    weights : None or str
-        None or the path to Keras's ``efficientnetb0.h5`` (``efficientnetb0_notop.h5`` without the top);
-        with a weight file the stem gets Keras's ImageNet per-channel rescaling.
-    input_tensor : KerasTensor, optional
-    input_shape : tuple, optional
-        At least 32x32; (224, 224, 3) with the top.
-    pooling : None, "avg" or "max"
-    classes : int
-    classifier_activation : str, callable or None
-    name : str
-    """
+@documented("EfficientNetB0: 224x224 input, 16 MBConv blocks; 5,330,571 parameters (42,023 non-trainable). With "
+            "a weight file the stem gets Keras's ImageNet per-channel rescaling.", "efficientnetb0.h5",
+            "efficientnetb0_notop.h5", "at least 32x32; (224, 224, 3) with the top and ImageNet weights")
+def EfficientNetB0(include_top: bool = True, weights="imagenet", input_tensor=None, input_shape=None,
+                   pooling=None, classes: int = 1000, classifier_activation="softmax", name: str = "efficientnetb0",
+                   *, download: bool = False) -> Model:
     return EfficientNet(1.0, 1.0, 224, 0.2, model_name="efficientnetb0", include_top=include_top, weights=weights,
                         input_tensor=input_tensor, input_shape=input_shape, pooling=pooling, classes=classes,
-                        classifier_activation=classifier_activation, name=name)
+                        classifier_activation=classifier_activation, name=name, download=download)
 
 
 def preprocess_input(x, data_format=None):
@@ -174,6 +160,4 @@ def preprocess_input(x, data_format=None):
     return x
 
 
-def decode_predictions(preds, top: int = 5) -> list:
-    """``(wordnet_id, class_name, score)`` of the ``top`` ImageNet classes per sample."""
-    return utils.decode_predictions(preds, top=top)
+decode_predictions = utils.decode_predictions

@@ -1,5 +1,5 @@
-"""What every ImageNet application shares: input preprocessing, decoding predictions,
-and the argument checks Keras's builders run before they lay down a single layer.
+"""What every ImageNet application shares (Keras's ``imagenet_utils``): input preprocessing,
+decoding predictions, the input-shape rules and the classifier-activation check.
 
 ``decode_predictions`` reads ``kernelscope/data/imagenet_class_index.json``, the
 class index Keras downloads from
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import numbers
-import os
 import warnings
 from importlib import resources
 
@@ -22,10 +21,8 @@ import numpy as np
 from ..layers.base import KerasTensor
 from ..layers.pixel_preprocessing import PREPROCESS_MODES, PreprocessInput, scale_pixels
 
-__all__ = ["preprocess_input", "decode_predictions", "obtain_input_shape", "correct_pad",
-           "validate_activation", "check_arguments", "load_weights", "image_input", "pool_features",
-           "model_inputs",
-           "CLASS_INDEX_MD5"]
+__all__ = ["preprocess_input", "decode_predictions", "preprocessor", "obtain_input_shape", "correct_pad",
+           "validate_activation", "CLASS_INDEX_MD5"]
 
 CLASS_INDEX_MD5 = "c2c37ea517e94d9795004a39431a14cb"
 _CLASS_INDEX: dict | None = None
@@ -66,6 +63,23 @@ def preprocess_input(x, data_format=None, mode: str = "caffe") -> np.ndarray:
     return scale_pixels(x, mode, x.dtype)
 
 
+_MODE_DOCS = {
+    "caffe": "Caffe-style: RGB -> BGR and subtract the ImageNet mean pixel (no scaling).",
+    "tf": 'Scale pixels from [0, 255] to [-1, 1] (``"tf"`` mode).',
+    "torch": 'Scale pixels to [0, 1], then standardize with the ImageNet mean and std (``"torch"`` mode).',
+}
+
+
+def preprocessor(mode: str, module: str):
+    """A family's ``preprocess_input(x, data_format=None)``: :func:`preprocess_input` with ``mode`` fixed."""
+    def family_preprocess_input(x, data_format=None):
+        return preprocess_input(x, data_format=data_format, mode=mode)
+
+    family_preprocess_input.__name__ = family_preprocess_input.__qualname__ = "preprocess_input"
+    family_preprocess_input.__module__, family_preprocess_input.__doc__ = module, _MODE_DOCS[mode]
+    return family_preprocess_input
+
+
 def _class_index() -> dict:
     global _CLASS_INDEX
     if _CLASS_INDEX is None:
@@ -102,28 +116,7 @@ def decode_predictions(preds, top: int = 5) -> list:
     return results
 
 
-# ------------------------------------------------------------ argument checks
-def check_arguments(weights, include_top: bool, classes, pooling, classifier_activation, keras_file: str,
-                    url: str) -> None:
-    """Keras's argument checks, before any layer is built; ``"imagenet"`` is answered with the file to fetch."""
-    if weights == "imagenet":
-        raise ValueError(
-            "kernelscope cannot download the ImageNet weights. Download the Keras weight file "
-            f"`{keras_file}` (from {url}) and pass its path: weights='path/to/{keras_file}'. "
-            "Received: weights='imagenet'.")
-    if weights is not None and not (isinstance(weights, (str, os.PathLike)) and os.path.isfile(weights)):
-        raise ValueError("The `weights` argument should be either `None` (random initialization), 'imagenet' "
-                         "(pre-training on ImageNet), or the path to the weights file to be loaded. "
-                         f"Received: weights={weights!r}")
-    if not isinstance(include_top, bool):
-        raise TypeError(f"`include_top` must be True or False. Received: include_top={include_top!r}.")
-    if not isinstance(classes, numbers.Integral) or isinstance(classes, bool) or classes < 1:
-        raise ValueError(f"`classes` must be a positive integer. Received: classes={classes!r}.")
-    if not include_top:
-        check_pooling(pooling)
-    validate_activation(classifier_activation, weights)
-
-
+# ------------------------------------------------------------ input shape and checks
 def obtain_input_shape(input_shape, default_size: int, min_size: int, require_flatten: bool,
                        weights=None, default_channels: int = 3) -> tuple:
     """Keras's ``obtain_input_shape`` (channels-last): validate ``input_shape`` or return the default.
@@ -179,65 +172,8 @@ def validate_activation(classifier_activation, weights) -> None:
                          f"classifier_activation={classifier_activation!r}")
 
 
-def check_pooling(pooling) -> None:
-    if pooling not in (None, "avg", "max"):
-        raise ValueError(f'`pooling` must be None, "avg" or "max". Received: pooling={pooling!r}.')
-
-
-# ----------------------------------------------------------- building blocks
-def image_input(input_tensor, input_shape: tuple):
-    """The model's ``ks.Input``: ``input_tensor`` if given (a KerasTensor), else a new one."""
-    from ..layers import Input, KerasTensor
-
-    if input_tensor is None:
-        return Input(shape=input_shape)
-    if not isinstance(input_tensor, KerasTensor):
-        raise TypeError("`input_tensor` must be a symbolic tensor from ks.Input(...). "
-                        f"Received: input_tensor of type {type(input_tensor).__name__}.")
-    return input_tensor
-
-
-def model_inputs(input_tensor, img_input) -> list:
-    """The ``ks.Input`` tensors the model starts from (those behind ``input_tensor`` when it is given)."""
-    from ..layers import InputLayer
-
-    if input_tensor is None:
-        return img_input
-    sources, stack, seen = [], [input_tensor], set()
-    while stack:
-        tensor = stack.pop()
-        layer, node_index, _ = tensor._keras_history
-        if isinstance(layer, InputLayer):
-            if id(tensor) not in seen:
-                seen.add(id(tensor))
-                sources.append(tensor)
-            continue
-        stack.extend(reversed(layer._inbound_nodes[node_index].input_tensors))
-    return sources[0] if len(sources) == 1 else sources
-
-
-def pool_features(x, pooling, avg_name=None, max_name=None):
-    """The ``include_top=False`` ending: nothing, global average or global max pooling."""
-    from .. import layers
-
-    if pooling == "avg":
-        return layers.GlobalAveragePooling2D(name=avg_name)(x)
-    if pooling == "max":
-        return layers.GlobalMaxPooling2D(name=max_name)(x)
-    return x
-
-
 def correct_pad(spatial: tuple, kernel_size: int) -> tuple:
     """Zero padding that makes a stride-2 "valid" conv match TF's "same" (Keras's ``correct_pad``)."""
     adjust = (1, 1) if spatial[0] is None else (1 - spatial[0] % 2, 1 - spatial[1] % 2)
     half = kernel_size // 2
     return ((half - adjust[0], half), (half - adjust[1], half))
-
-
-def load_weights(model, weights) -> None:
-    """Load a Keras weight file into ``model`` (nothing to do for ``weights=None``)."""
-    if weights is None:
-        return
-    from ..interop import load_keras_weights
-
-    load_keras_weights(model, weights)

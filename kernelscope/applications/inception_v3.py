@@ -17,10 +17,12 @@ from __future__ import annotations
 from .. import layers
 from ..models import Model
 from . import imagenet_utils as utils
+from ._builder import Application, keras_application
+from ._weights import tf_kernels_files
 
 __all__ = ["InceptionV3", "preprocess_input", "decode_predictions"]
 
-_URL = "https://storage.googleapis.com/tensorflow/keras-applications/inception_v3/{0}"
+_SUMMARY = "InceptionV3: 299x299 input, 11 Inception modules; 23,851,784 parameters."
 
 
 def conv2d_bn(x, filters: int, num_row: int, num_col: int, padding: str = "same", strides=(1, 1), name=None):
@@ -102,33 +104,9 @@ def _reduction_b(x):
     return layers.Concatenate(axis=3, name="mixed8")([branch3x3, branch7x7x3, branch_pool])
 
 
-def InceptionV3(include_top: bool = True, weights=None, input_tensor=None, input_shape=None, pooling=None,
-                classes: int = 1000, classifier_activation="softmax", name: str = "inception_v3") -> Model:
-    """InceptionV3: 299x299 input, 11 Inception modules; 23,851,784 parameters.
-
-    Parameters
-    ----------
-    include_top : bool
-    weights : None or str
-        None or the path to ``inception_v3_weights_tf_dim_ordering_tf_kernels.h5``
-        (``..._notop.h5`` without the top).
-    input_tensor : KerasTensor, optional
-    input_shape : tuple, optional
-        At least 75x75; (299, 299, 3) with the top.
-    pooling : None, "avg" or "max"
-    classes : int
-    classifier_activation : str, callable or None
-    name : str
-    """
-    keras_file = f"inception_v3_weights_tf_dim_ordering_tf_kernels{'' if include_top else '_notop'}.h5"
-    utils.check_arguments(weights, include_top, classes, pooling, classifier_activation, keras_file,
-                          _URL.format(keras_file))
-    input_shape = utils.obtain_input_shape(input_shape, default_size=299, min_size=75,
-                                           require_flatten=include_top, weights=weights)
-    img_input = utils.image_input(input_tensor, input_shape)
-
+def _inception_v3(app: Application, name: str) -> Model:
     # Stem: 299x299x3 -> 35x35x192
-    x = conv2d_bn(img_input, 32, 3, 3, strides=(2, 2), padding="valid")
+    x = conv2d_bn(app.input, 32, 3, 3, strides=(2, 2), padding="valid")
     x = conv2d_bn(x, 32, 3, 3, padding="valid")
     x = conv2d_bn(x, 64, 3, 3)
     x = layers.MaxPooling2D((3, 3), strides=(2, 2))(x)
@@ -152,24 +130,11 @@ def InceptionV3(include_top: bool = True, weights=None, input_tensor=None, input
     # mixed 9, 10: 8 x 8 x 2048
     x = _module_8(x, 0)
     x = _module_8(x, 1)
-
-    if include_top:
-        # Classification block
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    else:
-        x = utils.pool_features(x, pooling)
-
-    model = Model(utils.model_inputs(input_tensor, img_input), x, name=name)
-    utils.load_weights(model, weights)
-    return model
+    return app.model(app.head(x), name)
 
 
-def preprocess_input(x, data_format=None):
-    """Scale pixels from [0, 255] to [-1, 1] (``"tf"`` mode)."""
-    return utils.preprocess_input(x, data_format=data_format, mode="tf")
+InceptionV3 = keras_application("InceptionV3", __name__, _SUMMARY, "inception_v3", _inception_v3,
+                                tf_kernels_files("inception_v3", "inception_v3"), default_size=299, min_size=75)
 
-
-def decode_predictions(preds, top: int = 5) -> list:
-    """``(wordnet_id, class_name, score)`` of the ``top`` ImageNet classes per sample."""
-    return utils.decode_predictions(preds, top=top)
+preprocess_input = utils.preprocessor("tf", __name__)
+decode_predictions = utils.decode_predictions

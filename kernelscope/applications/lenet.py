@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from .. import layers
 from ..models import Model
-from . import imagenet_utils as utils
+from ._builder import Application
 
 __all__ = ["LeNet5"]
 
@@ -62,30 +62,17 @@ def LeNet5(include_top: bool = True, weights=None, input_tensor=None, input_shap
     if weights == "imagenet":
         raise ValueError("There are no ImageNet weights for LeNet5: pass weights=None (random initialization) or "
                          "the path to a weight file of this architecture. Received: weights='imagenet'.")
-    utils.check_arguments(weights, include_top, classes, pooling, classifier_activation, "", "")
     # Two 5x5 valid convolutions and two 2x2 poolings need at least 16 pixels: 16 -> 12 -> 6 -> 2 -> 1.
     # Pretrained-weight checks (3 channels) do not apply: LeNet-5 reads 1-channel images.
-    input_shape = utils.obtain_input_shape(input_shape, default_size=32, min_size=16, require_flatten=include_top,
-                                           weights=None, default_channels=1)
-    img_input = utils.image_input(input_tensor, input_shape)
+    app = Application(include_top, weights, input_tensor, input_shape, pooling, classes, classifier_activation,
+                      default_size=32, min_size=16, imagenet=None, default_channels=1, pretrained_shape_checks=False)
 
     # C1 and S2: 32x32x1 -> 28x28x6 -> 14x14x6
-    x = layers.Conv2D(6, (5, 5), activation="tanh", name="conv1")(img_input)
+    x = layers.Conv2D(6, (5, 5), activation="tanh", name="conv1")(app.input)
     x = layers.AveragePooling2D((2, 2), strides=(2, 2), name="pool1")(x)
     # C3 and S4: -> 10x10x16 -> 5x5x16
     x = layers.Conv2D(16, (5, 5), activation="tanh", name="conv2")(x)
     x = layers.AveragePooling2D((2, 2), strides=(2, 2), name="pool2")(x)
 
-    if include_top:
-        # C5, F6 and the classifier
-        x = layers.Flatten(name="flatten")(x)
-        x = layers.Dense(120, activation="tanh", name="fc1")(x)
-        x = layers.Dense(84, activation="tanh", name="fc2")(x)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    else:
-        x = utils.pool_features(x, pooling)
-
-    model = Model(utils.model_inputs(input_tensor, img_input), x, name=name)
-    utils.load_weights(model, weights)
-    return model
-
+    # C5, F6 and the classifier: flatten, fc1 (120) and fc2 (84) with tanh, predictions
+    return app.model(app.dense_head(x, (120, 84), "tanh"), name)

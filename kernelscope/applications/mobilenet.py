@@ -14,15 +14,13 @@ Inputs are scaled to [-1, 1] (``"tf"`` mode).
 
 from __future__ import annotations
 
-import numbers
-
 from .. import layers
 from ..models import Model
 from . import imagenet_utils as utils
+from ._builder import Application, check_alpha, imagenet_size
+from ._weights import keras_file
 
 __all__ = ["MobileNet", "preprocess_input", "decode_predictions"]
-
-_URL = "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet/{0}"
 _SIZES = (128, 160, 192, 224)  # the input sizes Keras has ImageNet weights for
 
 
@@ -53,20 +51,13 @@ def _depthwise_conv_block(inputs, pointwise_conv_filters: int, alpha: float, dep
     return layers.ReLU(6.0, name=f"conv_pw_{block_id}_relu")(x)
 
 
-def _default_size(input_shape) -> int:
-    if input_shape is not None and len(input_shape) == 3 and input_shape[0] == input_shape[1] \
-            and input_shape[0] in _SIZES:
-        return input_shape[0]
-    return 224
-
-
 def _alpha_text(alpha: float) -> str:
     return {1.0: "1_0", 0.75: "7_5", 0.5: "5_0", 0.25: "2_5"}.get(alpha, "1_0")
 
 
 def MobileNet(input_shape=None, alpha: float = 1.0, depth_multiplier: int = 1, dropout: float = 1e-3,
-              include_top: bool = True, weights=None, input_tensor=None, pooling=None, classes: int = 1000,
-              classifier_activation="softmax", name: str | None = None) -> Model:
+              include_top: bool = True, weights="imagenet", input_tensor=None, pooling=None, classes: int = 1000,
+              classifier_activation="softmax", name: str | None = None, *, download: bool = False) -> Model:
     """MobileNet v1; 4,253,864 parameters at alpha=1, 224x224.
 
     Parameters
@@ -80,23 +71,23 @@ def MobileNet(input_shape=None, alpha: float = 1.0, depth_multiplier: int = 1, d
     dropout : float
         Dropout rate before ``conv_preds``.
     include_top, weights, input_tensor, pooling, classes, classifier_activation
-        As for the other applications; the weight file is ``mobilenet_1_0_224_tf.h5``
+        As for the other applications; the ImageNet file is ``mobilenet_1_0_224_tf.h5``
         (``mobilenet_{alpha}_{rows}_tf_no_top.h5`` without the top).
     name : str, optional
         Defaults to ``mobilenet_{alpha:.2f}_{rows}``.
+    download : bool
+        Fetch a missing ImageNet file with ``ks.utils.get_file``.
     """
-    if not isinstance(alpha, numbers.Real) or isinstance(alpha, bool) or alpha <= 0:
-        raise ValueError(f"`alpha` must be a positive number. Received: alpha={alpha!r}.")
-    default_size = _default_size(input_shape)
-    suffix = "tf" if include_top else "tf_no_top"
-    keras_file = f"mobilenet_{_alpha_text(alpha)}_{default_size}_{suffix}.h5"
-    utils.check_arguments(weights, include_top, classes, pooling, classifier_activation, keras_file,
-                          _URL.format(keras_file))
-    input_shape = utils.obtain_input_shape(input_shape, default_size=default_size, min_size=32,
-                                           require_flatten=include_top, weights=weights)
-    img_input = utils.image_input(input_tensor, input_shape)
+    check_alpha(alpha, weights, (0.25, 0.5, 0.75, 1.0))
+    if weights == "imagenet" and depth_multiplier != 1:
+        raise ValueError("If imagenet weights are being loaded, depth multiplier must be 1.  "
+                         f"Received depth_multiplier={depth_multiplier}")
+    default_size = imagenet_size(input_shape, include_top, weights, _SIZES)
+    fname = f"mobilenet_{_alpha_text(alpha)}_{default_size}_{'tf' if include_top else 'tf_no_top'}.h5"
+    app = Application(include_top, weights, input_tensor, input_shape, pooling, classes, classifier_activation,
+                      download, default_size=default_size, min_size=32, imagenet=keras_file("mobilenet", fname))
 
-    x = _conv_block(img_input, 32, alpha, strides=(2, 2))                                 # 112x112
+    x = _conv_block(app.input, 32, alpha, strides=(2, 2))                                 # 112x112
     x = _depthwise_conv_block(x, 64, alpha, depth_multiplier, block_id=1)
     x = _depthwise_conv_block(x, 128, alpha, depth_multiplier, strides=(2, 2), block_id=2)   # 56x56
     x = _depthwise_conv_block(x, 128, alpha, depth_multiplier, block_id=3)
@@ -116,19 +107,9 @@ def MobileNet(input_shape=None, alpha: float = 1.0, depth_multiplier: int = 1, d
         x = layers.Reshape((classes,), name="reshape_2")(x)
         x = layers.Activation(classifier_activation, name="predictions")(x)
     else:
-        x = utils.pool_features(x, pooling)
-
-    name = name if name is not None else f"mobilenet_{alpha:0.2f}_{input_shape[0]}"
-    model = Model(utils.model_inputs(input_tensor, img_input), x, name=name)
-    utils.load_weights(model, weights)
-    return model
+        x = app.pool(x)
+    return app.model(x, name if name is not None else f"mobilenet_{alpha:0.2f}_{app.input_shape[0]}")
 
 
-def preprocess_input(x, data_format=None):
-    """Scale pixels from [0, 255] to [-1, 1] (``"tf"`` mode)."""
-    return utils.preprocess_input(x, data_format=data_format, mode="tf")
-
-
-def decode_predictions(preds, top: int = 5) -> list:
-    """``(wordnet_id, class_name, score)`` of the ``top`` ImageNet classes per sample."""
-    return utils.decode_predictions(preds, top=top)
+preprocess_input = utils.preprocessor("tf", __name__)
+decode_predictions = utils.decode_predictions

@@ -13,15 +13,13 @@ input is added (``block_N_add``). Block 0 has no expansion and is named
 
 from __future__ import annotations
 
-import numbers
-
 from .. import layers
 from ..models import Model
 from . import imagenet_utils as utils
+from ._builder import Application, check_alpha, imagenet_size
+from ._weights import keras_file
 
 __all__ = ["MobileNetV2", "preprocess_input", "decode_predictions"]
-
-_URL = "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/{0}"
 _SIZES = (96, 128, 160, 192, 224)  # the input sizes Keras has ImageNet weights for
 _BN = {"axis": -1, "epsilon": 1e-3, "momentum": 0.999}
 
@@ -71,9 +69,9 @@ def _inverted_res_block(inputs, expansion: int, stride: int, alpha: float, filte
     return x
 
 
-def MobileNetV2(input_shape=None, alpha: float = 1.0, include_top: bool = True, weights=None, input_tensor=None,
-                pooling=None, classes: int = 1000, classifier_activation="softmax",
-                name: str | None = None) -> Model:
+def MobileNetV2(input_shape=None, alpha: float = 1.0, include_top: bool = True, weights="imagenet",
+                input_tensor=None, pooling=None, classes: int = 1000, classifier_activation="softmax",
+                name: str | None = None, *, download: bool = False) -> Model:
     """MobileNetV2; 3,538,984 parameters at alpha=1, 224x224.
 
     Parameters
@@ -84,28 +82,25 @@ def MobileNetV2(input_shape=None, alpha: float = 1.0, include_top: bool = True, 
         Width multiplier (filters rounded to multiples of 8); the last 1x1 convolution
         keeps 1280 filters unless alpha > 1.
     include_top, weights, input_tensor, pooling, classes, classifier_activation
-        As for the other applications; the weight file is
+        As for the other applications; the ImageNet file is
         ``mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224.h5`` (``..._no_top.h5`` without the top).
     name : str, optional
         Defaults to ``mobilenetv2_{alpha:.2f}_{rows}``.
+    download : bool
+        Fetch a missing ImageNet file with ``ks.utils.get_file``.
     """
-    if not isinstance(alpha, numbers.Real) or isinstance(alpha, bool) or alpha <= 0:
-        raise ValueError(f"`alpha` must be a positive number. Received: alpha={alpha!r}.")
+    check_alpha(alpha, weights, (0.35, 0.5, 0.75, 1.0, 1.3, 1.4))
     if input_shape is None and input_tensor is not None:
         input_shape = tuple(input_tensor.shape[1:])
-    square = input_shape is not None and len(input_shape) == 3 and input_shape[0] == input_shape[1]
-    default_size = input_shape[0] if square and input_shape[0] in _SIZES else 224
-    keras_file = (f"mobilenet_v2_weights_tf_dim_ordering_tf_kernels_{float(alpha)}_{default_size}"
-                  f"{'' if include_top else '_no_top'}.h5")
-    utils.check_arguments(weights, include_top, classes, pooling, classifier_activation, keras_file,
-                          _URL.format(keras_file))
-    input_shape = utils.obtain_input_shape(input_shape, default_size=default_size, min_size=32,
-                                           require_flatten=include_top, weights=weights)
-    img_input = utils.image_input(input_tensor, input_shape)
+    default_size = imagenet_size(input_shape, include_top, weights, _SIZES)
+    fname = (f"mobilenet_v2_weights_tf_dim_ordering_tf_kernels_{float(alpha)}_{default_size}"
+             f"{'' if include_top else '_no_top'}.h5")
+    app = Application(include_top, weights, input_tensor, input_shape, pooling, classes, classifier_activation,
+                      download, default_size=default_size, min_size=32, imagenet=keras_file("mobilenet_v2", fname))
 
     # Stem: 3x3/2 convolution, 224x224 -> 112x112
     x = layers.Conv2D(_make_divisible(32 * alpha, 8), kernel_size=3, strides=(2, 2), padding="same",
-                      use_bias=False, name="Conv1")(img_input)
+                      use_bias=False, name="Conv1")(app.input)
     x = layers.BatchNormalization(**_BN, name="bn_Conv1")(x)
     x = layers.ReLU(6.0, name="Conv1_relu")(x)
 
@@ -119,24 +114,9 @@ def MobileNetV2(input_shape=None, alpha: float = 1.0, include_top: bool = True, 
     x = layers.Conv2D(last_block_filters, kernel_size=1, use_bias=False, name="Conv_1")(x)
     x = layers.BatchNormalization(**_BN, name="Conv_1_bn")(x)
     x = layers.ReLU(6.0, name="out_relu")(x)
-
-    if include_top:
-        x = layers.GlobalAveragePooling2D()(x)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    else:
-        x = utils.pool_features(x, pooling)
-
-    name = name if name is not None else f"mobilenetv2_{alpha:0.2f}_{input_shape[0]}"
-    model = Model(utils.model_inputs(input_tensor, img_input), x, name=name)
-    utils.load_weights(model, weights)
-    return model
+    x = app.head(x, top_pool=None)
+    return app.model(x, name if name is not None else f"mobilenetv2_{alpha:0.2f}_{app.input_shape[0]}")
 
 
-def preprocess_input(x, data_format=None):
-    """Scale pixels from [0, 255] to [-1, 1] (``"tf"`` mode)."""
-    return utils.preprocess_input(x, data_format=data_format, mode="tf")
-
-
-def decode_predictions(preds, top: int = 5) -> list:
-    """``(wordnet_id, class_name, score)`` of the ``top`` ImageNet classes per sample."""
-    return utils.decode_predictions(preds, top=top)
+preprocess_input = utils.preprocessor("tf", __name__)
+decode_predictions = utils.decode_predictions

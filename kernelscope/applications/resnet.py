@@ -14,33 +14,39 @@ The generic :func:`ResNet` also builds ResNet50V2 (see ``resnet_v2``).
 
 from __future__ import annotations
 
+from functools import partial
+
 from .. import layers
 from ..models import Model
 from . import imagenet_utils as utils
+from ._builder import Application, keras_application
+from ._weights import tf_kernels_files
 
-__all__ = ["ResNet50", "ResNet101", "ResNet152", "ResNet", "preprocess_input", "decode_predictions"]
+__all__ = ["ResNet50", "ResNet101", "ResNet152", "ResNet", "resnet_body", "preprocess_input", "decode_predictions"]
 
-_URL = "https://storage.googleapis.com/tensorflow/keras-applications/resnet/{0}"
 _BN_EPSILON = 1.001e-5
+_KERAS_WEIGHTS = ("resnet50", "resnet101", "resnet152", "resnet50v2", "resnet101v2", "resnet152v2")
 
 
 def ResNet(stack_fn, preact: bool, use_bias: bool, name: str, weights_name: str, include_top: bool = True,
-           weights=None, input_tensor=None, input_shape=None, pooling=None, classes: int = 1000,
-           classifier_activation="softmax") -> Model:
+           weights="imagenet", input_tensor=None, input_shape=None, pooling=None, classes: int = 1000,
+           classifier_activation="softmax", download: bool = False) -> Model:
     """The ResNet skeleton around ``stack_fn(x) -> x`` (the residual stages).
 
     ``preact=True`` builds the V2 (pre-activation) layout: no BN/ReLU after the
-    stem, a final ``post_bn``/``post_relu`` instead.
+    stem, a final ``post_bn``/``post_relu`` instead. ``weights="imagenet"`` needs a
+    ``weights_name`` Keras has weights for (``resnet50``, ..., ``resnet152v2``).
     """
-    keras_file = f"{weights_name}_weights_tf_dim_ordering_tf_kernels{'' if include_top else '_notop'}.h5"
-    utils.check_arguments(weights, include_top, classes, pooling, classifier_activation, keras_file,
-                          _URL.format(keras_file))
-    input_shape = utils.obtain_input_shape(input_shape, default_size=224, min_size=32,
-                                           require_flatten=include_top, weights=weights)
-    img_input = utils.image_input(input_tensor, input_shape)
+    imagenet = tf_kernels_files("resnet", weights_name)(include_top) if weights_name in _KERAS_WEIGHTS else None
+    app = Application(include_top, weights, input_tensor, input_shape, pooling, classes, classifier_activation,
+                      download, default_size=224, min_size=32, imagenet=imagenet)
+    return resnet_body(stack_fn, preact, use_bias, app, name)
 
+
+def resnet_body(stack_fn, preact: bool, use_bias: bool, app: Application, name: str) -> Model:
+    """The layers of :func:`ResNet` on ``app.input``."""
     # Stem: 7x7/2 convolution and 3x3/2 max pooling (224x224 -> 56x56)
-    x = layers.ZeroPadding2D(padding=((3, 3), (3, 3)), name="conv1_pad")(img_input)
+    x = layers.ZeroPadding2D(padding=((3, 3), (3, 3)), name="conv1_pad")(app.input)
     x = layers.Conv2D(64, 7, strides=2, use_bias=use_bias, name="conv1_conv")(x)
     if not preact:
         x = layers.BatchNormalization(axis=3, epsilon=_BN_EPSILON, name="conv1_bn")(x)
@@ -54,16 +60,7 @@ def ResNet(stack_fn, preact: bool, use_bias: bool, name: str, weights_name: str,
     if preact:
         x = layers.BatchNormalization(axis=3, epsilon=_BN_EPSILON, name="post_bn")(x)
         x = layers.Activation("relu", name="post_relu")(x)
-
-    if include_top:
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    else:
-        x = utils.pool_features(x, pooling, avg_name="avg_pool", max_name="max_pool")
-
-    model = Model(utils.model_inputs(input_tensor, img_input), x, name=name)
-    utils.load_weights(model, weights)
-    return model
+    return app.model(app.head(x, avg_name="avg_pool", max_name="max_pool"), name)
 
 
 def residual_block_v1(x, filters: int, kernel_size: int = 3, stride: int = 1, conv_shortcut: bool = True,
@@ -107,55 +104,18 @@ def _stages_v1(blocks: tuple):
     return stack_fn
 
 
-_DOC_ARGS = """
-    Parameters
-    ----------
-    include_top : bool
-        Keep ``avg_pool`` and the ``predictions`` dense layer.
-    weights : None or str
-        None (random initialization) or the path to the Keras weight file
-        ``{0}_weights_tf_dim_ordering_tf_kernels.h5`` (``..._notop.h5`` without the top).
-    input_tensor : KerasTensor, optional
-    input_shape : tuple, optional
-        ``(height, width, channels)``, at least 32x32; (224, 224, 3) with the top.
-    pooling : None, "avg" or "max"
-    classes : int
-    classifier_activation : str, callable or None
-    name : str
-    """
+def variant(public_name: str, module: str, stack_fn, blocks: tuple, preact: bool, params: int):
+    """A public ResNet builder (Keras's signature) with ``blocks`` in its stages; V2 when ``preact``."""
+    kind = "pre-activation stages" if preact else "stages"
+    summary = f"{public_name}: {kind} of {', '.join(map(str, blocks))} bottleneck blocks; {params:,} parameters."
+    return keras_application(public_name, module, summary, public_name.lower(),
+                             partial(resnet_body, stack_fn(blocks), preact, True),
+                             tf_kernels_files("resnet", public_name.lower()))
 
 
-def ResNet50(include_top: bool = True, weights=None, input_tensor=None, input_shape=None, pooling=None,
-             classes: int = 1000, classifier_activation="softmax", name: str = "resnet50") -> Model:
-    return ResNet(_stages_v1((3, 4, 6, 3)), False, True, name, "resnet50", include_top, weights, input_tensor,
-                  input_shape, pooling, classes, classifier_activation)
+ResNet50 = variant("ResNet50", __name__, _stages_v1, (3, 4, 6, 3), False, 25_636_712)
+ResNet101 = variant("ResNet101", __name__, _stages_v1, (3, 4, 23, 3), False, 44_707_176)
+ResNet152 = variant("ResNet152", __name__, _stages_v1, (3, 8, 36, 3), False, 60_419_944)
 
-
-def ResNet101(include_top: bool = True, weights=None, input_tensor=None, input_shape=None, pooling=None,
-              classes: int = 1000, classifier_activation="softmax", name: str = "resnet101") -> Model:
-    return ResNet(_stages_v1((3, 4, 23, 3)), False, True, name, "resnet101", include_top, weights, input_tensor,
-                  input_shape, pooling, classes, classifier_activation)
-
-
-def ResNet152(include_top: bool = True, weights=None, input_tensor=None, input_shape=None, pooling=None,
-              classes: int = 1000, classifier_activation="softmax", name: str = "resnet152") -> Model:
-    return ResNet(_stages_v1((3, 8, 36, 3)), False, True, name, "resnet152", include_top, weights, input_tensor,
-                  input_shape, pooling, classes, classifier_activation)
-
-
-ResNet50.__doc__ = "ResNet50: stages of 3, 4, 6, 3 bottleneck blocks; 25,636,712 parameters.\n" + \
-    _DOC_ARGS.format("resnet50")
-ResNet101.__doc__ = "ResNet101: stages of 3, 4, 23, 3 bottleneck blocks; 44,707,176 parameters.\n" + \
-    _DOC_ARGS.format("resnet101")
-ResNet152.__doc__ = "ResNet152: stages of 3, 8, 36, 3 bottleneck blocks; 60,419,944 parameters.\n" + \
-    _DOC_ARGS.format("resnet152")
-
-
-def preprocess_input(x, data_format=None):
-    """Caffe-style: RGB -> BGR and subtract the ImageNet mean pixel (no scaling)."""
-    return utils.preprocess_input(x, data_format=data_format, mode="caffe")
-
-
-def decode_predictions(preds, top: int = 5) -> list:
-    """``(wordnet_id, class_name, score)`` of the ``top`` ImageNet classes per sample."""
-    return utils.decode_predictions(preds, top=top)
+preprocess_input = utils.preprocessor("caffe", __name__)
+decode_predictions = utils.decode_predictions

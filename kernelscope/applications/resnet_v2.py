@@ -1,4 +1,5 @@
-"""ResNet50V2 (He et al., "Identity Mappings in Deep Residual Networks", ECCV 2016).
+"""ResNet50V2, ResNet101V2 and ResNet152V2 (He et al., "Identity Mappings in Deep Residual Networks",
+ECCV 2016).
 
 Pre-activation ResNet: each block starts with BatchNormalization and ReLU
 (``_preact_bn``, ``_preact_relu``) and ends with a bare addition (``_out``);
@@ -13,11 +14,10 @@ a stage downsamples in its *last* block (3x3 conv with stride 2, shortcut a
 from __future__ import annotations
 
 from .. import layers
-from ..models import Model
 from . import imagenet_utils as utils
-from .resnet import _BN_EPSILON, _DOC_ARGS, ResNet
+from .resnet import _BN_EPSILON, variant
 
-__all__ = ["ResNet50V2", "preprocess_input", "decode_predictions"]
+__all__ = ["ResNet50V2", "ResNet101V2", "ResNet152V2", "preprocess_input", "decode_predictions"]
 
 
 def residual_block_v2(x, filters: int, kernel_size: int = 3, stride: int = 1, conv_shortcut: bool = False,
@@ -53,27 +53,18 @@ def stack_residual_blocks_v2(x, filters: int, blocks: int, stride1: int = 2, nam
     return residual_block_v2(x, filters, stride=stride1, name=f"{name}_block{blocks}")
 
 
-def ResNet50V2(include_top: bool = True, weights=None, input_tensor=None, input_shape=None, pooling=None,
-               classes: int = 1000, classifier_activation="softmax", name: str = "resnet50v2") -> Model:
+def _stages_v2(blocks: tuple):
     def stack_fn(x):
-        x = stack_residual_blocks_v2(x, 64, 3, name="conv2")               # 56x56 -> 28x28, 256 channels
-        x = stack_residual_blocks_v2(x, 128, 4, name="conv3")              # -> 14x14, 512 channels
-        x = stack_residual_blocks_v2(x, 256, 6, name="conv4")              # -> 7x7, 1024 channels
-        return stack_residual_blocks_v2(x, 512, 3, stride1=1, name="conv5")  # 7x7, 2048 channels
-
-    return ResNet(stack_fn, True, True, name, "resnet50v2", include_top, weights, input_tensor, input_shape,
-                  pooling, classes, classifier_activation)
+        x = stack_residual_blocks_v2(x, 64, blocks[0], name="conv2")                # 56x56 -> 28x28, 256 channels
+        x = stack_residual_blocks_v2(x, 128, blocks[1], name="conv3")               # -> 14x14, 512 channels
+        x = stack_residual_blocks_v2(x, 256, blocks[2], name="conv4")               # -> 7x7, 1024 channels
+        return stack_residual_blocks_v2(x, 512, blocks[3], stride1=1, name="conv5")  # 7x7, 2048 channels
+    return stack_fn
 
 
-ResNet50V2.__doc__ = "ResNet50V2: pre-activation stages of 3, 4, 6, 3 blocks; 25,613,800 parameters.\n" + \
-    _DOC_ARGS.format("resnet50v2")
+ResNet50V2 = variant("ResNet50V2", __name__, _stages_v2, (3, 4, 6, 3), True, 25_613_800)
+ResNet101V2 = variant("ResNet101V2", __name__, _stages_v2, (3, 4, 23, 3), True, 44_675_560)
+ResNet152V2 = variant("ResNet152V2", __name__, _stages_v2, (3, 8, 36, 3), True, 60_380_648)
 
-
-def preprocess_input(x, data_format=None):
-    """Scale pixels from [0, 255] to [-1, 1] (``"tf"`` mode)."""
-    return utils.preprocess_input(x, data_format=data_format, mode="tf")
-
-
-def decode_predictions(preds, top: int = 5) -> list:
-    """``(wordnet_id, class_name, score)`` of the ``top`` ImageNet classes per sample."""
-    return utils.decode_predictions(preds, top=top)
+preprocess_input = utils.preprocessor("tf", __name__)
+decode_predictions = utils.decode_predictions

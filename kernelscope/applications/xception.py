@@ -8,8 +8,9 @@ Keras (``conv2d``, ``batch_normalization``, ``add``, ... numbered in build order
 Inputs are scaled to [-1, 1] (``"tf"`` mode).
 
 >>> import kernelscope as ks
->>> ks.applications.Xception(weights=None).count_params()
-22910480
+>>> model = ks.applications.Xception(weights=None)
+>>> model.count_params(), model.get_layer("block14_sepconv2_act").output_shape
+(22910480, (None, 10, 10, 2048))
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ from __future__ import annotations
 from .. import layers
 from ..models import Model
 from . import imagenet_utils as utils
+from ._builder import Application, keras_application
+from ._weights import tf_kernels_files
 
 __all__ = ["Xception", "preprocess_input", "decode_predictions"]
 
-_URL = "https://storage.googleapis.com/tensorflow/keras-applications/xception/{0}"
+_SUMMARY = "Xception: 299x299 input, 36 convolutions in 14 blocks; 22,910,480 parameters."
 
 
 def _sepconv_bn(x, filters: int, name: str, relu_first: bool = True):
@@ -74,33 +77,9 @@ def _exit_flow(x):
     return x
 
 
-def Xception(include_top: bool = True, weights=None, input_tensor=None, input_shape=None, pooling=None,
-             classes: int = 1000, classifier_activation="softmax", name: str = "xception") -> Model:
-    """Xception: 299x299 input, 36 convolutions in 14 blocks; 22,910,480 parameters.
-
-    Parameters
-    ----------
-    include_top : bool
-    weights : None or str
-        None or the path to ``xception_weights_tf_dim_ordering_tf_kernels.h5``
-        (``..._notop.h5`` without the top).
-    input_tensor : KerasTensor, optional
-    input_shape : tuple, optional
-        At least 71x71; (299, 299, 3) with the top.
-    pooling : None, "avg" or "max"
-    classes : int
-    classifier_activation : str, callable or None
-    name : str
-    """
-    keras_file = f"xception_weights_tf_dim_ordering_tf_kernels{'' if include_top else '_notop'}.h5"
-    utils.check_arguments(weights, include_top, classes, pooling, classifier_activation, keras_file,
-                          _URL.format(keras_file))
-    input_shape = utils.obtain_input_shape(input_shape, default_size=299, min_size=71,
-                                           require_flatten=include_top, weights=weights)
-    img_input = utils.image_input(input_tensor, input_shape)
-
+def _xception(app: Application, name: str) -> Model:
     # Block 1: two plain convolutions, 299x299x3 -> 147x147x64
-    x = layers.Conv2D(32, (3, 3), strides=(2, 2), use_bias=False, name="block1_conv1")(img_input)
+    x = layers.Conv2D(32, (3, 3), strides=(2, 2), use_bias=False, name="block1_conv1")(app.input)
     x = layers.BatchNormalization(axis=-1, name="block1_conv1_bn")(x)
     x = layers.Activation("relu", name="block1_conv1_act")(x)
     x = layers.Conv2D(64, (3, 3), use_bias=False, name="block1_conv2")(x)
@@ -118,23 +97,11 @@ def Xception(include_top: bool = True, weights=None, input_tensor=None, input_sh
 
     # Blocks 13-14 (exit flow): -> 10x10x2048
     x = _exit_flow(x)
-
-    if include_top:
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    else:
-        x = utils.pool_features(x, pooling)
-
-    model = Model(utils.model_inputs(input_tensor, img_input), x, name=name)
-    utils.load_weights(model, weights)
-    return model
+    return app.model(app.head(x), name)
 
 
-def preprocess_input(x, data_format=None):
-    """Scale pixels from [0, 255] to [-1, 1] (``"tf"`` mode)."""
-    return utils.preprocess_input(x, data_format=data_format, mode="tf")
+Xception = keras_application("Xception", __name__, _SUMMARY, "xception", _xception,
+                             tf_kernels_files("xception", "xception"), default_size=299, min_size=71)
 
-
-def decode_predictions(preds, top: int = 5) -> list:
-    """``(wordnet_id, class_name, score)`` of the ``top`` ImageNet classes per sample."""
-    return utils.decode_predictions(preds, top=top)
+preprocess_input = utils.preprocessor("tf", __name__)
+decode_predictions = utils.decode_predictions
