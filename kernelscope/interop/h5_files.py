@@ -25,7 +25,7 @@ import numpy as np
 __all__ = ["import_h5py", "open_h5", "open_weight_file", "read_attribute_list", "weight_dataset", "KERAS3", "LEGACY"]
 
 KERAS3, LEGACY = "keras3", "legacy"
-_INSTALL = 'pip install "kernelscope[keras-weights]"'
+_INSTALL = "pip install h5py"
 
 
 def import_h5py():
@@ -33,8 +33,8 @@ def import_h5py():
     try:
         import h5py
     except ImportError as err:
-        raise ImportError(f"Reading Keras weight files needs h5py, which is not installed. "
-                          f"Install it with: {_INSTALL}") from err
+        raise ImportError(f"Keras files (.keras, .weights.h5, .h5) need h5py, a dependency of kernelscope that is "
+                          f"missing from this environment. Install it with: {_INSTALL}") from err
     return h5py
 
 

@@ -57,7 +57,7 @@ def load_keras_weights(model, path, by_name: bool = False, skip_mismatch: bool =
     Raises
     ------
     ImportError
-        h5py is missing (``pip install "kernelscope[keras-weights]"``).
+        h5py (a dependency of kernelscope) is missing from the environment.
     ValueError
         The file is not a Keras weight file, or its layers or shapes do not
         match the model (the message names each layer and both shapes).

@@ -52,13 +52,22 @@ def deserialize_layer(config: dict, custom_objects: dict | None = None) -> Layer
     cls = _lookup_class(class_name, registered, custom_objects)
     if cls is None or not (isinstance(cls, type) and issubclass(cls, Layer)):
         shown = registered or class_name
-        raise ValueError(f"Unknown layer class '{shown}'. If it is a custom layer, register it before loading "
+        layer = config["config"].get("name")
+        named = f" (layer '{layer}')" if isinstance(layer, str) else ""
+        raise ValueError(f"Unknown layer class '{shown}'{named}: kernelscope has no such layer. If it is a custom "
+                         "layer, register it before loading "
                          "with the decorator @ks.saving.register_keras_serializable(package='Custom') on its "
                          f"class, or pass custom_objects={{'{class_name}': {class_name}}} to load_model.")
     inner = dict(config["config"])
-    if "custom_objects" in inspect.signature(cls.from_config).parameters:
-        return cls.from_config(inner, custom_objects=custom_objects)
-    return cls.from_config(inner)
+    try:
+        if "custom_objects" in inspect.signature(cls.from_config).parameters:
+            return cls.from_config(inner, custom_objects=custom_objects)
+        return cls.from_config(inner)
+    except TypeError as err:  # an argument kernelscope does not implement: say which layer has it
+        if "unexpected keyword argument" not in str(err) or str(err).startswith("Layer '") \
+                or not isinstance(inner.get("name"), str):
+            raise
+        raise TypeError(f"Layer '{inner['name']}' ({class_name}): {err}") from err
 
 
 def _tensor_ref(model, tensor: KerasTensor) -> dict:
@@ -138,7 +147,9 @@ def _replay_nodes(layers: dict, pending: dict, produced: dict, model_name: str) 
             while pending[name]:
                 node = pending[name][0]
                 args = [_resolve(a, produced) for a in node.get("args", [])]
-                kwargs = _resolve(node.get("kwargs", {}), produced)
+                # Keras records mask=None on calls of masking-aware layers: no mask, which kernelscope lacks
+                kwargs = _resolve({k: v for k, v in node.get("kwargs", {}).items()
+                                   if not (k == "mask" and v is None)}, produced)
                 if not args or any(a is _NOT_YET for a in args) or kwargs is _NOT_YET:
                     break
                 out = layer(args[0], *args[1:], **kwargs)
