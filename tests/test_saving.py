@@ -244,3 +244,17 @@ def test_pickled_npz_is_refused(tmp_path):
     np.savez(path, **{"layers/dense/vars/0": np.array([object()], dtype=object)})
     with pytest.raises(ValueError, match=r"evil\.npz' is not a kernelscope weights file \(\.npz\)"):
         ks.Sequential([ks.Input((3,)), L.Dense(2, name="dense")]).load_weights(path)
+
+
+def test_saving_never_imports_models_at_import_time():
+    """models import saving; saving reaches models only inside functions (no import cycle)."""
+    import ast
+    import pathlib
+
+    folder = pathlib.Path(ks.__file__).parent / "saving"
+    for source in sorted(folder.glob("*.py")):
+        tree = ast.parse(source.read_text())
+        for node in tree.body:  # module level only
+            if isinstance(node, ast.ImportFrom):
+                assert "models" not in (node.module or "").split("."), f"{source.name} imports {node.module}"
+                assert all(alias.name != "models" for alias in node.names), source.name

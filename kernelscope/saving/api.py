@@ -74,7 +74,7 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
         from .legacy_h5 import load_legacy_h5
 
         return load_legacy_h5(path, custom_objects, compile, safe_mode)
-    if "model.weights.h5" in _zip_members(path) or "model.weights.npz" in _zip_members(path):
+    if {"model.weights.h5", "model.weights.npz"} & set(_zip_members(path)):
         with open_regular_file(path, "a model file") as handle, native.open_archive(handle, path) as archive:
             return load_keras_file(archive, path, custom_objects, compile, safe_mode)
     return native.load_model(path, custom_objects, compile, safe_mode)
