@@ -4,13 +4,17 @@ A kernelscope model file is a zip holding ``config.json`` (``"format":
 "kernelscope.model"``, the architecture and compile settings) and ``weights.npz``
 (``model/layers/<layer name>/vars/<i>``, ``optimizer/<key>``). ``model.save``
 now writes Keras 3's ``.keras`` format; these files are still read, so models
-saved before keep loading. The order is what makes a hostile file harmless: ``config.json`` is read with a
+saved before keep loading.
+
+The order is what makes a hostile file harmless: ``config.json`` is read with a
 64 MiB cap; the model is rebuilt with an allocation budget equal to the size
 ``weights.npz`` declares, at most 100 times its compressed size (a config
 cannot ask for more weights than the file holds); ``weights.npz`` is read only
-if its declared size fits the rebuilt architecture; each array's ``.npy`` header must carry the expected shape before
-its data is read; every array is checked (finite, real, float) and converted;
-only then is anything assigned. Nothing is unpickled or executed.
+if its declared size fits the rebuilt architecture; each array's ``.npy``
+header must carry the expected shape before its data is read; every array is
+checked (finite, real, float) and converted; only then is anything assigned.
+Nothing is unpickled or executed. :mod:`kernelscope.saving.keras_file` reuses
+the budget, the bounds and the rebuilding.
 """
 
 from __future__ import annotations
@@ -58,6 +62,7 @@ def _looks_truncated(handle) -> bool:
 
 
 def open_archive(handle, path: str) -> zipfile.ZipFile:
+    """The zip archive in ``handle``, or a RefusedFile naming ``path`` (truncated, or not a zip)."""
     try:
         if _looks_truncated(handle):
             raise EOFError("the end of the file is missing")
