@@ -7,7 +7,8 @@
   data is read; object arrays are refused, so nothing is ever unpickled.
 - :func:`weight_array`: a weight converted to the model's dtype, refused unless
   it is a finite real float array (no complex, datetime, string, NaN, or a
-  float64 value beyond the target dtype's range).
+  float64 value beyond the target dtype's range); an integer weight (a
+  counter) must hold integers within its dtype's range.
 - :func:`allocation_budget` / :func:`charge_allocation`: while a model is
   rebuilt from a file, the weights its config asks for may not exceed what the
   file holds, so ``Dense(units=10**12)`` is refused before it is allocated.
@@ -111,6 +112,8 @@ def read_npz(source, path, expected: dict, skip: str | None = None, owner: str =
 def weight_array(array, dtype, path, key: str) -> np.ndarray:
     """``array`` as a new ``dtype`` array, refused unless it is finite, real and of a float dtype."""
     array = np.asarray(array)
+    if np.dtype(dtype).kind in "iu":  # a counter (Normalization's count): whole numbers that fit
+        return _integer_weight(array, np.dtype(dtype), path, key)
     if array.dtype.kind != "f":
         raise RefusedFile(f"'{path}': weight '{key}' has dtype {array.dtype}; weights must be real floating-point "
                          "numbers (float16, float32 or float64).")
@@ -121,6 +124,14 @@ def weight_array(array, dtype, path, key: str) -> np.ndarray:
         raise RefusedFile(f"'{path}': weight '{key}' holds NaN or infinite values {where}; weights must be "
                          "finite.")
     return converted
+
+
+def _integer_weight(array: np.ndarray, dtype: np.dtype, path, key: str) -> np.ndarray:
+    info = np.iinfo(dtype)
+    if array.dtype.kind not in "iu" or (array.size and (array.min() < info.min or array.max() > info.max)):
+        raise RefusedFile(f"'{path}': weight '{key}' must hold integers within {dtype.name}'s range. Received "
+                          f"dtype {array.dtype}.")
+    return np.array(array, dtype=dtype)
 
 
 @contextlib.contextmanager

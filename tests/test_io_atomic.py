@@ -12,7 +12,7 @@ import pytest
 
 import kernelscope as ks
 from kernelscope import _io
-from kernelscope.models import saving as saving_impl
+from kernelscope.saving import keras_file as saving_impl
 
 L = ks.layers
 
@@ -118,10 +118,10 @@ def test_a_save_killed_midway_leaves_a_temporary_that_the_next_save_removes(tmp_
 
 # ------------------------------------------------------------------ item 16: errors name the target
 def test_full_disk_error_names_the_target(tmp_path, monkeypatch):
-    def full(archive, arrays):
+    def full(*args):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(saving_impl, "_write_weights_npz", full)
+    monkeypatch.setattr(saving_impl, "_write_archive", full)
     path = tmp_path / "big.keras"
     with pytest.raises(OSError, match=r"Could not save '.*big\.keras': No space left on device") as info:
         tiny().save(path)

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 import kernelscope as ks
-from kernelscope.models import saving as saving_impl
+from native_format import save_native
+from kernelscope.saving import keras_file as saving_impl
 
 L = ks.layers
 
@@ -48,16 +49,27 @@ def test_roundtrip_predictions_compile_and_continued_training(tmp_path):
 
 
 def test_file_layout(tmp_path):
-    path = tmp_path / "net.anything"
+    path = tmp_path / "net.keras"
     trained_model().save(path)
     with zipfile.ZipFile(path) as archive:
-        assert sorted(archive.namelist()) == ["config.json", "weights.npz"]
+        assert sorted(archive.namelist()) == ["config.json", "metadata.json", "model.weights.h5"]
         config = json.loads(archive.read("config.json"))
-    assert config["format"] == "kernelscope.model" and config["format_version"] == 1
-    assert config["model"]["class_name"] == "Sequential"
-    assert [l["class_name"] for l in config["model"]["config"]["layers"]][:2] == ["InputLayer", "Conv2D"]
+    assert config["module"] == "keras" and config["class_name"] == "Sequential"
+    assert [l["class_name"] for l in config["config"]["layers"]][:2] == ["InputLayer", "Conv2D"]
+    assert config["config"]["layers"][1]["module"] == "keras.layers"
     assert config["compile_config"]["optimizer"]["class_name"] == "Adam"
     assert config["compile_config"]["metrics"] == ["accuracy"]
+
+
+def test_save_needs_the_keras_extension(tmp_path):
+    model = trained_model()
+    with pytest.raises(ValueError, match=r"add a `\.keras` extension.*Received: filepath=.*net\.anything"):
+        model.save(tmp_path / "net.anything")
+    with pytest.raises(ValueError, match=r"legacy HDF5 format is not supported.*Received: filepath=.*net\.h5"):
+        model.save(tmp_path / "net.h5")
+    with pytest.raises(ValueError, match=r"must end in `\.weights\.h5`.*or `\.npz`.*Received: filepath=.*w\.bin"):
+        model.save_weights(tmp_path / "w.bin")
+    assert os.listdir(tmp_path) == []
 
 
 def test_functional_multi_output_roundtrip(tmp_path):
@@ -105,7 +117,7 @@ def test_custom_layer_roundtrip(tmp_path):
     assert isinstance(loaded.layers[0], ScaleLayer) and loaded.layers[0].factor == 3.0
     np.testing.assert_array_equal(loaded.predict(np.ones((1, 3)), verbose=0), [[3.0, 6.0, 9.0]])
     with zipfile.ZipFile(path) as archive:
-        entry = json.loads(archive.read("config.json"))["model"]["config"]["layers"][1]
+        entry = json.loads(archive.read("config.json"))["config"]["layers"][1]
     assert entry["registered_name"] == "Tests>ScaleLayer"
 
 
@@ -121,7 +133,7 @@ def rewrite_config(src, dst, edit):
 
 def test_unknown_layer_class_says_how_to_register(tmp_path):
     path = tmp_path / "m.keras"
-    ks.Sequential([ks.Input((3,)), L.Dense(2)]).save(path)
+    save_native(ks.Sequential([ks.Input((3,)), L.Dense(2)]), path)
     bad = tmp_path / "unknown.keras"
     rewrite_config(path, bad, lambda c: c["model"]["config"]["layers"][1].update(class_name="NoSuchLayer"))
     with pytest.raises(ValueError, match=r"unknown\.keras.*Unknown layer class 'NoSuchLayer'.*"
@@ -135,10 +147,10 @@ def test_atomic_save_keeps_old_file(tmp_path, monkeypatch):
     model.save(path)
     before = path.read_bytes()
 
-    def explode(archive, arrays):
+    def explode(*args):
         raise OSError("disk full")
 
-    monkeypatch.setattr(saving_impl, "_write_weights_npz", explode)
+    monkeypatch.setattr(saving_impl, "_write_archive", explode)
     model.fit(*dataset(), epochs=1, verbose=0)
     with pytest.raises(OSError, match="disk full"):
         model.save(path)
@@ -166,7 +178,7 @@ def test_truncated_file(tmp_path):
 
 def test_corrupted_weights(tmp_path):
     path = tmp_path / "flip.keras"
-    trained_model().save(path)
+    save_native(trained_model(), path)
     data = bytearray(path.read_bytes())
     with zipfile.ZipFile(path) as archive:
         info = archive.getinfo("weights.npz")
@@ -185,19 +197,20 @@ def test_foreign_zip(tmp_path):
         ks.models.load_model(path)
 
 
-def test_keras_file_gets_a_hint(tmp_path):
+def test_keras_zip_without_a_model_config(tmp_path):
     path = tmp_path / "real.keras"
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("config.json", "{}")
         archive.writestr("metadata.json", "{}")
         archive.writestr("model.weights.h5", b"")
-    with pytest.raises(ValueError, match="looks like a Keras .keras file"):
+    with pytest.raises(ValueError, match=r"real\.keras' is not a Keras model file: its config.json is not a "
+                                         r"serialized model"):
         ks.models.load_model(path)
 
 
 def test_wrong_format_name(tmp_path):
     path = tmp_path / "m.keras"
-    ks.Sequential([ks.Input((3,)), L.Dense(2)]).save(path)
+    save_native(ks.Sequential([ks.Input((3,)), L.Dense(2)]), path)
     other = tmp_path / "other.keras"
     rewrite_config(path, other, lambda c: c.update(format="something.else"))
     with pytest.raises(ValueError, match=r"other\.keras' is not a kernelscope model file: its config.json"):
@@ -231,3 +244,17 @@ def test_pickled_npz_is_refused(tmp_path):
     np.savez(path, **{"layers/dense/vars/0": np.array([object()], dtype=object)})
     with pytest.raises(ValueError, match=r"evil\.npz' is not a kernelscope weights file \(\.npz\)"):
         ks.Sequential([ks.Input((3,)), L.Dense(2, name="dense")]).load_weights(path)
+
+
+def test_saving_never_imports_models_at_import_time():
+    """models import saving; saving reaches models only inside functions (no import cycle)."""
+    import ast
+    import pathlib
+
+    folder = pathlib.Path(ks.__file__).parent / "saving"
+    for source in sorted(folder.glob("*.py")):
+        tree = ast.parse(source.read_text())
+        for node in tree.body:  # module level only
+            if isinstance(node, ast.ImportFrom):
+                assert "models" not in (node.module or "").split("."), f"{source.name} imports {node.module}"
+                assert all(alias.name != "models" for alias in node.names), source.name

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import kernelscope as ks
+from native_format import save_native
 
 L = ks.layers
 
@@ -50,7 +51,7 @@ def write_archive(path, config, weights: bytes, config_text=None):
 
 def edited(tmp_path, name, edit_config=None, edit_arrays=None, compile=True):
     source = tmp_path / "good.keras"
-    small_model(compile).save(source)
+    save_native(small_model(compile), source)
     config, arrays = archive_parts(source)
     if edit_config:
         edit_config(config)
@@ -113,7 +114,7 @@ def test_outer_weights_member_declaring_more_than_the_architecture_needs(tmp_pat
 
 def test_config_bomb_is_refused_unread(tmp_path):
     good = tmp_path / "good.keras"
-    small_model().save(good)
+    save_native(small_model(), good)
     config, arrays = archive_parts(good)
     path = tmp_path / "cfg.keras"
     write_archive(path, config, npz_bytes(arrays), config_text=json.dumps(config) + " " * (65 << 20))
@@ -228,7 +229,7 @@ def test_bad_loss_or_learning_rate_names_the_file(tmp_path, edit, error, match):
 @pytest.mark.parametrize("cut", [22, 60, 100])
 def test_file_missing_its_last_bytes_is_called_truncated(tmp_path, cut):
     path = tmp_path / "cut.keras"
-    small_model().save(path)
+    save_native(small_model(), path)
     path.write_bytes(path.read_bytes()[:-cut])
     with pytest.raises(ValueError, match=r"cut\.keras' is not a kernelscope model file that can be read: it is "
                                          r"truncated"):

@@ -247,7 +247,7 @@ def _is_real(value) -> bool:
 
 def _float64_copy(model):
     """The same architecture and weights, computing in float64 (built without drawing from any generator)."""
-    from ..models.serialization import deserialize_layer, serialize_layer
+    from ..saving.serialization import deserialize_layer, serialize_layer
 
     def widen(config):
         if isinstance(config, dict):

@@ -201,14 +201,14 @@ class VAE(Model):
         return self.decoder.predict(z.numpy(), verbose=0)
 
     def get_config(self) -> dict:
-        from ..models.serialization import serialize_layer
+        from ..saving.serialization import serialize_layer
 
         return {"name": self.name, "encoder": serialize_layer(self.encoder), "decoder": serialize_layer(self.decoder),
                 "likelihood": self.likelihood, "beta": self.beta, "seed": self.seed}
 
     @classmethod
     def from_config(cls, config: dict, custom_objects=None) -> "VAE":
-        from ..models.serialization import deserialize_layer
+        from ..saving.serialization import deserialize_layer
 
         config = dict(config)
         for part in ("encoder", "decoder"):

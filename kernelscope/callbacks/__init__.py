@@ -108,8 +108,27 @@ class EarlyStopping(Callback):
             self.model.set_weights(self.best_weights)
 
 
+def _check_checkpoint_suffix(filepath: str, save_weights_only: bool) -> None:
+    """The file name says the format, as in Keras: checked once, before training starts."""
+    if save_weights_only:
+        if not filepath.endswith((".weights.h5", ".npz")):
+            raise ValueError("When using `save_weights_only=True` in `ModelCheckpoint`, the filepath provided must "
+                             "end in `.weights.h5` (Keras weights format) or `.npz` (NumPy arrays). Received: "
+                             f"filepath={filepath}")
+    elif filepath.endswith((".h5", ".hdf5")):
+        raise ValueError("ModelCheckpoint does not write legacy HDF5 model files (Keras 3 deprecates them): end the "
+                         "filepath in `.keras`, or pass save_weights_only=True with `.weights.h5`. Received: "
+                         f"filepath={filepath}")
+    elif not filepath.endswith(".keras"):
+        raise ValueError(f"The filepath provided must end in `.keras` (Keras model format). Received: "
+                         f"filepath={filepath}")
+
+
 class ModelCheckpoint(Callback):
     """Save the model (``model.save``) or its weights (``model.save_weights``) during training.
+
+    The file name says the format: ``.keras`` (Keras 3's model file) or, with
+    ``save_weights_only``, ``.weights.h5`` (Keras 3's weights file) or ``.npz``.
 
     ``filepath`` may hold format fields filled with ``epoch`` (1-based) and the
     logs, e.g. ``"ckpt-{epoch:02d}-{val_loss:.2f}.keras"``. With
@@ -131,6 +150,7 @@ class ModelCheckpoint(Callback):
             raise ValueError(f"Unrecognized save_freq: {save_freq!r}. Expected save_freq are 'epoch' or "
                              "integer values >= 1")
         self.filepath = os.fspath(filepath)
+        _check_checkpoint_suffix(self.filepath, save_weights_only)
         self.monitor = monitor
         self.verbose = verbose
         self.save_best_only = save_best_only

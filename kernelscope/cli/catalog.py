@@ -128,7 +128,7 @@ def mlp(ks, input_shape, n_classes):
 def _model_from_json(path: pathlib.Path):
     from .._io import open_regular_file
     from .._safe_load import MAX_CONFIG_BYTES
-    from ..models.serialization import deserialize_layer
+    from ..saving.serialization import deserialize_layer
 
     try:
         with open_regular_file(path, "a model config") as handle:

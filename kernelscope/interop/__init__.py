@@ -3,8 +3,7 @@
 >>> import kernelscope as ks
 >>> # ks.interop.load_keras_weights(model, "vgg16_weights_tf_dim_ordering_tf_kernels.h5")
 
-Reading HDF5 needs the optional extra ``keras-weights`` (h5py):
-``pip install "kernelscope[keras-weights]"``.
+Reading HDF5 uses h5py, a dependency of kernelscope (as of Keras itself).
 """
 
 from .keras_h5 import load_keras_weights

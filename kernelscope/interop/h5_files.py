@@ -22,10 +22,10 @@ import zipfile
 
 import numpy as np
 
-__all__ = ["import_h5py", "open_weight_file", "read_attribute_list", "weight_dataset", "KERAS3", "LEGACY"]
+__all__ = ["import_h5py", "open_h5", "open_weight_file", "read_attribute_list", "weight_dataset", "KERAS3", "LEGACY"]
 
 KERAS3, LEGACY = "keras3", "legacy"
-_INSTALL = 'pip install "kernelscope[keras-weights]"'
+_INSTALL = "pip install h5py"
 
 
 def import_h5py():
@@ -33,12 +33,14 @@ def import_h5py():
     try:
         import h5py
     except ImportError as err:
-        raise ImportError(f"Reading Keras weight files needs h5py, which is not installed. "
-                          f"Install it with: {_INSTALL}") from err
+        raise ImportError(f"Keras files (.keras, .weights.h5, .h5) need h5py, a dependency of kernelscope that is "
+                          f"missing from this environment. Install it with: {_INSTALL}") from err
     return h5py
 
 
-def _open_h5(h5py, source, path: str):
+def open_h5(source, path: str):
+    """``h5py.File(source)`` for reading, or a ValueError naming ``path`` when it is not HDF5."""
+    h5py = import_h5py()
     try:
         return h5py.File(source, "r")
     except OSError as err:
@@ -58,7 +60,7 @@ def _open_zip(h5py, path: str, cap: int):
         what = ("twice the model's weights in float64 plus 256 MiB; to load a bigger file by name, extract "
                 "model.weights.h5 from the zip and load that")
         data = read_member(archive, "model.weights.h5", cap, path, what)
-    return _open_h5(h5py, io.BytesIO(data), path)
+    return open_h5(io.BytesIO(data), path)
 
 
 def hard_child(group, key: str, path: str):
@@ -105,7 +107,7 @@ def open_weight_file(path, cap: int) -> tuple:
         raise FileNotFoundError(f"Keras weight file '{path}' does not exist.")
     with open_regular_file(path, "a Keras weight file") as handle:  # a folder or FIFO is refused here
         is_zip = zipfile.is_zipfile(handle)
-    handle = _open_zip(h5py, path, cap) if is_zip else _open_h5(h5py, path, path)
+    handle = _open_zip(h5py, path, cap) if is_zip else open_h5(path, path)
     if "layer_names" in handle.attrs or "layer_names0" in handle.attrs:
         return handle, LEGACY, handle
     weights = hard_child(handle, "model_weights", path) if "model_weights" in handle else None

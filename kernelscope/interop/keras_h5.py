@@ -24,7 +24,7 @@ from .._safe_load import weight_array
 from .h5_files import KERAS3, hard_child, open_weight_file, read_attribute_list, read_text_attribute, weight_dataset
 from .layer_order import is_container, keras_layer_order
 
-__all__ = ["load_keras_weights"]
+__all__ = ["load_keras_weights", "checked_values", "keras_snake", "unique_key", "saved_weights", "weight_leaves"]
 
 
 @dataclass
@@ -57,7 +57,7 @@ def load_keras_weights(model, path, by_name: bool = False, skip_mismatch: bool =
     Raises
     ------
     ImportError
-        h5py is missing (``pip install "kernelscope[keras-weights]"``).
+        h5py (a dependency of kernelscope) is missing from the environment.
     ValueError
         The file is not a Keras weight file, or its layers or shapes do not
         match the model (the message names each layer and both shapes).
@@ -67,13 +67,18 @@ def load_keras_weights(model, path, by_name: bool = False, skip_mismatch: bool =
     cap = 2 * 8 * sum(int(w.data.size) for w in model.weights) + (256 << 20)
     handle, layout, root = open_weight_file(path, cap)
     try:
-        reader = _keras3_pairs if layout == KERAS3 else _legacy_pairs
-        pairs = reader(root, model, by_name, str(path), skip_mismatch)
-        values = _read_checked(pairs, model, skip_mismatch, str(path))
+        values = checked_values(model, root, layout, str(path), by_name, skip_mismatch)
     finally:
         handle.close()
     for var, value in values:  # every array was read and checked first: a failed load changes nothing
         var.assign(value)
+
+
+def checked_values(model, root, layout: str, path: str, by_name: bool = False, skip_mismatch: bool = False) -> list:
+    """``[(variable, array)]`` for ``model`` from an open weight file's ``root``, every array checked; none assigned."""
+    reader = _keras3_pairs if layout == KERAS3 else _legacy_pairs
+    pairs = reader(root, model, by_name, path, skip_mismatch)
+    return _read_checked(pairs, model, skip_mismatch, path)
 
 
 def _check_model(model) -> None:
@@ -88,14 +93,14 @@ def _check_model(model) -> None:
 
 
 # ------------------------------------------------------------------ helpers
-def _keras_snake(name: str) -> str:
+def keras_snake(name: str) -> str:
     """Keras's ``naming.to_snake_case``: the group name of a layer class (``Conv2D`` -> ``conv2d``)."""
     name = re.sub(r"\W+", "", name)
     name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
     return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
-def _unique_key(name: str, used: dict) -> str:
+def unique_key(name: str, used: dict) -> str:
     if name in used:
         used[name] += 1
         return f"{name}_{used[name]}"
@@ -112,19 +117,19 @@ def _dedupe(variables) -> list:
     return out
 
 
-def _leaves(layer) -> list:
+def weight_leaves(layer) -> list:
     """Layers that own weights, through nested models, in Keras order."""
     if not is_container(layer):
         return [layer] if layer.weights else []
     out = []
     for sub in keras_layer_order(layer):
-        out.extend(l for l in _leaves(sub) if all(l is not o for o in out))
+        out.extend(l for l in weight_leaves(sub) if all(l is not o for o in out))
     return out
 
 
-def _legacy_weights(layer) -> list:
+def saved_weights(layer) -> list:
     """Keras's saved order: trainable variables, then non-trainable ones (through nested models)."""
-    variables = _dedupe(w for leaf in _leaves(layer) for w in leaf.weights)
+    variables = _dedupe(w for leaf in weight_leaves(layer) for w in leaf.weights)
     return [w for w in variables if w.trainable] + [w for w in variables if not w.trainable]
 
 
@@ -147,7 +152,7 @@ def _vars_groups(root, path: str) -> dict:
     return found
 
 
-def _keras3_arrays(group, path: str) -> list:
+def keras3_arrays(group, path: str) -> list:
     """The datasets ``vars/0, 1, ...`` (read later, once their shapes are checked)."""
     bad = [key for key in group.keys() if not key.isdigit()]
     if bad:
@@ -170,15 +175,15 @@ def _keras3_pairs(root, model, by_name: bool, path: str, skip_mismatch: bool) ->
     def walk(container, prefix: str) -> None:
         used = {}
         for layer in keras_layer_order(container):
-            key = f"{prefix}layers/{_unique_key(_keras_snake(type(layer).__name__), used)}"
+            key = f"{prefix}layers/{unique_key(keras_snake(type(layer).__name__), used)}"
             if is_container(layer):
                 walk(layer, key + "/")
             elif layer.weights:
                 group = groups.get(key + "/vars")
                 used_paths.add(key + "/vars")
-                arrays = None if group is None else _keras3_arrays(group, path)
+                arrays = None if group is None else keras3_arrays(group, path)
                 where = _keras3_label(key + "/vars", group) if group is not None else f"group '{key}/vars'"
-                pairs.append(_Pair(layer, _legacy_weights(layer), arrays, where))
+                pairs.append(_Pair(layer, saved_weights(layer), arrays, where))
 
     walk(model, "")
     extra = [_keras3_label(p, g) for p, g in groups.items() if p not in used_paths]
@@ -196,11 +201,11 @@ def _keras3_by_name(groups: dict, model, path: str, skip_mismatch: bool) -> list
         raise ValueError(f"'{path}' records no layer names (it was written by an older Keras 3), so it cannot "
                          "be loaded with by_name=True. Load it by position (by_name=False).")
     pairs = []
-    for layer in _leaves(model):
+    for layer in weight_leaves(model):
         found = named.get(layer.name)
-        arrays = None if found is None else _keras3_arrays(found[1], path)
+        arrays = None if found is None else keras3_arrays(found[1], path)
         where = f"layer '{layer.name}'" + ("" if found is None else f" (group '{found[0]}')")
-        pairs.append(_Pair(layer, _legacy_weights(layer), arrays, where))
+        pairs.append(_Pair(layer, saved_weights(layer), arrays, where))
     _check_complete(pairs, [], model, path, skip_mismatch, sorted(named))
     return pairs
 
@@ -223,7 +228,7 @@ def _legacy_entries(root, path: str) -> list:
 def _container_targets(layer, weight_names: list) -> list:
     """A nested model's variables in the file's order: by ``<layer>/<weight>`` names, else Keras's order."""
     by_key = {}
-    for leaf in _leaves(layer):
+    for leaf in weight_leaves(layer):
         for var in leaf.weights:
             by_key[(leaf.name, var.name)] = var
             if var.name == "kernel":  # Keras 2 called the depthwise kernel "depthwise_kernel"
@@ -232,7 +237,7 @@ def _container_targets(layer, weight_names: list) -> list:
     for weight_name in weight_names:
         parts = weight_name.split(":")[0].split("/")
         targets.append(by_key.get(tuple(parts[-2:])) if len(parts) >= 2 else None)
-    order = _legacy_weights(layer)
+    order = saved_weights(layer)
     if all(t is not None for t in targets) and len(_dedupe(targets)) == len(order):
         return targets
     return order
@@ -240,17 +245,17 @@ def _container_targets(layer, weight_names: list) -> list:
 
 def _legacy_pair(layer, entry) -> _Pair:
     name, weight_names, arrays = entry
-    targets = _container_targets(layer, weight_names) if is_container(layer) else _legacy_weights(layer)
+    targets = _container_targets(layer, weight_names) if is_container(layer) else saved_weights(layer)
     return _Pair(layer, targets, arrays, f"layer '{name}'")
 
 
 def _legacy_pairs(root, model, by_name: bool, path: str, skip_mismatch: bool) -> list:
     entries = _legacy_entries(root, path)
-    layers = [layer for layer in keras_layer_order(model) if _legacy_weights(layer)]
+    layers = [layer for layer in keras_layer_order(model) if saved_weights(layer)]
     if by_name:
         named = {entry[0]: entry for entry in entries}
         pairs = [_legacy_pair(l, named[l.name]) if l.name in named
-                 else _Pair(l, _legacy_weights(l), None, f"layer '{l.name}'") for l in layers]
+                 else _Pair(l, saved_weights(l), None, f"layer '{l.name}'") for l in layers]
         _check_complete(pairs, [], model, path, skip_mismatch, sorted(named))
         return pairs
     if len(entries) != len(layers):

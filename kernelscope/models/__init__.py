@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from .functional import Functional
 from .model import Model
-from .saving import load_model, save_model
+from ..saving import load_model, save_model
 from .sequential import Sequential
 
 __all__ = ["Model", "Sequential", "Functional", "load_model", "save_model", "clone_model"]

@@ -214,13 +214,13 @@ class Functional(Model):
 
     # --------------------------------------------------------------- config
     def get_config(self) -> dict:
-        from .serialization import functional_config
+        from ..saving.serialization import functional_config
 
         return functional_config(self)
 
     @classmethod
     def from_config(cls, config: dict, custom_objects: dict | None = None):
-        from .serialization import functional_from_config
+        from ..saving.serialization import functional_from_config
 
         return functional_from_config(cls, config, custom_objects)
 

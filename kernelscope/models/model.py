@@ -63,7 +63,7 @@ class Model(Trainer, Layer):
         ``layers``, ``input_layers`` and ``output_layers``) is replayed as a functional model when the class
         can be one; any other config goes to the class's constructor."""
         from .functional import Functional
-        from .serialization import functional_from_config
+        from ..saving.serialization import functional_from_config
 
         functional_keys = ("name", "layers", "input_layers", "output_layers")
         revivable = cls in (Model, Functional) or _forwards_inputs(cls)
@@ -155,24 +155,24 @@ class Model(Trainer, Layer):
 
     # ---------------------------------------------------------------- saving
     def save(self, filepath, overwrite: bool = True, include_optimizer: bool = True) -> None:
-        """Save architecture, weights, compile settings and optimizer state to one zip file.
+        """Save architecture, weights, compile settings and optimizer state to a Keras 3 ``.keras`` file.
 
-        The recommended extension is ``.keras``; the file is written next to its
-        destination and renamed into place, so a failed save keeps the old file.
+        Keras 3 (``keras.saving.load_model``) opens the file. It is written next
+        to its destination and renamed into place, so a failed save keeps the old file.
         """
-        from .saving import save_model
+        from ..saving import save_model
 
         save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
 
     def save_weights(self, filepath, overwrite: bool = True) -> None:
-        """Save the weights to an ``.npz`` file (atomically), keyed by layer name."""
-        from .saving import save_weights
+        """Save the weights atomically: Keras 3's layout for ``x.weights.h5``, NumPy arrays for ``x.npz``."""
+        from ..saving import save_weights
 
         save_weights(self, filepath, overwrite=overwrite)
 
     def load_weights(self, filepath) -> None:
-        """Load weights saved by :meth:`save_weights` (or the weights inside a :meth:`save` file)."""
-        from .saving import load_weights
+        """Load weights from a ``.weights.h5``, ``.keras``, legacy Keras ``.h5`` or ``.npz`` file (Keras's or ours)."""
+        from ..saving import load_weights
 
         load_weights(self, filepath)
 
@@ -180,7 +180,7 @@ class Model(Trainer, Layer):
         """The architecture as a JSON string."""
         import json
 
-        from .serialization import serialize_layer
+        from ..saving.serialization import serialize_layer
 
         return json.dumps(serialize_layer(self), **kwargs)
 

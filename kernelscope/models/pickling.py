@@ -59,7 +59,7 @@ def reduce_model(model, protocol: int) -> tuple:
 
 
 def _model_from_bytes(data: bytes, classes: dict):
-    from .saving import load_model
+    from ..saving import load_model
 
     with tempfile.TemporaryDirectory(prefix="kernelscope-pickle-") as folder:
         path = os.path.join(folder, "model.keras")
@@ -71,7 +71,7 @@ def _model_from_bytes(data: bytes, classes: dict):
 def _model_from_config(text: str, classes: dict):
     import json
 
-    from .serialization import deserialize_layer
+    from ..saving.serialization import deserialize_layer
 
     return deserialize_layer(json.loads(text), custom_objects=classes or None)
 

@@ -186,7 +186,7 @@ class Sequential(Model):
 
     # --------------------------------------------------------------- config
     def get_config(self) -> dict:
-        from .serialization import serialize_layer
+        from ..saving.serialization import serialize_layer
 
         config = {"name": self.name, "trainable": self.trainable, "dtype": np.dtype(self.dtype).name,
                   "layers": [serialize_layer(layer) for layer in self._stack]}
@@ -196,7 +196,7 @@ class Sequential(Model):
 
     @classmethod
     def from_config(cls, config: dict, custom_objects: dict | None = None):
-        from .serialization import deserialize_layer
+        from ..saving.serialization import deserialize_layer
 
         model = cls(name=config.get("name"), trainable=config.get("trainable", True))
         for layer_config in config.get("layers", []):

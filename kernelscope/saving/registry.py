@@ -1,10 +1,8 @@
-"""Public saving helpers: registering custom layers for ``load_model``, and the load/save functions.
+"""The registry of custom classes: ``@register_keras_serializable`` names them ``"package>name"``.
 
-A model file is a zip holding ``config.json`` and ``weights.npz`` (see
-:func:`kernelscope.models.saving.save_model`). Loading looks class names up in
-this registry and in the layer registry; it never unpickles and never runs code
-from the file, so a custom layer must be registered (or passed in
-``custom_objects``) by the program that loads it.
+Loading looks class names up here and in the layer registry; it never
+unpickles and never runs code from the file, so a custom layer must be
+registered (or passed in ``custom_objects``) by the program that loads it.
 
 >>> import kernelscope as ks
 >>> @ks.saving.register_keras_serializable(package="Demo")
@@ -17,8 +15,7 @@ from the file, so a custom layer must be registered (or passed in
 
 from __future__ import annotations
 
-__all__ = ["register_keras_serializable", "get_registered_name", "get_registered_object", "load_model",
-           "save_model", "get_custom_objects"]
+__all__ = ["register_keras_serializable", "get_registered_name", "get_registered_object", "get_custom_objects"]
 
 _CUSTOM_OBJECTS: dict[str, object] = {}
 _CUSTOM_NAMES: dict[object, str] = {}
@@ -63,17 +60,3 @@ def get_registered_object(name: str, custom_objects: dict | None = None):
 def get_custom_objects() -> dict:
     """The global registry ``{"package>name": class}`` (a live dict, as in Keras)."""
     return _CUSTOM_OBJECTS
-
-
-def load_model(filepath, custom_objects: dict | None = None, compile: bool = True, safe_mode: bool = True):
-    """Load a model saved by ``model.save`` (see :func:`kernelscope.models.load_model`)."""
-    from .models.saving import load_model as _load
-
-    return _load(filepath, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode)
-
-
-def save_model(model, filepath, overwrite: bool = True, include_optimizer: bool = True) -> None:
-    """Save ``model`` to one zip file (same as ``model.save``)."""
-    from .models.saving import save_model as _save
-
-    _save(model, filepath, overwrite=overwrite, include_optimizer=include_optimizer)

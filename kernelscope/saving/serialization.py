@@ -18,7 +18,7 @@ __all__ = ["serialize_layer", "deserialize_layer", "functional_config", "functio
 
 def serialize_layer(layer: Layer) -> dict:
     """``{"module", "class_name", "config", "registered_name"}`` for any layer or model."""
-    from .. import saving as registry
+    from . import registry
 
     cls = type(layer)
     registered = registry.get_registered_name(cls)
@@ -28,8 +28,8 @@ def serialize_layer(layer: Layer) -> dict:
 
 def _lookup_class(class_name: str, registered_name, custom_objects):
     from .. import layers as _layers  # noqa: F401  (fills LAYER_REGISTRY)
-    from .. import saving as registry
     from ..layers.base import LAYER_REGISTRY
+    from . import registry
 
     for key in (registered_name, class_name):
         if key:
@@ -38,7 +38,7 @@ def _lookup_class(class_name: str, registered_name, custom_objects):
                 return found
     cls = LAYER_REGISTRY.get(class_name)
     if cls is None and class_name in ("Functional", "Sequential", "Model"):
-        from . import Functional, Sequential
+        from ..models import Functional, Sequential  # models import saving, never the other way at import
 
         cls = {"Functional": Functional, "Model": Functional, "Sequential": Sequential}[class_name]
     return cls
@@ -52,13 +52,22 @@ def deserialize_layer(config: dict, custom_objects: dict | None = None) -> Layer
     cls = _lookup_class(class_name, registered, custom_objects)
     if cls is None or not (isinstance(cls, type) and issubclass(cls, Layer)):
         shown = registered or class_name
-        raise ValueError(f"Unknown layer class '{shown}'. If it is a custom layer, register it before loading "
+        layer = config["config"].get("name")
+        named = f" (layer '{layer}')" if isinstance(layer, str) else ""
+        raise ValueError(f"Unknown layer class '{shown}'{named}: kernelscope has no such layer. If it is a custom "
+                         "layer, register it before loading "
                          "with the decorator @ks.saving.register_keras_serializable(package='Custom') on its "
                          f"class, or pass custom_objects={{'{class_name}': {class_name}}} to load_model.")
     inner = dict(config["config"])
-    if "custom_objects" in inspect.signature(cls.from_config).parameters:
-        return cls.from_config(inner, custom_objects=custom_objects)
-    return cls.from_config(inner)
+    try:
+        if "custom_objects" in inspect.signature(cls.from_config).parameters:
+            return cls.from_config(inner, custom_objects=custom_objects)
+        return cls.from_config(inner)
+    except TypeError as err:  # an argument kernelscope does not implement: say which layer has it
+        if "unexpected keyword argument" not in str(err) or str(err).startswith("Layer '") \
+                or not isinstance(inner.get("name"), str):
+            raise
+        raise TypeError(f"Layer '{inner['name']}' ({class_name}): {err}") from err
 
 
 def _tensor_ref(model, tensor: KerasTensor) -> dict:
@@ -93,6 +102,8 @@ def _io_config(model, structure, tensors: list):
     refs = [_history(model, t) for t in tensors]
     if isinstance(structure, dict):
         return dict(zip(structure, refs))
+    if not isinstance(structure, (list, tuple)):
+        return refs[0]  # Keras writes a single input (output) as one reference, not a list of one
     return refs
 
 
@@ -107,9 +118,7 @@ def functional_config(model) -> dict:
         layers.append(entry)
     return {"name": model.name, "trainable": model.trainable, "layers": layers,
             "input_layers": _io_config(model, model._input_struct, model._inputs),
-            "output_layers": _io_config(model, model._output_struct, model._outputs),
-            "single_input": not isinstance(model._input_struct, (list, tuple, dict)),
-            "single_output": not isinstance(model._output_struct, (list, tuple, dict))}
+            "output_layers": _io_config(model, model._output_struct, model._outputs)}
 
 
 _NOT_YET = object()  # a referenced tensor whose layer has not been replayed yet
@@ -138,7 +147,9 @@ def _replay_nodes(layers: dict, pending: dict, produced: dict, model_name: str) 
             while pending[name]:
                 node = pending[name][0]
                 args = [_resolve(a, produced) for a in node.get("args", [])]
-                kwargs = _resolve(node.get("kwargs", {}), produced)
+                # Keras records mask=None on calls of masking-aware layers: no mask, which kernelscope lacks
+                kwargs = _resolve({k: v for k, v in node.get("kwargs", {}).items()
+                                   if not (k == "mask" and v is None)}, produced)
                 if not args or any(a is _NOT_YET for a in args) or kwargs is _NOT_YET:
                     break
                 out = layer(args[0], *args[1:], **kwargs)
@@ -167,9 +178,12 @@ def functional_from_config(cls, config: dict, custom_objects: dict | None = None
     def pick(refs, single: bool):
         if isinstance(refs, dict):
             return {k: produced[(r[0], r[1])][r[2]] for k, r in refs.items()}
+        if refs and isinstance(refs[0], str):  # one reference: a single input (output), as Keras writes it
+            return produced[(refs[0], refs[1])][refs[2]]
         tensors = [produced[(r[0], r[1])][r[2]] for r in refs]
         return tensors[0] if single and len(tensors) == 1 else tensors
 
-    inputs = pick(config["input_layers"], config.get("single_input", True))
-    outputs = pick(config["output_layers"], config.get("single_output", True))
+    # kernelscope-native files wrote a list of one reference and a single_input flag
+    inputs = pick(config["input_layers"], config.get("single_input", False))
+    outputs = pick(config["output_layers"], config.get("single_output", False))
     return cls(inputs, outputs, name=config.get("name"), trainable=config.get("trainable", True))

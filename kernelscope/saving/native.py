@@ -1,12 +1,20 @@
-"""Loading model files and ``.npz`` weights: every size checked before it is read, nothing half-assigned.
+"""kernelscope's own formats: ``.npz`` weights (written and read) and the model zip of earlier versions (read).
+
+A kernelscope model file is a zip holding ``config.json`` (``"format":
+"kernelscope.model"``, the architecture and compile settings) and ``weights.npz``
+(``model/layers/<layer name>/vars/<i>``, ``optimizer/<key>``). ``model.save``
+now writes Keras 3's ``.keras`` format; these files are still read, so models
+saved before keep loading.
 
 The order is what makes a hostile file harmless: ``config.json`` is read with a
 64 MiB cap; the model is rebuilt with an allocation budget equal to the size
 ``weights.npz`` declares, at most 100 times its compressed size (a config
 cannot ask for more weights than the file holds); ``weights.npz`` is read only
-if its declared size fits the rebuilt architecture; each array's ``.npy`` header must carry the expected shape before
-its data is read; every array is checked (finite, real, float) and converted;
-only then is anything assigned. Nothing is unpickled or executed.
+if its declared size fits the rebuilt architecture; each array's ``.npy``
+header must carry the expected shape before its data is read; every array is
+checked (finite, real, float) and converted; only then is anything assigned.
+Nothing is unpickled or executed. :mod:`kernelscope.saving.keras_file` reuses
+the budget, the bounds and the rebuilding.
 """
 
 from __future__ import annotations
@@ -19,13 +27,17 @@ import zlib
 
 import numpy as np
 
-from .._io import open_regular_file
+from .._io import atomic_write, open_regular_file
 from .._safe_load import (MAX_CONFIG_BYTES, RefusedFile, allocation_budget, npy_bound, read_header, read_member,
                           read_npz, weight_array)
-from .saving import FORMAT_NAME, FORMAT_VERSION, _fspath, weight_items
+from .paths import existing_file
 from .serialization import deserialize_layer
 
-__all__ = ["load_model", "load_weights"]
+__all__ = ["load_model", "load_weights", "save_weights", "weight_items", "rebuild", "arrays_bound",
+           "weights_budget", "open_archive", "FORMAT_NAME", "FORMAT_VERSION"]
+
+FORMAT_NAME = "kernelscope.model"
+FORMAT_VERSION = 1
 
 _READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError, RuntimeError)
 _MAX_RATIO = 100  # as Keras's own zip-bomb guard (saving_lib._ZIP_MEMBER_MAX_EXPANSION)
@@ -33,15 +45,6 @@ _OPTIMIZER_SLOTS = 3  # the most slot arrays per weight of any optimizer (Adam a
 
 
 # ------------------------------------------------------------------ opening
-def _existing(filepath) -> str:
-    path = _fspath(filepath)
-    if not os.path.exists(path):
-        raise ValueError(f"File not found: filepath={path}. Please ensure the file is an accessible model file.")
-    if os.path.isdir(path):
-        raise ValueError(f"'{path}' is a directory, not a model file.")
-    return path
-
-
 def _looks_truncated(handle) -> bool:
     """A file that starts as a zip but whose end-of-central-directory record does not end it was cut short.
 
@@ -58,7 +61,8 @@ def _looks_truncated(handle) -> bool:
     return end < 0 or end + 22 + int.from_bytes(tail[end + 20:end + 22], "little") != len(tail)
 
 
-def _open_archive(handle, path: str) -> zipfile.ZipFile:
+def open_archive(handle, path: str) -> zipfile.ZipFile:
+    """The zip archive in ``handle``, or a RefusedFile naming ``path`` (truncated, or not a zip)."""
     try:
         if _looks_truncated(handle):
             raise EOFError("the end of the file is missing")
@@ -76,10 +80,9 @@ def _open_archive(handle, path: str) -> zipfile.ZipFile:
 def _read_config(archive: zipfile.ZipFile, path: str) -> dict:
     names = archive.namelist()
     if "config.json" not in names or "weights.npz" not in names:
-        hint = (" It looks like a Keras .keras file; load its weights with ks.interop.load_keras_weights."
-                if "model.weights.h5" in names else "")
         raise RefusedFile(f"'{path}' is a zip archive but not a kernelscope model file: it must contain "
-                       f"config.json and weights.npz, and it holds {names[:5]}.{hint}")
+                       f"config.json and weights.npz (a kernelscope file) or config.json and "
+                       f"model.weights.h5 (a Keras 3 file), and it holds {names[:5]}.")
     try:
         text = read_member(archive, "config.json", MAX_CONFIG_BYTES, path, "the 64 MiB cap for a config")
         config = json.loads(text.decode("utf-8"))
@@ -94,8 +97,29 @@ def _read_config(archive: zipfile.ZipFile, path: str) -> dict:
     return config
 
 
-# ------------------------------------------------------------------ arrays
-def _arrays_bound(shapes) -> int:
+# ------------------------------------------------------------------ weights
+def weight_items(model) -> list:
+    """``[(key, Variable)]`` in a stable order: ``layers/<name>/vars/<i>``, then the model's own."""
+    items, seen = [], set()
+    for layer in model.layers:
+        for i, var in enumerate(layer.weights):
+            if id(var) not in seen:
+                seen.add(id(var))
+                items.append((f"layers/{layer.name}/vars/{i}", var))
+    for i, var in enumerate(model._weights):
+        if id(var) not in seen:
+            seen.add(id(var))
+            items.append((f"vars/{i}", var))
+    return items
+
+
+def save_weights(model, path: str) -> None:
+    """Write the model's weights to the ``.npz`` file ``path`` (a checked target) atomically."""
+    arrays = {key: var.data for key, var in weight_items(model)}
+    atomic_write(path, lambda handle: np.savez(handle, **arrays), fsync=True)
+
+
+def arrays_bound(shapes) -> int:
     """The most bytes an honest weights file holding arrays of ``shapes`` (and optimizer slots) declares."""
     return (1 + _OPTIMIZER_SLOTS) * sum(npy_bound(s) for s in shapes) + (1 << 20)
 
@@ -104,7 +128,7 @@ def _weights_npz_bytes(archive: zipfile.ZipFile, path: str, shapes) -> bytes:
     """The archive's ``weights.npz``, refused unread when it declares more than the architecture can need."""
     what = "the model's weights and optimizer state can take, even in float64"
     try:
-        return read_member(archive, "weights.npz", _arrays_bound(shapes), path, what)
+        return read_member(archive, "weights.npz", arrays_bound(shapes), path, what)
     except _READ_ERRORS as err:
         raise RefusedFile(f"'{path}' is corrupted or not a kernelscope file: weights.npz could not be read "
                        f"({type(err).__name__}: {err}).") from None
@@ -146,12 +170,12 @@ def load_weights(model, filepath) -> None:
     Raises ValueError naming the file and the array when the file does not match
     the model or holds a bad array; the model is then left unchanged.
     """
-    path = _existing(filepath)
+    path = existing_file(filepath)
     targets = _model_targets(model)
     expected = {key: var.data.shape for key, var in targets.items()}
     with open_regular_file(path, "a weights file") as handle:
         if _is_model_archive(handle):
-            with _open_archive(handle, path) as archive:
+            with open_archive(handle, path) as archive:
                 _read_config(archive, path)
                 data = _weights_npz_bytes(archive, path, expected.values())
             prefixed = {f"model/{key}": shape for key, shape in expected.items()}
@@ -190,7 +214,7 @@ def _is_model_archive(handle) -> bool:
 
 
 # ------------------------------------------------------------------ models
-def _weights_budget(info: zipfile.ZipInfo) -> int:
+def weights_budget(info: zipfile.ZipInfo) -> int:
     """The most weight bytes a config may ask for: what ``weights.npz`` declares, a compressed one at most
     ``_MAX_RATIO`` times its stored bytes (random float weights hardly compress; a bomb of zeros does)."""
     if info.compress_type == zipfile.ZIP_STORED:
@@ -198,13 +222,14 @@ def _weights_budget(info: zipfile.ZipInfo) -> int:
     return min(info.file_size, _MAX_RATIO * info.compress_size)
 
 
-def _rebuild(config: dict, custom_objects, path: str, budget: int, safe_mode: bool = True):
+def rebuild(config: dict, custom_objects, path: str, budget: int, safe_mode: bool = True):
+    """The model of ``config`` (a serialized layer), its weights charged against ``budget`` bytes."""
     from ..layers.lambda_layer import safe_mode_scope
 
     try:
         # Lambda bytecode only when the caller trusts the file (safe_mode=False), as Keras
         with allocation_budget(budget, path), safe_mode_scope(safe_mode):
-            return deserialize_layer(config["model"], custom_objects)
+            return deserialize_layer(config, custom_objects)
     except RefusedFile:
         raise
     except (ValueError, TypeError, KeyError, NotImplementedError) as err:
@@ -212,7 +237,7 @@ def _rebuild(config: dict, custom_objects, path: str, budget: int, safe_mode: bo
 
 
 def load_model(filepath, custom_objects: dict | None = None, compile: bool = True, safe_mode: bool = True):
-    """Rebuild a model saved by ``model.save``: architecture, weights, compile settings, optimizer state.
+    """Rebuild a model from a kernelscope model file: architecture, weights, compile settings, optimizer state.
 
     Raises ValueError naming the file when it is missing, not a regular file, not
     a zip, a foreign or truncated zip, corrupted, larger than its architecture
@@ -221,12 +246,13 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
     default) nothing in the file is executed; ``safe_mode=False`` lets a
     ``Lambda`` layer's saved bytecode load, as in Keras: only for files you trust.
     """
-    from .compile_restore import optimizer_targets, restore_compile, set_optimizer_state
+    from .compile import optimizer_targets, restore_compile, set_optimizer_state
 
-    path = _existing(filepath)
-    with open_regular_file(path, "a model file") as handle, _open_archive(handle, path) as archive:
+    path = existing_file(filepath)
+    with open_regular_file(path, "a model file") as handle, open_archive(handle, path) as archive:
         config = _read_config(archive, path)
-        model = _rebuild(config, custom_objects, path, _weights_budget(archive.getinfo("weights.npz")), safe_mode)
+        model = rebuild(config["model"], custom_objects, path, weights_budget(archive.getinfo("weights.npz")),
+                        safe_mode)
         targets = _model_targets(model, "model/")
         data = _weights_npz_bytes(archive, path, [var.data.shape for var in targets.values()])
     restored = compile and config.get("compile_config")
