@@ -31,7 +31,7 @@ _SUBMODULES = {
     "ops", "kernels", "layers", "models", "initializers", "regularizers", "losses", "metrics",
     "optimizers", "callbacks", "utils", "datasets", "explain", "filters", "applications",
     "interop", "export", "sklearn", "anomaly", "detection", "saving", "rng", "autograd",
-    "backend", "random", "variables", "gradient_tape", "data",
+    "backend", "random", "variables", "gradient_tape", "data", "adversarial",
 }
 # Public names that live in a sub-module: name -> module.
 _ATTRIBUTES = {
