@@ -115,7 +115,7 @@ def check_labels(y, n: int, classes: int, name: str = "y") -> np.ndarray:
 def _value_span(labels: np.ndarray) -> str:
     if labels.size == 0:
         return "none"
-    return f"from {labels.min()!r} to {labels.max()!r}" if labels.dtype.kind in "iuf" else f"of dtype {labels.dtype}"
+    return f"from {labels.min().item()!r} to {labels.max().item()!r}" if labels.dtype.kind in "iuf" else f"of dtype {labels.dtype}"
 
 
 # ------------------------------------------------------------- gradients

@@ -92,13 +92,13 @@ class AdversarialModel(Model):
     """
 
     def __init__(self, model, eps: float, attack="fgsm", adversarial_weight: float = 0.5, **attack_kwargs):
-        super().__init__(name=f"adversarial_{getattr(model, 'name', 'model')}")
         if not isinstance(model, Model):
             raise TypeError(f"`model` must be a ks.Model or ks.Sequential. Received: {type(model).__name__}.")
         if isinstance(adversarial_weight, bool) or not isinstance(adversarial_weight, (int, float, np.floating)) \
                 or not 0 <= adversarial_weight <= 1:
             raise ValueError("`adversarial_weight` must be a number in [0, 1]. "
                              f"Received: adversarial_weight={adversarial_weight!r}.")
+        super().__init__(name=f"adversarial_{model.name}")
         self.model = model
         self.eps = _core.check_eps(eps)
         self.attack = _attack(attack)
