@@ -306,3 +306,13 @@ def test_other_arguments(digits_cnn, digits):
         ks.adversarial.fooling_rate(digits_cnn, x[:2], x[:3])
     with pytest.raises(ValueError, match=r"robust_accuracy needs at least one image"):
         ks.adversarial.robust_accuracy(digits_cnn, x[:0], y[:0], eps=1.0, clip=PIXELS)
+
+
+def test_doctests():
+    import doctest
+
+    from kernelscope.adversarial import attacks, training
+
+    for module in (attacks, training):
+        result = doctest.testmod(module)
+        assert result.failed == 0 and result.attempted > 0
