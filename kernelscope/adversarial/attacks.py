@@ -32,8 +32,7 @@ def _setup(model, x, y, eps: float, targeted: bool, clip, loss) -> tuple:
                              "Received: y=None with targeted=True.")
         labels = _core.predict_classes(model, batch)  # no label leaking (Kurakin et al. 2017)
     elif loss is None:
-        labels = _core.check_labels(np.asarray(y)[None] if single and np.ndim(y) == 0 else y, len(batch),
-                                    _core.n_classes(model, batch), "y")
+        labels = _core.check_labels(y, len(batch), _core.n_classes(model, batch), "y")  # one label: one image
     else:
         labels = y  # a custom loss takes y as given
     return batch, single, labels, eps, clip
