@@ -32,6 +32,7 @@ _SUBMODULES = {
     "optimizers", "callbacks", "utils", "datasets", "explain", "filters", "applications",
     "interop", "export", "sklearn", "anomaly", "detection", "saving", "rng", "autograd",
     "backend", "random", "variables", "gradient_tape", "data", "dask", "similarity", "generative",
+    "adversarial",
 }
 # Public names that live in a sub-module: name -> module.
 _ATTRIBUTES = {

@@ -122,6 +122,9 @@ def add_parsers(commands, common) -> None:
     params.add_argument("--classes", type=int, default=10, help="for a builtin architecture (default 10)")
     params.set_defaults(handler=run_params)
     _add_model(which, common)
+    from . import attack  # explain attack: its own module (ks.adversarial)
+
+    attack.add_parser(which, common)
     _add_filter(commands, common)
 
 
