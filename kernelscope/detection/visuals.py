@@ -8,13 +8,13 @@
 
 from __future__ import annotations
 
-import numbers
 import os
 
 import numpy as np
 
 from .._checks import normalize_tuple
 from ..explain.views import _as_rgb255, overlay
+from ..geometry import check_int
 from .boxes import _check_format, _to_xyxy, _as_boxes, _check_extents, convert_format
 
 __all__ = ["draw_boxes", "score_map_overlay", "save_png"]
@@ -75,8 +75,7 @@ def draw_boxes(image, boxes, labels=None, scores=None, class_names=None, color=(
     _check_extents(xyxy, "boxes")
     xyxy = xyxy.reshape(-1, 4)
     color = _check_color(color, "color")
-    if not isinstance(thickness, numbers.Integral) or isinstance(thickness, bool) or thickness < 1:
-        raise ValueError(f"`thickness` must be an integer >= 1. Received: thickness={thickness!r}.")
+    thickness = check_int(thickness, "thickness")
     height, width = rgb.shape[:2]
     for x1, y1, x2, y2 in np.rint(xyxy).astype(int):
         x1, x2 = np.clip([x1, x2 - 1], 0, width - 1)

@@ -20,7 +20,7 @@ import numpy as np
 
 from .. import ops
 from .._checks import normalize_tuple
-from ..kernels.padding import resolve_padding
+from ..geometry import padding_mode, resolve_padding
 from . import _format
 from ._frames import Frame, Panel, Renderable
 from .arithmetic import size_formula
@@ -77,7 +77,7 @@ class PoolingWalkthrough(Renderable):
         self.strides = self.pool_size if strides is None else normalize_tuple(strides, 2, "strides")
         op = ops.max_pool2d if mode == "max" else ops.avg_pool2d
         y = op(x[None], self.pool_size, self.strides, padding).numpy()[0]
-        self.padding = padding.lower()
+        self.padding = padding
         self._output3 = y
         self.output = y[:, :, 0] if squeeze else y
         self.pads = resolve_padding(self.padding, x.shape[:2], self.pool_size, self.strides)
@@ -205,8 +205,7 @@ def pooling(x, pool_size=2, strides=None, padding: str = "valid", mode: str = "m
     """
     if not isinstance(mode, str) or mode.lower() not in _MODES:
         raise ValueError(f'`mode` must be "max" or "average". Received: mode={mode!r}.')
-    if not isinstance(padding, str) or padding.lower() not in ("valid", "same"):
-        raise ValueError(f'`padding` must be "valid" or "same". Received: padding={padding!r}.')
+    padding = padding_mode(padding)
     x = _as_array(x, "x")
     if x.ndim not in (2, 3):
         raise ValueError("`x` must be one image of shape (height, width) or (height, width, channels). "

@@ -24,7 +24,7 @@ import numpy as np
 
 from .. import ops
 from .._checks import check_numeric, normalize_tuple
-from ..kernels.padding import normalize_padding, resolve_padding
+from ..geometry import normalize_padding, resolve_padding
 from . import _format
 from ._frames import Frame, Panel, Renderable
 from .arithmetic import size_formula

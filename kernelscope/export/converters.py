@@ -13,8 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import layers as L
-from ..kernels.padding import resolve_padding
-from ..ops.conv import _transpose_crops
+from ..geometry import resolve_padding, transpose_crops
 from .activations import apply_activation
 from .graph import NCHW, NHWC, GraphBuilder, Value
 
@@ -97,9 +96,8 @@ def conv2d_transpose(g, layer, inputs, in_shapes, out_shapes):
     hw = tuple(in_shapes[0][1:3])
     if None in hw:
         raise unsupported(layer, "Conv2DTranspose needs known input height and width")
-    pads = (layer.padding, layer.padding)
-    crops = _transpose_crops(hw, layer.kernel_size, layer.strides, layer.dilation_rate, pads,
-                             layer.output_padding or (None, None))
+    crops = [transpose_crops(k, s, layer.padding, op, d) for k, s, op, d in
+             zip(layer.kernel_size, layer.strides, layer.output_padding or (None, None), layer.dilation_rate)]
     # Keras crops the full transposed output; a negative crop at the end appends rows (ONNX output_padding)
     begin = [max(c[0], 0) for c in crops]
     end = [max(c[1], 0) for c in crops]

@@ -3,9 +3,8 @@ activation and initializer (de)serialization, input-shape checks)."""
 
 from __future__ import annotations
 
-import numbers
-
 from .. import initializers, ops, regularizers
+from ..geometry import is_int
 from .base import Layer
 
 __all__ = ["Dense"]
@@ -49,7 +48,7 @@ def known_last_axis(layer: Layer, shape, what: str) -> int:
 
 
 def positive_int(value, name: str) -> int:
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value <= 0:
+    if not is_int(value) or value <= 0:
         raise ValueError(f"Invalid value for argument `{name}`. Expected a strictly positive integer. "
                          f"Received: {name}={value!r}.")
     return int(value)
