@@ -339,7 +339,7 @@ def _to_uint8(response: np.ndarray, kernel: np.ndarray, scale: str) -> np.ndarra
 def run_filter(args) -> int:
     """``kernelscope filter IMAGE --kernel NAME --out OUT.png``."""
     from .. import filters
-    from ..explain.report import save_png
+    from ..report.page import save_png
 
     kernel, name = _filter_kernel(args.kernel)
     image = read_image(args.image)

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from .. import initializers, ops, regularizers
 from ..ops.conv import conv2d_activation  # the module: `ops.conv` is keras.ops.conv, the function
-from .._checks import check_allocation
+from .._checks import check_allocation, check_ndim
 from ..geometry import normalize_padding, output_hw, padding_mode, standardize_tuple, transpose_output_length
 from .base import Layer
-from .core import (check_data_format, mark_built, check_last_axis, check_ndim, check_unsupported, get_activation,
+from .core import (check_data_format, mark_built, check_last_axis, check_unsupported, get_activation,
                    known_last_axis, positive_int, serialize_initializer, serialize_regularizer)
 
 __all__ = ["Conv2D", "DepthwiseConv2D", "SeparableConv2D", "Conv2DTranspose"]
@@ -77,11 +77,11 @@ class _BaseConv(Layer):
         return hw
 
     def compute_output_shape(self, input_shape):
-        check_ndim(self, input_shape, 4)
+        check_ndim(input_shape, 4, self)
         return (input_shape[0], *self._spatial_output(input_shape), self._out_channels(input_shape[-1]))
 
     def build(self, input_shape) -> None:
-        check_ndim(self, input_shape, 4)
+        check_ndim(input_shape, 4, self)
         self._in_channels = known_last_axis(self, input_shape, "channels")
         shapes = self._kernel_shapes(input_shape)
         self.compute_output_shape(input_shape)
@@ -97,7 +97,7 @@ class _BaseConv(Layer):
         mark_built(self, input_shape)
 
     def _check_input(self, inputs) -> None:
-        check_ndim(self, inputs.shape, 4)
+        check_ndim(inputs.shape, 4, self)
         check_last_axis(self, inputs.shape, self._in_channels, "channels")
 
     def _finish(self, outputs):

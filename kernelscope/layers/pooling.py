@@ -11,7 +11,8 @@ from __future__ import annotations
 from .. import ops
 from ..geometry import output_hw, padding_mode, standardize_tuple
 from .base import Layer
-from .core import check_data_format, check_ndim
+from .._checks import check_ndim
+from .core import check_data_format
 
 __all__ = ["MaxPooling2D", "AveragePooling2D", "MaxPool2D", "AvgPool2D",
            "GlobalAveragePooling2D", "GlobalMaxPooling2D", "GlobalAvgPool2D", "GlobalMaxPool2D"]
@@ -28,7 +29,7 @@ class _Pooling2D(Layer):
         self.padding = padding_mode(padding)
 
     def compute_output_shape(self, input_shape):
-        check_ndim(self, input_shape, 4)
+        check_ndim(input_shape, 4, self)
         hw = output_hw(input_shape[1:3], self.pool_size, self.strides, self.padding)
         if any(n is not None and n <= 0 for n in hw):
             raise ValueError(f"Layer '{self.name}': the pooling window {self.pool_size} is larger than the "
@@ -40,7 +41,7 @@ class _Pooling2D(Layer):
         self.compute_output_shape(input_shape)
 
     def call(self, inputs):
-        check_ndim(self, inputs.shape, 4)
+        check_ndim(inputs.shape, 4, self)
         op = getattr(ops, self._op_name)
         return op(inputs, pool_size=self.pool_size, strides=self.strides, padding=self.padding)
 
@@ -77,16 +78,16 @@ class _GlobalPooling2D(Layer):
         self.keepdims = bool(keepdims)
 
     def compute_output_shape(self, input_shape):
-        check_ndim(self, input_shape, 4)
+        check_ndim(input_shape, 4, self)
         if self.keepdims:
             return (input_shape[0], 1, 1, input_shape[3])
         return (input_shape[0], input_shape[3])
 
     def build(self, input_shape) -> None:
-        check_ndim(self, input_shape, 4)
+        check_ndim(input_shape, 4, self)
 
     def call(self, inputs):
-        check_ndim(self, inputs.shape, 4)
+        check_ndim(inputs.shape, 4, self)
         return getattr(ops, self._op_name)(inputs, keepdims=self.keepdims)
 
     def get_config(self) -> dict:

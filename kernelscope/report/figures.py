@@ -6,13 +6,14 @@ import io
 
 import numpy as np
 
+from .._checks import require
+
 
 def _figure(width: float, height: float):
-    try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-    except ImportError:
-        raise ImportError('The HTML report needs matplotlib: pip install "kernelscope[plot]"') from None
+    require("matplotlib", "plot", "The HTML report")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(width, height), dpi=100)
     FigureCanvasAgg(figure)
     return figure

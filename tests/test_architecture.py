@@ -1,0 +1,25 @@
+"""The package layout ARCHITECTURE.md describes: no import cycle between kernelscope's packages."""
+
+import pathlib
+import runpy
+import subprocess
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+SCRIPT = ROOT / "scripts" / "check_imports.py"
+
+
+def test_no_import_cycle_between_packages():
+    result = subprocess.run([sys.executable, str(SCRIPT)], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no import cycle" in result.stdout
+
+
+def test_the_checker_finds_a_cycle_and_the_layering():
+    checker = runpy.run_path(str(SCRIPT))
+    assert checker["cycles"]({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert checker["cycles"]({"a": {"b"}, "b": set()}) == []
+    graph = checker["dependency_graph"]()
+    # the bottom of the dependency direction: geometry imports nothing, kernels only geometry
+    assert graph["geometry"] == set() and graph["kernels"] <= {"geometry"}
+    assert "layers" in graph["models"] and "models" not in graph["layers"]
