@@ -238,34 +238,19 @@ def _l2_normalize(x, axis: int):
 
 
 # --------------------------------------------------------- functional forms
-def add(inputs, **kwargs):
-    """``layers.add([a, b])``: the output of a new ``Add(**kwargs)`` layer on ``inputs``."""
-    return Add(**kwargs)(inputs)
+def _functional_form(layer_class) -> callable:
+    """``layers.add([a, b])`` and its kin: the output of a new ``layer_class(**kwargs)`` on ``inputs``."""
+    def merge(inputs, **kwargs):
+        return layer_class(**kwargs)(inputs)
+
+    merge.__name__ = merge.__qualname__ = layer_class.__name__.lower()
+    merge.__doc__ = (f"``layers.{merge.__name__}([a, b])``: the output of a new ``{layer_class.__name__}`` "
+                     "layer on ``inputs``.")
+    return merge
 
 
-def subtract(inputs, **kwargs):
-    """``layers.subtract([a, b])``: ``a - b`` through a new ``Subtract`` layer."""
-    return Subtract(**kwargs)(inputs)
-
-
-def multiply(inputs, **kwargs):
-    """``layers.multiply([a, b])``: the output of a new ``Multiply`` layer."""
-    return Multiply(**kwargs)(inputs)
-
-
-def average(inputs, **kwargs):
-    """``layers.average([a, b])``: the output of a new ``Average`` layer."""
-    return Average(**kwargs)(inputs)
-
-
-def maximum(inputs, **kwargs):
-    """``layers.maximum([a, b])``: the output of a new ``Maximum`` layer."""
-    return Maximum(**kwargs)(inputs)
-
-
-def minimum(inputs, **kwargs):
-    """``layers.minimum([a, b])``: the output of a new ``Minimum`` layer."""
-    return Minimum(**kwargs)(inputs)
+add, subtract, multiply, average, maximum, minimum = (
+    _functional_form(c) for c in (Add, Subtract, Multiply, Average, Maximum, Minimum))
 
 
 def concatenate(inputs, axis: int = -1, **kwargs):
