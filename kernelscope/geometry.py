@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import numbers
 
-__all__ = ["is_int", "check_int", "standardize_tuple", "padding_mode", "normalize_padding", "same_padding", "resolve_padding",
-           "span", "output_length", "output_hw", "transpose_crops", "transpose_output_length"]
+__all__ = ["is_int", "check_int", "standardize_tuple", "padding_mode", "normalize_padding", "same_padding",
+           "resolve_padding", "span", "output_length", "output_hw", "transpose_crops", "transpose_output_length"]
 
 
 def is_int(value) -> bool:

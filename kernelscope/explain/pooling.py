@@ -100,14 +100,6 @@ class PoolingWalkthrough(WindowWalkthrough):
         return PoolingCell((i, j), channel, self.mode, self.rows[i], self.cols[j], window, pad, winner,
                            int(real.size), value, float(self._output3[i, j, channel]))
 
-    def cells(self):
-        """Every output cell: channel by channel, row by row."""
-        ho, wo, c = self._output3.shape
-        for k in range(c):
-            for i in range(ho):
-                for j in range(wo):
-                    yield self.cell(i, j, k)
-
     def formula(self, i: int, j: int, channel: int = 0) -> str:
         """``max(...) = v`` or ``(... )/n = v`` for output cell ``(i, j)``."""
         return self.cell(i, j, channel).formula()

@@ -117,6 +117,7 @@ def _index_html(title, files, notes, scores, names, index, params_md) -> str:
            "margin:0.5em;vertical-align:top}img{image-rendering:pixelated;border:1px solid #ccc}"
            "figcaption{font-size:0.85em;color:#555;max-width:24em}table{border-collapse:collapse}"
            "td{border:1px solid #ddd;padding:0.2em 0.5em}")
-    return page(title, css, f"<p>Predicted: <strong>{html.escape(names[int(np.argmax(scores))])}</strong>; views for class "
-            f"<strong>{html.escape(names[index])}</strong>.</p><table>{rows}</table>{note_html}"
-            f"{''.join(sections)}<h2>Parameters</h2><table>{params}</table>")
+    predicted = html.escape(names[int(np.argmax(scores))])
+    return page(title, css, f"<p>Predicted: <strong>{predicted}</strong>; views for class "
+                f"<strong>{html.escape(names[index])}</strong>.</p><table>{rows}</table>{note_html}"
+                f"{''.join(sections)}<h2>Parameters</h2><table>{params}</table>")

@@ -94,7 +94,7 @@ class WindowWalkthrough(Renderable):
     """What the convolution and pooling walkthroughs share: the padded input, its windows, a frame per cell.
 
     A subclass sets ``input`` and ``strides``, calls :meth:`_slide` with the op's output and
-    defines ``cells()`` and ``_frame(cell, done)``.
+    defines ``cell(i, j, k)`` and ``_frame(cell, done)``.
     """
 
     def _slide(self, y: np.ndarray, squeeze: bool, pads: tuple, window_hw: tuple, dilation: tuple) -> None:
@@ -115,6 +115,14 @@ class WindowWalkthrough(Renderable):
         return tuple(f"n_{axis} = " + size_formula(n, f, p[0], p[1], s, d)
                      for axis, n, f, p, s, d in zip("HW", self.input.shape[:2], self._window_hw, self.pads,
                                                     self.strides, self._dilation))
+
+    def cells(self):
+        """Every output cell in the order of the animation: filter (or channel) by filter, row by row."""
+        ho, wo, depth = self._output3.shape
+        for k in range(depth):
+            for i in range(ho):
+                for j in range(wo):
+                    yield self.cell(i, j, k)
 
     def frames(self) -> list:
         """One :class:`Frame` per output cell, in the order of :meth:`cells`."""
@@ -187,14 +195,6 @@ class ConvolutionWalkthrough(WindowWalkthrough):
         pad = self.padding_mask[self.rows[i][:, None], self.cols[j][None, :]]
         return ConvolutionCell((i, j), filter, self.rows[i], self.cols[j], window, pad, kernel, products,
                                sums, bias, total, float(self._output3[i, j, filter]))
-
-    def cells(self):
-        """Every output cell in the order of the animation: filter by filter, row by row."""
-        ho, wo, f = self._output3.shape
-        for k in range(f):
-            for i in range(ho):
-                for j in range(wo):
-                    yield self.cell(i, j, k)
 
     def formula(self, i: int, j: int, filter: int = 0, order: str = "columns") -> str:  # noqa: A002
         """The slides' written-out sum for output cell ``(i, j)``; see :meth:`ConvolutionCell.formula`."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import numbers
+import operator
 
 from .. import autograd, ops
 from .base import Layer
@@ -66,17 +67,13 @@ def _as_list(layer: Layer, inputs) -> list:
 class Add(_ElementwiseMerge):
     """Element-wise sum of a list of same-shaped tensors (residual connections)."""
 
-    @staticmethod
-    def _combine(a, b):
-        return a + b
+    _combine = staticmethod(operator.add)
 
 
 class Multiply(_ElementwiseMerge):
     """Element-wise product of a list of same-shaped tensors."""
 
-    @staticmethod
-    def _combine(a, b):
-        return a * b
+    _combine = staticmethod(operator.mul)
 
 
 class Subtract(_ElementwiseMerge):
@@ -89,9 +86,7 @@ class Subtract(_ElementwiseMerge):
                              f"Received: input_shape={shapes}.")
         return super().compute_output_shape(shapes)
 
-    @staticmethod
-    def _combine(a, b):
-        return a - b
+    _combine = staticmethod(operator.sub)
 
 
 class Average(_ElementwiseMerge):
@@ -100,25 +95,19 @@ class Average(_ElementwiseMerge):
     def call(self, inputs):
         return super().call(inputs) * (1.0 / len(inputs))
 
-    @staticmethod
-    def _combine(a, b):
-        return a + b
+    _combine = staticmethod(operator.add)
 
 
 class Maximum(_ElementwiseMerge):
     """Element-wise maximum of a list of same-shaped tensors (the gradient goes to the largest)."""
 
-    @staticmethod
-    def _combine(a, b):
-        return autograd.maximum(a, b)
+    _combine = staticmethod(autograd.maximum)
 
 
 class Minimum(_ElementwiseMerge):
     """Element-wise minimum of a list of same-shaped tensors."""
 
-    @staticmethod
-    def _combine(a, b):
-        return autograd.minimum(a, b)
+    _combine = staticmethod(autograd.minimum)
 
 
 class Concatenate(Layer):

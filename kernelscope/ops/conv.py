@@ -236,10 +236,9 @@ def conv2d_transpose(x, kernel, bias=None, strides=1, padding="valid", output_pa
     output_pad = _output_padding(output_padding, strides)
     mode = normalize_padding(padding)
     per_axis = (mode, mode) if isinstance(mode, str) else mode
-    crops = tuple(transpose_crops(k, s, p, op, d)
-                  for k, s, p, op, d in zip(kernel.shape[:2], strides, per_axis, output_pad, dilation))
-    out_hw = tuple(transpose_output_length(n, k, s, p, op, d)
-                   for n, k, s, p, op, d in zip(x.shape[1:3], kernel.shape[:2], strides, per_axis, output_pad, dilation))
+    axes = tuple(zip(x.shape[1:3], kernel.shape[:2], strides, per_axis, output_pad, dilation))
+    crops = tuple(transpose_crops(k, s, p, op, d) for _, k, s, p, op, d in axes)
+    out_hw = tuple(transpose_output_length(*axis) for axis in axes)
     if min(out_hw) < 1:
         raise ValueError("`padding` removes the whole transposed-convolution output. Received: "
                          f"padding={padding!r}, input height/width={tuple(x.shape[1:3])}, "
