@@ -1,13 +1,13 @@
-"""Check that kernelscope's packages import each other in one direction only (no cycle).
+"""Check that kernelscope's packages import each other in one direction only: the order of ARCHITECTURE.md.
 
 Reads every module's AST (nothing is imported or run), maps each ``import`` of a
 kernelscope module to the top-level unit it lives in (``kernelscope/layers/conv.py``
--> ``layers``, ``kernelscope/geometry.py`` -> ``geometry``) and looks for cycles
-between units. Imports at module level count; imports inside a function are
-deferred on purpose (they run after every module is loaded) and are reported only
-with ``--all``.
+-> ``layers``, ``kernelscope/geometry.py`` -> ``geometry``), then reports cycles
+between units and any import of a unit that comes later in ``LAYERS``. Imports at
+module level count; imports inside a function are deferred on purpose (they run
+after every module is loaded) and count only with ``--all``.
 
-    python scripts/check_imports.py          # exit 1 and list the cycles, if any
+    python scripts/check_imports.py          # exit 1 and list the problems, if any
     python scripts/check_imports.py --graph  # print each unit's dependencies
 """
 
@@ -19,6 +19,20 @@ import pathlib
 import sys
 
 PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "kernelscope"
+
+# ARCHITECTURE.md's dependency direction: a unit imports only units listed before it.
+LAYERS = (
+    ("geometry", "rng", "_tree", "_io", "_safe_load", "_keras2", "_blas_threads", "_interrupt_guard", "_checks"),
+    ("kernels",),
+    ("autograd", "variables", "backend", "gradient_tape", "random"),
+    ("ops", "filters"),
+    ("initializers", "regularizers", "losses", "metrics", "optimizers", "callbacks"),
+    ("layers",),
+    ("models", "saving"),
+    ("report", "explain", "export", "interop", "applications", "detection", "similarity", "sklearn", "anomaly",
+     "data", "datasets", "utils"),
+    ("cli", "__main__"),
+)
 
 
 def _unit(parts: tuple) -> str | None:
@@ -115,6 +129,17 @@ def cycles(graph: dict) -> list:
     return found
 
 
+def order_violations(graph: dict, layers=LAYERS) -> list:
+    """Messages for units missing from ``layers`` and for imports of a unit listed later."""
+    rank = {unit: i for i, unit in enumerate(u for layer in layers for u in layer)}
+    problems = [f"{unit} is not placed in LAYERS (scripts/check_imports.py, ARCHITECTURE.md)"
+                for unit in sorted(graph) if unit not in rank]
+    for unit in sorted(u for u in graph if u in rank):
+        later = sorted(d for d in graph[unit] if rank.get(d, -1) > rank[unit])
+        problems += [f"{unit} imports {d}, which ARCHITECTURE.md puts after it" for d in later]
+    return problems
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--all", action="store_true", help="count imports inside functions too")
@@ -125,11 +150,12 @@ def main(argv=None) -> int:
         for unit in sorted(graph):
             print(f"{unit}: {', '.join(sorted(graph[unit])) or '-'}")
     found = cycles(graph)
-    for component in found:
-        print("import cycle between: " + ", ".join(component))
-    if not found:
-        print(f"no import cycle between the {len(graph)} units of kernelscope")
-    return 1 if found else 0
+    problems = [f"import cycle between: {', '.join(c)}" for c in found] + order_violations(graph)
+    for problem in problems:
+        print(problem)
+    if not problems:
+        print(f"no import cycle between the {len(graph)} units of kernelscope, and every import follows LAYERS")
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":

@@ -147,7 +147,7 @@ def _load_part(paths, label_list, class_names, color_mode, image_size, interpola
     images, keep, bad = [], [], []
     for i, path in enumerate(paths):
         try:
-            images.append(_read_image(image_module, path, _MODES[color_mode], image_size, resample, crop))
+            images.append(_read_image(path, _MODES[color_mode], image_size, resample, crop))
             keep.append(i)
         except (OSError, ValueError, SyntaxError, image_module.DecompressionBombError) as error:
             bad.append(f"{path} ({error})")
@@ -162,7 +162,7 @@ def _load_part(paths, label_list, class_names, color_mode, image_size, interpola
     return ImageFolderData(x, y, list(class_names or []))
 
 
-def _read_image(image_module, path, mode, image_size, resample, crop):
+def _read_image(path, mode, image_size, resample, crop):
     from ..utils.image_utils import open_image  # the one reader: regular files only, pixel cap
 
     image = open_image(path).convert(mode)  # animated GIFs: the first frame, as Keras
