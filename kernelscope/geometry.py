@@ -61,11 +61,11 @@ def _is_size(value) -> bool:
     return is_int(value) and value >= 0
 
 
-def normalize_padding(padding, allow_strings: bool = True):
+def normalize_padding(padding):
     """Validate ``padding``; return "valid", "same", or ((top, bottom), (left, right))."""
     if isinstance(padding, str):
         mode = padding.lower()
-        if allow_strings and mode in ("valid", "same"):
+        if mode in ("valid", "same"):
             return mode
     elif _is_size(padding):
         return ((int(padding),) * 2,) * 2
@@ -74,11 +74,8 @@ def normalize_padding(padding, allow_strings: bool = True):
             return ((int(padding[0]),) * 2, (int(padding[1]),) * 2)
         if all(isinstance(p, (tuple, list)) and len(p) == 2 and all(_is_size(v) for v in p) for p in padding):
             return tuple(tuple(int(v) for v in p) for p in padding)
-    expected = '"valid", "same", ' if allow_strings else ""
-    raise ValueError(
-        f"`padding` must be {expected}a non-negative int, a pair (pad_h, pad_w) or "
-        f"((top, bottom), (left, right)). Received: padding={padding!r}."
-    )
+    raise ValueError('`padding` must be "valid", "same", a non-negative int, a pair (pad_h, pad_w) or '
+                     f"((top, bottom), (left, right)). Received: padding={padding!r}.")
 
 
 def span(k: int, d: int = 1) -> int:
