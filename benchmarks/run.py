@@ -310,7 +310,7 @@ def _conv_gemm_gflops(x: np.ndarray, kernel: np.ndarray, padding: str, rounds: i
     it (the chunk is still in cache); a 1x1 convolution multiplies the input itself.
     """
     from kernelscope.kernels import conv as K
-    from kernelscope.kernels.padding import normalize_padding, resolve_padding
+    from kernelscope.geometry import normalize_padding, resolve_padding
 
     kernel_hw, f = kernel.shape[:2], kernel.shape[3]
     pads = resolve_padding(normalize_padding(padding), x.shape[1:3], kernel_hw, (1, 1), (1, 1))

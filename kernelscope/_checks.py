@@ -3,24 +3,30 @@ what was expected and what was received."""
 
 from __future__ import annotations
 
+import importlib
 import math
-import numbers
 
 import numpy as np
 
+# the old name of geometry.standardize_tuple, which many modules import from here
+from .geometry import standardize_tuple as normalize_tuple  # noqa: F401
 
-def normalize_tuple(value, n: int, name: str, minimum: int = 1) -> tuple:
-    """Turn an int or a length-``n`` sequence of ints into a tuple of ``n`` ints >= ``minimum``."""
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        items = (int(value),) * n
-    elif isinstance(value, (tuple, list)) and len(value) == n and all(
-            isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in value):
-        items = tuple(int(v) for v in value)
-    else:
-        raise ValueError(f"`{name}` must be an integer or a tuple of {n} integers. Received: {name}={value!r}.")
-    if any(v < minimum for v in items):
-        raise ValueError(f"`{name}` must be >= {minimum}. Received: {name}={value!r}.")
-    return items
+
+# how pip spells the package that provides an optional import
+_PACKAGES = {"PIL": "Pillow", "sklearn": "scikit-learn", "h5py": "h5py", "onnx": "onnx", "matplotlib": "matplotlib"}
+
+
+def require(module: str, extra: str, what: str, note: str = ""):
+    """Import the optional ``module``, or raise an ImportError that names the extra to install.
+
+    The message reads ``'<what> needs <package><note>: pip install "kernelscope[<extra>]"'``.
+    """
+    top = module.split(".")[0]
+    try:
+        importlib.import_module(top)  # first: a package blocked in sys.modules hides its loaded submodules
+        return importlib.import_module(module)
+    except ImportError:
+        raise ImportError(f'{what} needs {_PACKAGES.get(top, top)}{note}: pip install "kernelscope[{extra}]"') from None
 
 
 def check_numeric(array: np.ndarray, name: str) -> None:
@@ -28,10 +34,21 @@ def check_numeric(array: np.ndarray, name: str) -> None:
         raise TypeError(f"`{name}` must hold numbers. Received: dtype={array.dtype}.")
 
 
-def check_ndim(array, ndim: int, name: str, layout: str = "") -> None:
-    if array.ndim != ndim:
+def check_ndim(shape, ndim: int, name, layout: str = "", minimum: bool = False) -> None:
+    """Refuse a rank other than ``ndim`` (less than ``ndim`` with ``minimum``).
+
+    ``shape`` is a shape or anything with ``.shape``. ``name`` is an op's argument name, or the
+    layer whose input this is, which gives Keras's InputSpec message.
+    """
+    shape = tuple(getattr(shape, "shape", shape))
+    if len(shape) >= ndim if minimum else len(shape) == ndim:
+        return
+    if isinstance(name, str):
         hint = f" {layout}" if layout else ""
-        raise ValueError(f"`{name}` must be a {ndim}-D array{hint}. Received: shape={tuple(array.shape)}.")
+        raise ValueError(f"`{name}` must be a {ndim}-D array{hint}. Received: shape={shape}.")
+    raise ValueError(f"Input 0 of layer '{name.name}' is incompatible with the layer: expected "
+                     f"{'min_ndim' if minimum else 'ndim'}={ndim}, found ndim={len(shape)}. "
+                     f"Full shape received: {shape}.")
 
 
 # 2**32 values (16 GiB of float32): past any machine this runs on, yet far below the sizes at which

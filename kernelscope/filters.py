@@ -25,6 +25,7 @@ import numbers
 
 import numpy as np
 
+from .geometry import check_int
 __all__ = ["vertical_edge", "horizontal_edge", "sobel_x", "sobel_y", "scharr_x", "scharr_y", "laplacian",
            "box_blur", "gaussian_blur", "sharpen", "emboss", "identity", "get", "apply", "NAMES"]
 
@@ -69,13 +70,12 @@ def laplacian() -> np.ndarray:
 
 
 def _size(value, name: str, odd: bool) -> int:
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}.")
+    value = check_int(value, name, expected="a positive integer")
     if odd and value % 2 == 0:
         # an even kernel has no centre pixel: the filtered image would move by half a pixel
         raise ValueError(f"`{name}` must be an odd positive integer (1, 3, 5, ...) so that the kernel has a "
                          f"centre pixel. Received: {name}={value!r}.")
-    return int(value)
+    return value
 
 
 def box_blur(n: int = 3) -> np.ndarray:

@@ -257,6 +257,21 @@ def test_gradcheck_depthwise_and_separable():
     gradcheck(lambda x, d, p, b: ops.separable_conv2d(x, d, p, b, padding="same", dilation_rate=2), [x, dk, pk, b])
 
 
+def test_conv2d_activation_fuses_relu_and_applies_any_other_activation():
+    from kernelscope.ops.conv import conv2d_activation
+
+    rng = np.random.default_rng(8)
+    x, k, b = (rng.standard_normal(s) for s in ((2, 5, 4, 4), (3, 2, 2, 2), (2,)))
+    tx, tk, tb = torch.tensor(nchw(x)), torch.tensor(k.transpose(3, 2, 0, 1)), torch.tensor(b)
+    conv = F.conv2d(tx, tk, tb, stride=(2, 1), groups=2)
+    for activation, reference in ((ks.ops.relu, F.relu), (ks.ops.sigmoid, torch.sigmoid), (None, lambda t: t)):
+        y = conv2d_activation(x, k, b, activation, strides=(2, 1), groups=2)
+        np.testing.assert_allclose(y.numpy(), nhwc(reference(conv)), rtol=1e-12, atol=1e-12)
+    # no output of these inputs lies within eps=1e-6 of ReLU's kink, where central differences would straddle it
+    assert np.abs(conv.numpy()).min() > 1e-3
+    gradcheck(lambda x, k, b: conv2d_activation(x, k, b, ks.ops.relu, strides=(2, 1), groups=2), [x, k, b])
+
+
 def test_gradcheck_conv2d_transpose():
     rng = np.random.default_rng(7)
     inputs = [rng.standard_normal(s) for s in ((2, 3, 4, 2), (3, 2, 3, 2), (3,))]

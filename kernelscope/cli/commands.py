@@ -150,7 +150,7 @@ def _class_names(model_path: str, n_classes: int) -> list:
 
 def run_evaluate(args) -> int:
     """``kernelscope evaluate``: accuracy, per-class precision/recall and the confusion matrix."""
-    from ..report.metrics import classification_metrics, format_confusion_table, format_metrics_table
+    from ..report import classification_metrics, format_confusion_table, format_metrics_table
 
     model = load_model_file(args.model)
     height, width, channels = model_input_shape(model)

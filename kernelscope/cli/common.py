@@ -56,11 +56,16 @@ def fraction(text: str) -> float:
     return value
 
 
-def image_shape(text: str) -> tuple:
+def numbers(text: str, kind=float) -> tuple:
+    """Comma-separated numbers ("2,3" -> (2, 3) with ``kind=int``); () when one does not parse."""
     try:
-        shape = tuple(int(part) for part in text.split(","))
+        return tuple(kind(part) for part in text.split(","))
     except ValueError:
-        shape = ()
+        return ()
+
+
+def image_shape(text: str) -> tuple:
+    shape = numbers(text, int)
     if len(shape) != 3 or min(shape) < 1:
         raise argparse.ArgumentTypeError(f"must be three positive integers H,W,C, got {text}")
     return shape

@@ -16,7 +16,7 @@ import numpy as np
 
 from .._io import atomic_write_text
 from .catalog import CommandError, UsageError, load_model_file
-from .common import positive_int, read_image
+from .common import numbers, positive_int, read_image
 
 __all__ = ["add_parsers", "run_detect"]
 
@@ -29,10 +29,7 @@ def _unit_interval(text: str) -> float:
 
 
 def _scales(text: str) -> tuple:
-    try:
-        scales = tuple(float(part) for part in text.split(","))
-    except ValueError:
-        scales = ()
+    scales = numbers(text)
     if not scales or min(scales) <= 0:
         raise argparse.ArgumentTypeError(f"must be positive numbers separated by commas, got {text}")
     return scales

@@ -21,7 +21,7 @@ import numpy as np
 
 from .._io import atomic_write_text
 from .catalog import CommandError, UsageError
-from .common import finite_float, read_image
+from .common import finite_float, numbers, read_image
 
 _FORMATS = ("text", "md", "html", "gif")
 _EXTENSIONS = {".gif": "gif", ".html": "html", ".htm": "html", ".md": "md", ".txt": "text"}
@@ -73,10 +73,7 @@ def _dims(shape) -> str:
 
 
 def _int_or_pair(text: str, minimum: int = 1):
-    try:
-        values = tuple(int(v) for v in text.split(","))
-    except ValueError:
-        values = ()
+    values = numbers(text, int)
     if len(values) not in (1, 2) or min(values) < minimum:
         what = "non-negative" if minimum == 0 else "positive"
         raise argparse.ArgumentTypeError(f"must be a {what} integer or two of them as 'H,W', got {text!r}")
@@ -342,7 +339,7 @@ def _to_uint8(response: np.ndarray, kernel: np.ndarray, scale: str) -> np.ndarra
 def run_filter(args) -> int:
     """``kernelscope filter IMAGE --kernel NAME --out OUT.png``."""
     from .. import filters
-    from ..explain.report import save_png
+    from ..report.page import save_png
 
     kernel, name = _filter_kernel(args.kernel)
     image = read_image(args.image)

@@ -13,6 +13,7 @@ import numbers
 
 import numpy as np
 
+from ..geometry import check_int, is_int
 from ..explain.views import resize
 from .digits import load_digits
 
@@ -22,15 +23,9 @@ _SUBSETS = ("train", "test")
 _PLACEMENT_TRIES = 50
 
 
-def _check_int(value, name: str, minimum: int) -> int:
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < minimum:
-        raise ValueError(f"`{name}` must be an integer >= {minimum}. Received: {name}={value!r}.")
-    return int(value)
-
-
 def _check_pair(value, name: str, minimum: int) -> tuple:
     pair = (value, value) if isinstance(value, numbers.Integral) else tuple(value)
-    if len(pair) != 2 or any(not isinstance(v, numbers.Integral) or isinstance(v, bool) or v < minimum
+    if len(pair) != 2 or any(not is_int(v) or v < minimum
                              for v in pair) or pair[0] > pair[1]:
         raise ValueError(f"`{name}` must be an integer >= {minimum} or a (low, high) pair with low <= high. "
                          f"Received: {name}={value!r}.")
@@ -81,7 +76,7 @@ def make_digit_scenes(n: int, scene_size: int = 64, digits_per_scene=1, digit_si
     >>> images.shape, annotations[0]["boxes"].shape
     ((2, 32, 32, 1), (1, 4))
     """
-    n, scene_size = _check_int(n, "n", 1), _check_int(scene_size, "scene_size", 8)
+    n, scene_size = check_int(n, "n", 1), check_int(scene_size, "scene_size", 8)
     count = _check_pair(digits_per_scene, "digits_per_scene", 0)
     low, high = _check_pair(digit_size, "digit_size", 4)
     if high > scene_size:
@@ -123,7 +118,7 @@ def make_digit_tiles(n: int, tile_size: int = 20, digit_size=(16, 20), noise: fl
 
     Returns ``(tiles, labels)``: float32 ``(n, tile_size, tile_size, 1)`` and uint8 ``(n,)``.
     """
-    n, tile_size = _check_int(n, "n", 1), _check_int(tile_size, "tile_size", 4)
+    n, tile_size = check_int(n, "n", 1), check_int(tile_size, "tile_size", 4)
     low, high = _check_pair(digit_size, "digit_size", 4)
     if high > tile_size:
         raise ValueError(f"`digit_size` must fit in the tile. Received: digit_size={digit_size!r}, "

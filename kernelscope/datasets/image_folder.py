@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._checks import normalize_tuple
+from .._checks import normalize_tuple, require
 from ..rng import make_rng
 
 ALLOWED_FORMATS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
@@ -142,12 +142,12 @@ def _split(paths, label_list, validation_split, subset):
 
 
 def _load_part(paths, label_list, class_names, color_mode, image_size, interpolation, crop, label_mode):
-    image_module = _pillow()
+    image_module = require("PIL.Image", "image", "Reading image files")
     resample = _resample(image_module, interpolation)
     images, keep, bad = [], [], []
     for i, path in enumerate(paths):
         try:
-            images.append(_read_image(image_module, path, _MODES[color_mode], image_size, resample, crop))
+            images.append(_read_image(path, _MODES[color_mode], image_size, resample, crop))
             keep.append(i)
         except (OSError, ValueError, SyntaxError, image_module.DecompressionBombError) as error:
             bad.append(f"{path} ({error})")
@@ -162,7 +162,7 @@ def _load_part(paths, label_list, class_names, color_mode, image_size, interpola
     return ImageFolderData(x, y, list(class_names or []))
 
 
-def _read_image(image_module, path, mode, image_size, resample, crop):
+def _read_image(path, mode, image_size, resample, crop):
     from ..utils.image_utils import open_image  # the one reader: regular files only, pixel cap
 
     image = open_image(path).convert(mode)  # animated GIFs: the first frame, as Keras
@@ -189,14 +189,6 @@ def _encode(labels, label_mode, n_classes):
         return labels.astype(np.float32)[:, None]
     n_classes = n_classes or int(labels.max(initial=-1)) + 1
     return np.eye(n_classes, dtype=np.float32)[labels]
-
-
-def _pillow():
-    try:
-        from PIL import Image
-    except ImportError:
-        raise ImportError('Reading image files needs Pillow: pip install "kernelscope[image]"') from None
-    return Image
 
 
 def _resample(image_module, interpolation):

@@ -15,6 +15,8 @@ import pathlib
 
 import numpy as np
 
+from .._checks import require
+
 __all__ = ["load_shipsnet", "load_scene", "TILE_SIZE"]
 
 TILE_SIZE = 80
@@ -81,10 +83,7 @@ def load_shipsnet(path, with_metadata: bool = False):
 
 def load_scene(path) -> np.ndarray:
     """A scene image (PNG, JPEG...) as uint8 ``(H, W, 3)`` RGB (needs the ``image`` extra: Pillow)."""
-    try:
-        from PIL import Image
-    except ImportError:
-        raise ImportError('load_scene() needs Pillow: pip install "kernelscope[image]"') from None
+    Image = require("PIL.Image", "image", "load_scene()")
     path = pathlib.Path(os.fspath(path))
     if not path.is_file():
         raise FileNotFoundError(f"No scene image at {str(path)!r}.")

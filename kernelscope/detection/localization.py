@@ -26,6 +26,7 @@ import numbers
 import numpy as np
 
 from .. import layers as L
+from ..geometry import check_int
 from ..losses import Loss, binary_crossentropy, categorical_crossentropy
 from ..metrics.base import MeanMetricWrapper
 from .boxes import _broadcast_iou, _check_unit_interval, convert_format
@@ -33,12 +34,6 @@ from .boxes import _broadcast_iou, _check_unit_interval, convert_format
 __all__ = ["LocalizationTarget", "localization_head", "LocalizationLoss", "MeanBoxIoU", "box_iou"]
 
 _BOX = slice(1, 5)  # b_x, b_y, b_h, b_w in the target vector
-
-
-def _check_positive_int(value, name: str) -> int:
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"`{name}` must be an integer >= 1. Received: {name}={value!r}.")
-    return int(value)
 
 
 class LocalizationTarget:
@@ -55,8 +50,8 @@ class LocalizationTarget:
     """
 
     def __init__(self, num_classes: int, height: int, width: int, box_format: str = "xyxy"):
-        self.num_classes = _check_positive_int(num_classes, "num_classes")
-        self.height, self.width = _check_positive_int(height, "height"), _check_positive_int(width, "width")
+        self.num_classes = check_int(num_classes, "num_classes")
+        self.height, self.width = check_int(height, "height"), check_int(width, "width")
         self.box_format = box_format
 
     @property
@@ -124,7 +119,7 @@ def localization_head(features, num_classes: int, box_activation: str = "sigmoid
     :class:`LocalizationLoss` sees ``p_c`` next to the box it masks. The parts are
     reachable by name: ``model.get_layer("box").output``.
     """
-    num_classes = _check_positive_int(num_classes, "num_classes")
+    num_classes = check_int(num_classes, "num_classes")
     if len(features.shape) > 2:
         features = L.Flatten(name="head_flatten")(features)
     class_features = features if class_features is None else class_features

@@ -8,13 +8,12 @@
 
 from __future__ import annotations
 
-import numbers
-import os
-
 import numpy as np
 
-from .._checks import normalize_tuple
+from .._checks import normalize_tuple, require
 from ..explain.views import _as_rgb255, overlay
+from ..report.page import save_png
+from ..geometry import check_int
 from .boxes import _check_format, _to_xyxy, _as_boxes, _check_extents, convert_format
 
 __all__ = ["draw_boxes", "score_map_overlay", "save_png"]
@@ -47,11 +46,9 @@ def _captions(n: int, labels, scores, class_names) -> list | None:
 
 
 def _write_captions(rgb: np.ndarray, boxes: np.ndarray, captions: list, color: np.ndarray) -> np.ndarray:
-    try:
-        from PIL import Image, ImageDraw
-    except ImportError:
-        raise ImportError('draw_boxes() needs Pillow to write labels or scores: pip install "kernelscope[image]"'
-                          ) from None
+    Image = require("PIL.Image", "image", "draw_boxes() (to write labels or scores)")
+    from PIL import ImageDraw
+
     image = Image.fromarray(rgb)
     draw = ImageDraw.Draw(image)
     for (x1, y1, _, _), caption in zip(boxes, captions):
@@ -75,8 +72,7 @@ def draw_boxes(image, boxes, labels=None, scores=None, class_names=None, color=(
     _check_extents(xyxy, "boxes")
     xyxy = xyxy.reshape(-1, 4)
     color = _check_color(color, "color")
-    if not isinstance(thickness, numbers.Integral) or isinstance(thickness, bool) or thickness < 1:
-        raise ValueError(f"`thickness` must be an integer >= 1. Received: thickness={thickness!r}.")
+    thickness = check_int(thickness, "thickness")
     height, width = rgb.shape[:2]
     for x1, y1, x2, y2 in np.rint(xyxy).astype(int):
         x1, x2 = np.clip([x1, x2 - 1], 0, width - 1)
@@ -90,16 +86,6 @@ def draw_boxes(image, boxes, labels=None, scores=None, class_names=None, color=(
     if path is not None:
         save_png(rgb, path)
     return rgb
-
-
-def save_png(rgb: np.ndarray, path) -> None:
-    """Write an RGB uint8 array as a PNG (Pillow), through a temporary file renamed into place."""
-    try:
-        from PIL import Image
-    except ImportError:
-        raise ImportError('Saving a PNG needs Pillow: pip install "kernelscope[image]"') from None
-    from .._io import atomic_write
-    atomic_write(os.fspath(path), lambda handle: Image.fromarray(np.asarray(rgb, np.uint8)).save(handle, format="PNG"))
 
 
 def _between_centres(scores: np.ndarray, strides: tuple) -> np.ndarray:

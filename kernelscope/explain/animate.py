@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._checks import require
 from .._io import atomic_write
 from . import _format
 from ._frames import Frame, Panel
@@ -25,10 +26,9 @@ _COLORS = {"input": (225, 236, 248), "window": (59, 125, 216), "window_pad": (15
 
 
 def _require_pillow():
-    try:
-        from PIL import Image, ImageDraw, ImageFont
-    except ImportError:
-        raise ImportError('Writing GIFs needs Pillow: pip install "kernelscope[image]"') from None
+    Image = require("PIL.Image", "image", "Writing GIFs")
+    from PIL import ImageDraw, ImageFont
+
     return Image, ImageDraw, ImageFont
 
 

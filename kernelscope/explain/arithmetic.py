@@ -9,9 +9,9 @@
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 
+from ..geometry import check_int, is_int, output_length, same_padding
 from . import _format
 
 __all__ = ["OutputSize", "output_size", "size_formula", "DenseVsConv", "dense_vs_conv"]
@@ -46,28 +46,19 @@ class OutputSize(int):
 
 def size_formula(n: int, f: int, before: int, after: int, s: int, d: int) -> str:
     """``floor((n + 2*p - f)/s) + 1 = out`` with the numbers written in (``d*(f - 1) + 1`` for d > 1)."""
-    out = (n + before + after - d * (f - 1) - 1) // s + 1
+    out = output_length(n, f, s, (before, after), d)
     pad = f"2*{before}" if before == after else f"{before} + {after}"
     kernel = f"- {f}" if d == 1 else f"- {d}*({f} - 1) - 1"
     return f"floor(({n} + {pad} {kernel})/{s}) + 1 = {out}"
 
 
-def _positive(value, name: str, minimum: int = 1) -> int:
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < minimum:
-        raise ValueError(f"`{name}` must be an integer >= {minimum}. Received: {name}={value!r}.")
-    return int(value)
-
-
 def _padding_pair(p, n: int, f: int, s: int, d: int) -> tuple:
+    """One axis's (before, after); a pair here is (before, after), not the 2-D (pad_h, pad_w)."""
     if isinstance(p, str) and p.lower() in ("valid", "same"):
-        if p.lower() == "valid":
-            return 0, 0
-        total = max(0, (math.ceil(n / s) - 1) * s + (f - 1) * d + 1 - n)  # TensorFlow's "same"
-        return total // 2, total - total // 2
-    if isinstance(p, numbers.Integral) and not isinstance(p, bool) and p >= 0:
+        return (0, 0) if p.lower() == "valid" else same_padding(n, f, s, d)
+    if is_int(p) and p >= 0:
         return int(p), int(p)
-    if (isinstance(p, (tuple, list)) and len(p) == 2
-            and all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 0 for v in p)):
+    if isinstance(p, (tuple, list)) and len(p) == 2 and all(is_int(v) and v >= 0 for v in p):
         return int(p[0]), int(p[1])
     raise ValueError('`p` must be "valid", "same", a non-negative integer or a pair (before, after). '
                      f"Received: p={p!r}.")
@@ -99,10 +90,9 @@ def output_size(n: int, f: int, p=0, s: int = 1, d: int = 1) -> OutputSize:
     >>> output_size(6, 3).formula
     'floor((6 + 2*0 - 3)/1) + 1 = 4'
     """
-    n, f = _positive(n, "n"), _positive(f, "f")
-    s, d = _positive(s, "s"), _positive(d, "d")
+    n, f, s, d = (check_int(v, name) for v, name in ((n, "n"), (f, "f"), (s, "s"), (d, "d")))
     before, after = _padding_pair(p, n, f, s, d)
-    value = (n + before + after - d * (f - 1) - 1) // s + 1
+    value = output_length(n, f, s, (before, after), d)
     if value < 1:
         raise ValueError("The kernel is larger than the padded input, so the output would be empty: "
                          f"n + padding = {n + before + after} < d*(f - 1) + 1 = {d * (f - 1) + 1}. "
@@ -164,18 +154,18 @@ def dense_vs_conv(image_shape=(150, 100, 3), units: int = 100, output_shape=None
     141x91 + 1 = 12,832 ~ 0.013 million
     """
     if (not isinstance(image_shape, (tuple, list)) or len(image_shape) not in (2, 3)
-            or not all(isinstance(v, numbers.Integral) and v >= 1 for v in image_shape)):
+            or not all(is_int(v) and v >= 1 for v in image_shape)):
         raise ValueError("`image_shape` must be (height, width) or (height, width, channels) of positive "
                          f"integers. Received: image_shape={image_shape!r}.")
     image_shape = tuple(int(v) for v in image_shape)
-    units, filters = _positive(units, "units"), _positive(filters, "filters")
+    units, filters = check_int(units, "units"), check_int(filters, "filters")
     if output_shape is None:
         side = math.isqrt(units)
         if side * side != units:
             raise ValueError(f"`units`={units} is not a square number, so pass `output_shape` (h, w) "
                              "for the convolution's output.")
         output_shape = (side, side)
-    output_shape = tuple(_positive(v, "output_shape") for v in output_shape)
+    output_shape = tuple(check_int(v, "output_shape") for v in output_shape)
     kernel = (image_shape[0] - output_shape[0] + 1, image_shape[1] - output_shape[1] + 1)
     if min(kernel) < 1:
         raise ValueError(f"`output_shape`={output_shape} is larger than the image {image_shape[:2]}.")

@@ -170,7 +170,7 @@ def _pair(values) -> str:
 
 def _geometry(layer, in_shape) -> tuple | None:
     """(kernel, stride, pad_before) per axis of a layer that moves a window, else None."""
-    from ..kernels.padding import normalize_padding, resolve_padding
+    from ..geometry import normalize_padding, resolve_padding
 
     kind = type(layer).__name__
     if kind in ("Conv2D", "DepthwiseConv2D", "SeparableConv2D"):

@@ -20,11 +20,10 @@ import numpy as np
 
 from .. import ops
 from .._checks import normalize_tuple
-from ..kernels.padding import resolve_padding
+from ..geometry import padding_mode, resolve_padding
 from . import _format
-from ._frames import Frame, Panel, Renderable
-from .arithmetic import size_formula
-from .walkthrough import _as_array, window_indices
+from ._frames import Frame, Panel
+from .walkthrough import WindowWalkthrough, _as_array
 
 __all__ = ["pooling", "PoolingWalkthrough", "PoolingCell"]
 
@@ -62,7 +61,7 @@ class PoolingCell:
         return f"({' + '.join(values)})/{self.divisor} = {_format.number(self.value)}"
 
 
-class PoolingWalkthrough(Renderable):
+class PoolingWalkthrough(WindowWalkthrough):
     """Max or average pooling taken apart cell by cell; build it with :func:`pooling`.
 
     Attributes as in :class:`~kernelscope.explain.walkthrough.ConvolutionWalkthrough`
@@ -77,25 +76,9 @@ class PoolingWalkthrough(Renderable):
         self.strides = self.pool_size if strides is None else normalize_tuple(strides, 2, "strides")
         op = ops.max_pool2d if mode == "max" else ops.avg_pool2d
         y = op(x[None], self.pool_size, self.strides, padding).numpy()[0]
-        self.padding = padding.lower()
-        self._output3 = y
-        self.output = y[:, :, 0] if squeeze else y
-        self.pads = resolve_padding(self.padding, x.shape[:2], self.pool_size, self.strides)
-        self.padded = ops.pad(x, (*self.pads, (0, 0))).numpy()
-        self.padding_mask = ops.pad(np.zeros(x.shape[:2], bool), self.pads, constant_values=1).numpy() > 0
-        self.rows = window_indices(y.shape[0], self.pool_size[0], self.strides[0], 1)
-        self.cols = window_indices(y.shape[1], self.pool_size[1], self.strides[1], 1)
-        self.windows = self.padded[self.rows[:, None, :, None], self.cols[None, :, None, :]]
-
-    @property
-    def output_shape(self) -> tuple:
-        return tuple(self._output3.shape)
-
-    def size_formulas(self) -> tuple:
-        """Output size per axis with the numbers substituted (pool size as f)."""
-        return tuple(f"n_{axis} = " + size_formula(n, f, p[0], p[1], s, 1)
-                     for axis, n, f, p, s in zip("HW", self.input.shape[:2], self.pool_size, self.pads,
-                                                 self.strides))
+        self.padding = padding
+        pads = resolve_padding(padding, x.shape[:2], self.pool_size, self.strides)
+        self._slide(y, squeeze, pads, self.pool_size, (1, 1))
 
     def cell(self, i: int, j: int, channel: int = 0) -> PoolingCell:
         """Output cell ``(i, j)`` of channel ``channel`` taken apart."""
@@ -116,14 +99,6 @@ class PoolingWalkthrough(Renderable):
             value = float(real.sum() / real.size)
         return PoolingCell((i, j), channel, self.mode, self.rows[i], self.cols[j], window, pad, winner,
                            int(real.size), value, float(self._output3[i, j, channel]))
-
-    def cells(self):
-        """Every output cell: channel by channel, row by row."""
-        ho, wo, c = self._output3.shape
-        for k in range(c):
-            for i in range(ho):
-                for j in range(wo):
-                    yield self.cell(i, j, k)
 
     def formula(self, i: int, j: int, channel: int = 0) -> str:
         """``max(...) = v`` or ``(... )/n = v`` for output cell ``(i, j)``."""
@@ -157,17 +132,6 @@ class PoolingWalkthrough(Renderable):
         if self.padding_mask.any():
             legend.append(". padding (left out)")
         return Frame(where, rows, [["->"]], cell.formula(), legend)
-
-    def frames(self) -> list:
-        """One :class:`Frame` per output cell, in the order of :meth:`cells`."""
-        ho, wo, _ = self._output3.shape
-        frames, done = [], np.zeros((ho, wo), bool)
-        for cell in self.cells():
-            if cell.position == (0, 0):
-                done[:] = False
-            done[cell.position] = True
-            frames.append(self._frame(cell, done.copy()))
-        return frames
 
     def result_frame(self) -> Frame:
         channels = range(self.input.shape[2])
@@ -205,8 +169,7 @@ def pooling(x, pool_size=2, strides=None, padding: str = "valid", mode: str = "m
     """
     if not isinstance(mode, str) or mode.lower() not in _MODES:
         raise ValueError(f'`mode` must be "max" or "average". Received: mode={mode!r}.')
-    if not isinstance(padding, str) or padding.lower() not in ("valid", "same"):
-        raise ValueError(f'`padding` must be "valid" or "same". Received: padding={padding!r}.')
+    padding = padding_mode(padding)
     x = _as_array(x, "x")
     if x.ndim not in (2, 3):
         raise ValueError("`x` must be one image of shape (height, width) or (height, width, channels). "

@@ -9,6 +9,7 @@ import sys
 
 import numpy as np
 
+from ..report.page import page
 from . import _format
 from ._frames import Frame, Panel
 
@@ -199,6 +200,4 @@ def frames_to_html(walk, steps=None, title: str | None = None) -> str:
     legend = ("<p>Blue: the current window (and the output cell it gives); dashed grey: padding; "
               "red outline: the maximum of the window.</p>")
     items = "".join(f"<li><code>{html.escape(f)}</code></li>" for f in formulas)
-    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
-            f"<style>{_CSS}</style></head><body><h1>{html.escape(head)}</h1><ul>{items}</ul>{legend}"
-            f"{''.join(sections)}</body></html>\n")
+    return page(title, _CSS, f"<ul>{items}</ul>{legend}{''.join(sections)}", heading=head)

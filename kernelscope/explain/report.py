@@ -16,28 +16,14 @@ import re
 
 import numpy as np
 
-from .._io import atomic_write, atomic_write_text
+from .._io import atomic_write_text
+from ..report.page import image_tag, page, save_png
 from ._graph import CONV_TYPES
 from .attribution import grad_cam, saliency
 from .counting import parameters
 from .views import feature_map_grid, feature_maps, kernels, overlay
 
 __all__ = ["model_report", "save_png", "upscale"]
-
-
-def save_png(array, path) -> None:
-    """Save a uint8 array (or floats in [0, 1]) of shape (H, W) or (H, W, 3) as PNG, atomically."""
-    try:
-        from PIL import Image
-    except ImportError:
-        raise ImportError('Writing PNG files needs Pillow: pip install "kernelscope[image]"') from None
-    array = np.asarray(array)
-    if array.dtype != np.uint8:
-        array = np.clip(np.rint(array * 255.0), 0, 255).astype(np.uint8)
-    if array.ndim == 3 and array.shape[-1] == 1:
-        array = array[..., 0]
-    picture = Image.fromarray(array)
-    atomic_write(path, lambda handle: picture.save(handle, format="PNG"))
 
 
 def upscale(array: np.ndarray, target: int = 192, limit: int = 16) -> np.ndarray:
@@ -123,8 +109,7 @@ def _index_html(title, files, notes, scores, names, index, params_md) -> str:
         if section != current:
             sections.append(f"<h2>{html.escape(section)}</h2>")
             current = section
-        sections.append(f'<figure><img src="{html.escape(name)}" alt="{html.escape(caption)}">'
-                        f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+        sections.append(f"<figure>{image_tag(name, caption)}<figcaption>{html.escape(caption)}</figcaption></figure>")
     note_html = "".join(f"<p><em>Note: {html.escape(n)}</em></p>" for n in notes)
     params = "".join(f"<tr>{''.join(f'<td>{html.escape(c.strip())}</td>' for c in line.strip('|').split('|'))}</tr>"
                      for line in params_md.splitlines()[2:])
@@ -132,8 +117,7 @@ def _index_html(title, files, notes, scores, names, index, params_md) -> str:
            "margin:0.5em;vertical-align:top}img{image-rendering:pixelated;border:1px solid #ccc}"
            "figcaption{font-size:0.85em;color:#555;max-width:24em}table{border-collapse:collapse}"
            "td{border:1px solid #ddd;padding:0.2em 0.5em}")
-    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
-            f"<style>{css}</style></head><body><h1>{html.escape(title)}</h1>"
-            f"<p>Predicted: <strong>{html.escape(names[int(np.argmax(scores))])}</strong>; views for class "
-            f"<strong>{html.escape(names[index])}</strong>.</p><table>{rows}</table>{note_html}"
-            f"{''.join(sections)}<h2>Parameters</h2><table>{params}</table></body></html>\n")
+    predicted = html.escape(names[int(np.argmax(scores))])
+    return page(title, css, f"<p>Predicted: <strong>{predicted}</strong>; views for class "
+                f"<strong>{html.escape(names[index])}</strong>.</p><table>{rows}</table>{note_html}"
+                f"{''.join(sections)}<h2>Parameters</h2><table>{params}</table>")

@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 
+from .._checks import require
 from ..autograd import Tensor, no_grad
 from ..layers.base import InputLayer
 from ._graph import as_batch, evaluate, get_layer, layer_output
@@ -175,11 +176,7 @@ def colorize(values, name="jet") -> np.ndarray:
         return np.clip(1.5 - np.abs(4 * t[..., None] - np.array([3.0, 2.0, 1.0])), 0.0, 1.0)
     if name in ("gray", "grey"):
         return np.repeat(t[..., None], 3, axis=-1)
-    try:
-        import matplotlib
-    except ImportError:
-        raise ImportError(f'Colormap {name!r} needs matplotlib ("jet" and "gray" do not): '
-                          'pip install "kernelscope[plot]"') from None
+    matplotlib = require("matplotlib", "plot", f"Colormap {name!r}", note=' ("jet" and "gray" do not)')
     try:
         cmap = matplotlib.colormaps[name]
     except KeyError:
@@ -221,10 +218,7 @@ def overlay(image, heatmap, alpha: float = 0.4, colormap="jet") -> np.ndarray:
 
 def show(array, title: str | None = None, ax=None, cmap: str | None = None):
     """Draw an image array with matplotlib (extra ``plot``); returns the Axes."""
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise ImportError('show() needs matplotlib: pip install "kernelscope[plot]"') from None
+    plt = require("matplotlib.pyplot", "plot", "show()")
     if ax is None:
         _, ax = plt.subplots()
     array = np.asarray(array)

@@ -24,7 +24,7 @@ import numpy as np
 
 from .. import ops
 from .._checks import check_numeric, normalize_tuple
-from ..kernels.padding import normalize_padding, resolve_padding
+from ..geometry import normalize_padding, resolve_padding
 from . import _format
 from ._frames import Frame, Panel, Renderable
 from .arithmetic import size_formula
@@ -90,7 +90,53 @@ class ConvolutionCell:
         return f"{text} = {_format.number(self.total)}"
 
 
-class ConvolutionWalkthrough(Renderable):
+class WindowWalkthrough(Renderable):
+    """What the convolution and pooling walkthroughs share: the padded input, its windows, a frame per cell.
+
+    A subclass sets ``input`` and ``strides``, calls :meth:`_slide` with the op's output and
+    defines ``cell(i, j, k)`` and ``_frame(cell, done)``.
+    """
+
+    def _slide(self, y: np.ndarray, squeeze: bool, pads: tuple, window_hw: tuple, dilation: tuple) -> None:
+        self._output3, self.output = y, (y[:, :, 0] if squeeze else y)
+        self.pads, self._window_hw, self._dilation = pads, tuple(window_hw), tuple(dilation)
+        self.padded = ops.pad(self.input, (*pads, (0, 0))).numpy()
+        self.padding_mask = ops.pad(np.zeros(self.input.shape[:2], bool), pads, constant_values=1).numpy() > 0
+        self.rows = window_indices(y.shape[0], window_hw[0], self.strides[0], dilation[0])
+        self.cols = window_indices(y.shape[1], window_hw[1], self.strides[1], dilation[1])
+        self.windows = self.padded[self.rows[:, None, :, None], self.cols[None, :, None, :]]
+
+    @property
+    def output_shape(self) -> tuple:
+        return tuple(self._output3.shape)
+
+    def size_formulas(self) -> tuple:
+        """The output size per axis with the numbers substituted: ``("n_H = floor(...) + 1 = 3", ...)``."""
+        return tuple(f"n_{axis} = " + size_formula(n, f, p[0], p[1], s, d)
+                     for axis, n, f, p, s, d in zip("HW", self.input.shape[:2], self._window_hw, self.pads,
+                                                    self.strides, self._dilation))
+
+    def cells(self):
+        """Every output cell in the order of the animation: filter (or channel) by filter, row by row."""
+        ho, wo, depth = self._output3.shape
+        for k in range(depth):
+            for i in range(ho):
+                for j in range(wo):
+                    yield self.cell(i, j, k)
+
+    def frames(self) -> list:
+        """One :class:`Frame` per output cell, in the order of :meth:`cells`."""
+        ho, wo, _ = self._output3.shape
+        frames, done = [], np.zeros((ho, wo), bool)
+        for cell in self.cells():
+            if cell.position == (0, 0):
+                done[:] = False
+            done[cell.position] = True
+            frames.append(self._frame(cell, done.copy()))
+        return frames
+
+
+class ConvolutionWalkthrough(WindowWalkthrough):
     """A convolution taken apart cell by cell; build it with :func:`convolution`.
 
     Attributes
@@ -113,20 +159,10 @@ class ConvolutionWalkthrough(Renderable):
         self.dilation = normalize_tuple(dilation_rate, 2, "dilation_rate")
         self.padding, self.order = padding, "columns"
         y = ops.conv2d(x[None], kernel, bias, self.strides, padding, self.dilation).numpy()[0]
-        self.output = y[:, :, 0] if squeeze else y
-        self._output3 = y
-        self.pads = resolve_padding(normalize_padding(padding), x.shape[:2], kernel.shape[:2],
-                                    self.strides, self.dilation)
-        self.padded = ops.pad(x, (*self.pads, (0, 0))).numpy()
-        self.padding_mask = ops.pad(np.zeros(x.shape[:2], bool), self.pads, constant_values=1).numpy() > 0
-        self.rows = window_indices(y.shape[0], kernel.shape[0], self.strides[0], self.dilation[0])
-        self.cols = window_indices(y.shape[1], kernel.shape[1], self.strides[1], self.dilation[1])
-        self.windows = self.padded[self.rows[:, None, :, None], self.cols[None, :, None, :]]
+        pads = resolve_padding(normalize_padding(padding), x.shape[:2], kernel.shape[:2], self.strides, self.dilation)
+        self._slide(y, squeeze, pads, kernel.shape[:2], self.dilation)
 
     # ------------------------------------------------------------ numbers
-    @property
-    def output_shape(self) -> tuple:
-        return tuple(self._output3.shape)
 
     @property
     def products(self) -> np.ndarray:
@@ -144,12 +180,6 @@ class ConvolutionWalkthrough(Renderable):
         total = self.channel_sums.sum(axis=2)
         return total if self.bias is None else total + self.bias
 
-    def size_formulas(self) -> tuple:
-        """The output size per axis with the numbers substituted: ``("n_H = floor(...) + 1 = 3", ...)``."""
-        return tuple(f"n_{axis} = " + size_formula(n, f, p[0], p[1], s, d)
-                     for axis, n, f, p, s, d in zip("HW", self.input.shape[:2], self.kernel.shape[:2],
-                                                    self.pads, self.strides, self.dilation))
-
     def cell(self, i: int, j: int, filter: int = 0) -> ConvolutionCell:  # noqa: A002 - the slides' word
         """Output cell ``(i, j)`` of filter ``filter`` taken apart."""
         ho, wo, f = self._output3.shape
@@ -165,14 +195,6 @@ class ConvolutionWalkthrough(Renderable):
         pad = self.padding_mask[self.rows[i][:, None], self.cols[j][None, :]]
         return ConvolutionCell((i, j), filter, self.rows[i], self.cols[j], window, pad, kernel, products,
                                sums, bias, total, float(self._output3[i, j, filter]))
-
-    def cells(self):
-        """Every output cell in the order of the animation: filter by filter, row by row."""
-        ho, wo, f = self._output3.shape
-        for k in range(f):
-            for i in range(ho):
-                for j in range(wo):
-                    yield self.cell(i, j, k)
 
     def formula(self, i: int, j: int, filter: int = 0, order: str = "columns") -> str:  # noqa: A002
         """The slides' written-out sum for output cell ``(i, j)``; see :meth:`ConvolutionCell.formula`."""
@@ -213,17 +235,6 @@ class ConvolutionWalkthrough(Renderable):
         where = f"output[{i}, {j}, {f}]" if self.kernel.shape[3] > 1 else f"output[{i}, {j}]"
         legend = ["[ ] current window", ". zero padding"] if self.padding_mask.any() else ["[ ] current window"]
         return Frame(where, rows, operators, cell.formula(self.order), legend)
-
-    def frames(self) -> list:
-        """One :class:`Frame` per output cell, in the order of :meth:`cells`."""
-        ho, wo, _ = self._output3.shape
-        frames, done = [], np.zeros((ho, wo), bool)
-        for cell in self.cells():
-            if cell.position == (0, 0):
-                done[:] = False
-            done[cell.position] = True
-            frames.append(self._frame(cell, done.copy()))
-        return frames
 
     def result_frame(self) -> Frame:
         """The input, kernel(s) and the whole output, nothing highlighted."""

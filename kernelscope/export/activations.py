@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 
+from .. import layers as L
 from ..ops import activations as A
-from .graph import GraphBuilder, Value
+from .graph import GraphBuilder, Value, register
 
 __all__ = ["apply_activation", "activation_name", "relu_general"]
 
@@ -97,3 +98,28 @@ def apply_activation(g: GraphBuilder, layer, function, x: Value, hint: str) -> V
     if name == "linear":
         return x
     return Value(_CONVERTERS[name](g, x, hint), x.rank, x.layout)
+
+
+# -------------------------------------------------------------- activations
+@register(L.Activation)
+def activation(g, layer, inputs, in_shapes, out_shapes):
+    return apply_activation(g, layer, layer.activation, inputs[0], layer.name)
+
+
+@register(L.ReLU)
+def relu(g, layer, inputs, in_shapes, out_shapes):
+    x = inputs[0]
+    y = relu_general(g, x, layer.name, layer.negative_slope, layer.max_value, layer.threshold)
+    return Value(y, x.rank, x.layout)
+
+
+@register(L.LeakyReLU)
+def leaky_relu(g, layer, inputs, in_shapes, out_shapes):
+    x = inputs[0]
+    return Value(g.op("LeakyRelu", [x.name], layer.name, alpha=layer.negative_slope), x.rank, x.layout)
+
+
+@register(L.Softmax)
+def softmax(g, layer, inputs, in_shapes, out_shapes):
+    x = inputs[0]
+    return Value(g.op("Softmax", [x.name], layer.name, axis=x.axis(layer.axis)), x.rank, x.layout)

@@ -84,3 +84,21 @@ class GraphBuilder:
         if self.opset >= 18:
             return self.op(op_type, [x, self.ints(list(axes), f"{hint}/axes")], hint, keepdims=keepdims)
         return self.op(op_type, [x], hint, axes=list(axes), keepdims=keepdims)
+
+
+# ---------------------------------------------------------------- the converters, by layer class
+# A converter takes the graph builder, the layer, its input Values and the Keras shapes of its
+# inputs and outputs, and returns the output Value(s); each module of this package registers its own.
+CONVERTERS: dict = {}
+
+
+def register(*classes):
+    def wrap(fn):
+        for cls in classes:
+            CONVERTERS[cls] = fn
+        return fn
+    return wrap
+
+
+def unsupported(layer, why: str) -> ValueError:
+    return ValueError(f"Layer '{layer.name}' ({type(layer).__name__}) cannot be exported to ONNX: {why}.")

@@ -13,24 +13,14 @@ import os
 
 import numpy as np
 
+from .._checks import require
 from .._io import atomic_write_bytes
-from . import converters_more  # noqa: F401  (registers its converters)
-from .converters import CONVERTERS
-from .graph import NHWC, GraphBuilder, Value
+from . import activations, conv, core, merging, reshaping  # noqa: F401 - each registers its converters
+from .graph import CONVERTERS, NHWC, GraphBuilder, Value
 
 __all__ = ["to_onnx", "DEFAULT_OPSET", "MIN_OPSET"]
 
 DEFAULT_OPSET, MIN_OPSET = 17, 13
-_INSTALL = 'pip install "kernelscope[onnx]"'
-
-
-def _import_onnx():
-    try:
-        import onnx
-    except ImportError as err:
-        raise ImportError(f"Exporting to ONNX needs the onnx package, which is not installed. "
-                          f"Install it with: {_INSTALL}") from err
-    return onnx
 
 
 def _check_opset(onnx, opset) -> int:
@@ -135,7 +125,7 @@ def to_onnx(model, path, opset: int | None = None):
         a folder or lies in a folder that does not exist.
     """
     path = _check_path(path)
-    onnx = _import_onnx()
+    onnx = require("onnx", "onnx", "Exporting to ONNX")
     opset = _check_opset(onnx, opset)
     graph = _build_graph(onnx, model, opset)
     from .. import __version__

@@ -40,6 +40,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from ..geometry import output_hw, span as _span
 from . import buffers, parallel
 
 __all__ = [
@@ -53,11 +54,6 @@ __all__ = [
     "conv2d_transpose_forward",
     "conv2d_transpose_backward",
 ]
-
-
-def _span(k: int, d: int) -> int:
-    """Extent of a dilated kernel: d*(k-1) + 1."""
-    return d * (k - 1) + 1
 
 
 def _offset_slice(i: int, d: int, s: int, n_out: int) -> slice:
@@ -111,7 +107,7 @@ def _grouped(a2d: np.ndarray, groups: int) -> np.ndarray:
 
 
 def _output_hw(padded_hw, kernel_hw, strides, dilation) -> tuple:
-    return tuple((n - _span(k, d)) // s + 1 for n, k, s, d in zip(padded_hw, kernel_hw, strides, dilation))
+    return output_hw(padded_hw, kernel_hw, strides, "valid", dilation)
 
 
 # im2col columns of one chunk of samples. Training steps of lenet28, cifar32 and resnet-block

@@ -2,7 +2,7 @@
 
 Every forward returns ``(y, cache)`` and the matching backward maps ``(dy, cache)``
 to ``dx``. Padding is explicit ``((top, bottom), (left, right))``, already resolved
-(TensorFlow's "same" split lives in ``kernels/padding.py``). Max pooling pads with
+(TensorFlow's "same" split lives in ``kernelscope/geometry.py``). Max pooling pads with
 -inf; average pooling leaves padded cells out of the divisor, as Keras does.
 
 Two paths: windows that tile the input without overlap (the common 2x2, stride 2)
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..geometry import output_hw
 from . import parallel
 
 __all__ = [
@@ -33,7 +34,7 @@ __all__ = [
 
 
 def _output_hw(x_shape: tuple, pool: tuple, strides: tuple, pads: tuple) -> tuple:
-    return tuple((n + sum(p) - f) // s + 1 for n, f, s, p in zip(x_shape[1:3], pool, strides, pads))
+    return output_hw(x_shape[1:3], pool, strides, pads)
 
 
 def _tiles(pool: tuple, strides: tuple, pads: tuple) -> bool:

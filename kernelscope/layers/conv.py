@@ -11,41 +11,32 @@ SeparableConv2D also take explicit zero padding (an int, ``(ph, pw)`` or
 
 from __future__ import annotations
 
-import math
-
 from .. import initializers, ops, regularizers
-from ..ops.conv import conv2d_relu  # the module: `ops.conv` is keras.ops.conv, the function
-from .._checks import check_allocation, normalize_tuple
-from ..kernels.padding import normalize_padding, output_size
+from ..ops.conv import conv2d_activation  # the module: `ops.conv` is keras.ops.conv, the function
+from .._checks import check_allocation, check_ndim
+from ..geometry import normalize_padding, output_hw, padding_mode, standardize_tuple, transpose_output_length
 from .base import Layer
-from .core import (check_data_format, mark_built, check_last_axis, check_ndim, check_unsupported, get_activation,
+from .core import (check_data_format, mark_built, check_last_axis, check_unsupported, get_activation,
                    known_last_axis, positive_int, serialize_initializer, serialize_regularizer)
 
 __all__ = ["Conv2D", "DepthwiseConv2D", "SeparableConv2D", "Conv2DTranspose"]
 
 
-def _conv_length(n, k: int, s: int, d: int, padding, axis: int):
-    """Output length of one spatial axis (None stays None)."""
-    if n is None:
-        return None
-    if padding == "same":
-        return math.ceil(n / s)
-    pad_total = 0 if padding == "valid" else sum(padding[axis])
-    return output_size(n, k, pad_total, s, d)
-
-
 class _BaseConv(Layer):
-    """Shared arguments of the forward convolutions: checks, output shape, bias and activation."""
+    """What every convolution shares, as Keras 3's ``BaseConv``: arguments, one ``build``, output shape.
 
-    def __init__(self, kernel_size, strides=(1, 1), padding="valid", data_format=None, dilation_rate=(1, 1),
+    A subclass names its weights in ``_kernel_shapes`` and its output channels in ``_out_channels``.
+    """
+
+    def __init__(self, *, kernel_size, strides=(1, 1), padding="valid", data_format=None, dilation_rate=(1, 1),
                  activation=None, use_bias: bool = True, bias_initializer="zeros", bias_regularizer=None,
                  activity_regularizer=None, bias_constraint=None, **kwargs):
         super().__init__(**kwargs)
         check_unsupported(activity_regularizer=activity_regularizer, bias_constraint=bias_constraint)
         self.data_format = check_data_format(data_format)
-        self.kernel_size = normalize_tuple(kernel_size, 2, "kernel_size")
-        self.strides = normalize_tuple(strides, 2, "strides")
-        self.dilation_rate = normalize_tuple(dilation_rate, 2, "dilation_rate")
+        self.kernel_size = standardize_tuple(kernel_size, 2, "kernel_size")
+        self.strides = standardize_tuple(strides, 2, "strides")
+        self.dilation_rate = standardize_tuple(dilation_rate, 2, "dilation_rate")
         self.padding = normalize_padding(padding)
         if max(self.strides) > 1 and max(self.dilation_rate) > 1:
             raise ValueError("`strides > 1` not supported in conjunction with `dilation_rate > 1`. "
@@ -55,12 +46,29 @@ class _BaseConv(Layer):
         self.bias_initializer = initializers.get(bias_initializer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
 
-    def _out_channels(self, in_channels: int) -> int:
+    def _weight_args(self, prefix: str, initializer, regularizer, constraint) -> None:
+        """Store ``{prefix}_initializer`` and ``{prefix}_regularizer`` (Keras's argument names)."""
+        check_unsupported(**{f"{prefix}_constraint": constraint})
+        setattr(self, f"{prefix}_initializer", initializers.get(initializer))
+        setattr(self, f"{prefix}_regularizer", regularizers.get(regularizer))
+
+    def _weight_config(self, prefix: str) -> dict:
+        return {f"{prefix}_initializer": serialize_initializer(getattr(self, f"{prefix}_initializer")),
+                f"{prefix}_regularizer": serialize_regularizer(getattr(self, f"{prefix}_regularizer")),
+                f"{prefix}_constraint": None}
+
+    def _kernel_shapes(self, input_shape) -> dict:
+        """{weight name: (shape, argument prefix)}, in the order Keras creates the weights.
+
+        Called by ``build`` once ``self._in_channels`` is known.
+        """
         raise NotImplementedError
 
+    def _out_channels(self, in_channels):
+        return self.filters
+
     def _spatial_output(self, input_shape) -> tuple:
-        hw = tuple(_conv_length(n, k, s, d, self.padding, i) for i, (n, k, s, d) in enumerate(
-            zip(input_shape[1:3], self.kernel_size, self.strides, self.dilation_rate)))
+        hw = output_hw(input_shape[1:3], self.kernel_size, self.strides, self.padding, self.dilation_rate)
         if any(n is not None and n <= 0 for n in hw):
             raise ValueError(
                 f"Computed output size would be non-positive for layer '{self.name}': input shape "
@@ -69,30 +77,35 @@ class _BaseConv(Layer):
         return hw
 
     def compute_output_shape(self, input_shape):
-        check_ndim(self, input_shape, 4)
+        check_ndim(input_shape, 4, self)
         return (input_shape[0], *self._spatial_output(input_shape), self._out_channels(input_shape[-1]))
 
-    def _kernel(self, shape: tuple, initializer, name: str = "kernel", regularizer=None):
-        # a huge kernel_size fails here, naming the argument, not in NumPy's allocator
-        check_allocation(shape, "kernel_size", self.kernel_size, f"a weight '{name}'")
-        return self.add_weight(shape, initializer, name=name, regularizer=regularizer)
-
-    def _add_bias(self, size: int) -> None:
+    def build(self, input_shape) -> None:
+        check_ndim(input_shape, 4, self)
+        self._in_channels = known_last_axis(self, input_shape, "channels")
+        shapes = self._kernel_shapes(input_shape)
+        self.compute_output_shape(input_shape)
+        for name, (shape, prefix) in shapes.items():
+            # a huge kernel_size fails here, naming the argument, not in NumPy's allocator
+            check_allocation(shape, "kernel_size", self.kernel_size, f"a weight '{name}'")
+            setattr(self, name, self.add_weight(shape, getattr(self, f"{prefix}_initializer"), name=name,
+                                                regularizer=getattr(self, f"{prefix}_regularizer")))
         self.bias = None
         if self.use_bias:
-            self.bias = self.add_weight((size,), self.bias_initializer, name="bias",
-                                        regularizer=self.bias_regularizer)
+            self.bias = self.add_weight((self._out_channels(self._in_channels),), self.bias_initializer,
+                                        name="bias", regularizer=self.bias_regularizer)
+        mark_built(self, input_shape)
 
     def _check_input(self, inputs) -> None:
-        check_ndim(self, inputs.shape, 4)
+        check_ndim(inputs.shape, 4, self)
         check_last_axis(self, inputs.shape, self._in_channels, "channels")
 
     def _finish(self, outputs):
         return outputs if self.activation is None else self.activation(outputs)
 
-    def _conv_config(self) -> dict:
-        return {"kernel_size": self.kernel_size, "strides": self.strides, "padding": self.padding,
-                "data_format": self.data_format, "dilation_rate": self.dilation_rate,
+    def get_config(self) -> dict:
+        return {**super().get_config(), "kernel_size": self.kernel_size, "strides": self.strides,
+                "padding": self.padding, "data_format": self.data_format, "dilation_rate": self.dilation_rate,
                 "activation": self._activation_name, "use_bias": self.use_bias,
                 "bias_initializer": serialize_initializer(self.bias_initializer),
                 "bias_regularizer": serialize_regularizer(self.bias_regularizer),
@@ -127,47 +140,33 @@ class Conv2D(_BaseConv):
                  kernel_initializer="glorot_uniform", bias_initializer="zeros", kernel_regularizer=None,
                  bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
                  bias_constraint=None, **kwargs):
-        super().__init__(kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
-                         bias_initializer, bias_regularizer, activity_regularizer, bias_constraint, **kwargs)
-        check_unsupported(kernel_constraint=kernel_constraint)
+        super().__init__(kernel_size=kernel_size, strides=strides, padding=padding, data_format=data_format,
+                         dilation_rate=dilation_rate, activation=activation, use_bias=use_bias,
+                         bias_initializer=bias_initializer, bias_regularizer=bias_regularizer,
+                         activity_regularizer=activity_regularizer, bias_constraint=bias_constraint, **kwargs)
+        self._weight_args("kernel", kernel_initializer, kernel_regularizer, kernel_constraint)
         self.filters = positive_int(filters, "filters")
         self.groups = positive_int(groups, "groups")
         if self.filters % self.groups:
             raise ValueError("The number of filters must be evenly divisible by the number of groups. "
                              f"Received: groups={self.groups}, filters={self.filters}.")
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
 
-    def _out_channels(self, in_channels) -> int:
-        return self.filters
-
-    def build(self, input_shape) -> None:
-        check_ndim(self, input_shape, 4)
-        self._in_channels = known_last_axis(self, input_shape, "channels")
+    def _kernel_shapes(self, input_shape) -> dict:
         if self._in_channels % self.groups:
             raise ValueError(
                 "The number of input channels must be evenly divisible by the number of groups. "
                 f"Received groups={self.groups}, but the input has {self._in_channels} channels "
                 f"(full input shape is {tuple(input_shape)}).")
-        self._spatial_output(input_shape)
-        shape = self.kernel_size + (self._in_channels // self.groups, self.filters)
-        self.kernel = self._kernel(shape, self.kernel_initializer, regularizer=self.kernel_regularizer)
-        self._add_bias(self.filters)
-        mark_built(self, input_shape)
+        return {"kernel": (self.kernel_size + (self._in_channels // self.groups, self.filters), "kernel")}
 
     def call(self, inputs):
         self._check_input(inputs)
-        # Conv + bias + ReLU in one op: no intermediate array and one pass less each way
-        conv = conv2d_relu if self.activation is ops.activations.relu else ops.conv2d
-        outputs = conv(inputs, self.kernel, self.bias, strides=self.strides, padding=self.padding,
-                       dilation_rate=self.dilation_rate, groups=self.groups)
-        return outputs if conv is conv2d_relu else self._finish(outputs)
+        return conv2d_activation(inputs, self.kernel, self.bias, self.activation, strides=self.strides,
+                                 padding=self.padding, dilation_rate=self.dilation_rate, groups=self.groups)
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "filters": self.filters, **self._conv_config(), "groups": self.groups,
-                "kernel_initializer": serialize_initializer(self.kernel_initializer),
-                "kernel_regularizer": serialize_regularizer(self.kernel_regularizer),
-                "kernel_constraint": None}
+        return {**super().get_config(), "filters": self.filters, "groups": self.groups,
+                **self._weight_config("kernel")}
 
 
 class DepthwiseConv2D(_BaseConv):
@@ -182,24 +181,18 @@ class DepthwiseConv2D(_BaseConv):
                  depthwise_initializer="glorot_uniform", bias_initializer="zeros", depthwise_regularizer=None,
                  bias_regularizer=None, activity_regularizer=None, depthwise_constraint=None,
                  bias_constraint=None, **kwargs):
-        super().__init__(kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
-                         bias_initializer, bias_regularizer, activity_regularizer, bias_constraint, **kwargs)
-        check_unsupported(depthwise_constraint=depthwise_constraint)
+        super().__init__(kernel_size=kernel_size, strides=strides, padding=padding, data_format=data_format,
+                         dilation_rate=dilation_rate, activation=activation, use_bias=use_bias,
+                         bias_initializer=bias_initializer, bias_regularizer=bias_regularizer,
+                         activity_regularizer=activity_regularizer, bias_constraint=bias_constraint, **kwargs)
+        self._weight_args("depthwise", depthwise_initializer, depthwise_regularizer, depthwise_constraint)
         self.depth_multiplier = positive_int(depth_multiplier, "depth_multiplier")
-        self.depthwise_initializer = initializers.get(depthwise_initializer)
-        self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
 
     def _out_channels(self, in_channels):
         return None if in_channels is None else in_channels * self.depth_multiplier
 
-    def build(self, input_shape) -> None:
-        check_ndim(self, input_shape, 4)
-        self._in_channels = known_last_axis(self, input_shape, "channels")
-        self._spatial_output(input_shape)
-        shape = self.kernel_size + (self._in_channels, self.depth_multiplier)
-        self.kernel = self._kernel(shape, self.depthwise_initializer, regularizer=self.depthwise_regularizer)
-        self._add_bias(self._in_channels * self.depth_multiplier)
-        mark_built(self, input_shape)
+    def _kernel_shapes(self, input_shape) -> dict:
+        return {"kernel": (self.kernel_size + (self._in_channels, self.depth_multiplier), "depthwise")}
 
     def call(self, inputs):
         self._check_input(inputs)
@@ -208,10 +201,8 @@ class DepthwiseConv2D(_BaseConv):
         return self._finish(outputs)
 
     def get_config(self) -> dict:
-        return {**super().get_config(), **self._conv_config(), "depth_multiplier": self.depth_multiplier,
-                "depthwise_initializer": serialize_initializer(self.depthwise_initializer),
-                "depthwise_regularizer": serialize_regularizer(self.depthwise_regularizer),
-                "depthwise_constraint": None}
+        return {**super().get_config(), "depth_multiplier": self.depth_multiplier,
+                **self._weight_config("depthwise")}
 
 
 class SeparableConv2D(_BaseConv):
@@ -226,31 +217,19 @@ class SeparableConv2D(_BaseConv):
                  bias_initializer="zeros", depthwise_regularizer=None, pointwise_regularizer=None,
                  bias_regularizer=None, activity_regularizer=None, depthwise_constraint=None,
                  pointwise_constraint=None, bias_constraint=None, **kwargs):
-        super().__init__(kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
-                         bias_initializer, bias_regularizer, activity_regularizer, bias_constraint, **kwargs)
-        check_unsupported(depthwise_constraint=depthwise_constraint, pointwise_constraint=pointwise_constraint)
+        super().__init__(kernel_size=kernel_size, strides=strides, padding=padding, data_format=data_format,
+                         dilation_rate=dilation_rate, activation=activation, use_bias=use_bias,
+                         bias_initializer=bias_initializer, bias_regularizer=bias_regularizer,
+                         activity_regularizer=activity_regularizer, bias_constraint=bias_constraint, **kwargs)
+        self._weight_args("depthwise", depthwise_initializer, depthwise_regularizer, depthwise_constraint)
+        self._weight_args("pointwise", pointwise_initializer, pointwise_regularizer, pointwise_constraint)
         self.filters = positive_int(filters, "filters")
         self.depth_multiplier = positive_int(depth_multiplier, "depth_multiplier")
-        self.depthwise_initializer = initializers.get(depthwise_initializer)
-        self.pointwise_initializer = initializers.get(pointwise_initializer)
-        self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
-        self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
 
-    def _out_channels(self, in_channels) -> int:
-        return self.filters
-
-    def build(self, input_shape) -> None:
-        check_ndim(self, input_shape, 4)
-        self._in_channels = known_last_axis(self, input_shape, "channels")
-        self._spatial_output(input_shape)
-        m = self.depth_multiplier
-        self.depthwise_kernel = self._kernel(self.kernel_size + (self._in_channels, m), self.depthwise_initializer,
-                                             name="depthwise_kernel", regularizer=self.depthwise_regularizer)
-        self.pointwise_kernel = self.add_weight((1, 1, self._in_channels * m, self.filters),
-                                                self.pointwise_initializer, name="pointwise_kernel",
-                                                regularizer=self.pointwise_regularizer)
-        self._add_bias(self.filters)
-        mark_built(self, input_shape)
+    def _kernel_shapes(self, input_shape) -> dict:
+        c, m = self._in_channels, self.depth_multiplier
+        return {"depthwise_kernel": (self.kernel_size + (c, m), "depthwise"),
+                "pointwise_kernel": ((1, 1, c * m, self.filters), "pointwise")}
 
     def call(self, inputs):
         self._check_input(inputs)
@@ -260,27 +239,32 @@ class SeparableConv2D(_BaseConv):
         return self._finish(outputs)
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "filters": self.filters, **self._conv_config(),
-                "depth_multiplier": self.depth_multiplier,
-                "depthwise_initializer": serialize_initializer(self.depthwise_initializer),
-                "pointwise_initializer": serialize_initializer(self.pointwise_initializer),
-                "depthwise_regularizer": serialize_regularizer(self.depthwise_regularizer),
-                "pointwise_regularizer": serialize_regularizer(self.pointwise_regularizer),
-                "depthwise_constraint": None, "pointwise_constraint": None}
+        return {**super().get_config(), "filters": self.filters, "depth_multiplier": self.depth_multiplier,
+                **self._weight_config("depthwise"), **self._weight_config("pointwise")}
 
 
-def _transpose_length(n, k: int, s: int, d: int, padding: str, output_padding):
-    """Keras's deconv output length (with and without ``output_padding``)."""
-    if n is None:
-        return None
-    k = (k - 1) * d + 1
-    if output_padding is None:
-        return n * s if padding == "same" else n * s + max(k - s, 0)
-    pad = k // 2 if padding == "same" else 0
-    return (n - 1) * s + k - 2 * pad + output_padding
+class _BaseConvTranspose(_BaseConv):
+    """Keras 3's ``BaseConvTranspose``: "valid"/"same" only, ``output_padding``, Keras's output lengths."""
+
+    def __init__(self, *, padding="valid", output_padding=None, **kwargs):
+        super().__init__(padding=padding_mode(padding, type(self).__name__), **kwargs)
+        self.output_padding = None
+        if output_padding is not None:
+            self.output_padding = standardize_tuple(output_padding, 2, "output_padding", minimum=0)
+            if any(p >= s for p, s in zip(self.output_padding, self.strides)):
+                raise ValueError("`output_padding` must be < `strides`. "
+                                 f"Received: output_padding={self.output_padding}, strides={self.strides}.")
+
+    def _spatial_output(self, input_shape) -> tuple:
+        pads = self.output_padding or (None, None)
+        return tuple(transpose_output_length(n, k, s, self.padding, p, d) for n, k, s, d, p in zip(
+            input_shape[1:3], self.kernel_size, self.strides, self.dilation_rate, pads))
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "output_padding": self.output_padding}
 
 
-class Conv2DTranspose(Conv2D):
+class Conv2DTranspose(_BaseConvTranspose):
     """Transposed convolution (the gradient of Conv2D with respect to its input).
 
     Kernel ``(kh, kw, filters, C)`` as in Keras; ``padding`` is "valid" or "same".
@@ -291,30 +275,15 @@ class Conv2DTranspose(Conv2D):
                  kernel_initializer="glorot_uniform", bias_initializer="zeros", kernel_regularizer=None,
                  bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
                  bias_constraint=None, **kwargs):
-        if not (isinstance(padding, str) and padding.lower() in ("valid", "same")):
-            raise ValueError(f'`padding` must be "valid" or "same" for Conv2DTranspose. Received: padding={padding!r}.')
-        super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate, 1, activation,
-                         use_bias, kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
-                         activity_regularizer, kernel_constraint, bias_constraint, **kwargs)
-        self.output_padding = None
-        if output_padding is not None:
-            self.output_padding = normalize_tuple(output_padding, 2, "output_padding", minimum=0)
-            if any(p >= s for p, s in zip(self.output_padding, self.strides)):
-                raise ValueError("`output_padding` must be < `strides`. "
-                                 f"Received: output_padding={self.output_padding}, strides={self.strides}.")
+        super().__init__(kernel_size=kernel_size, strides=strides, padding=padding, output_padding=output_padding,
+                         data_format=data_format, dilation_rate=dilation_rate, activation=activation,
+                         use_bias=use_bias, bias_initializer=bias_initializer, bias_regularizer=bias_regularizer,
+                         activity_regularizer=activity_regularizer, bias_constraint=bias_constraint, **kwargs)
+        self._weight_args("kernel", kernel_initializer, kernel_regularizer, kernel_constraint)
+        self.filters = positive_int(filters, "filters")
 
-    def _spatial_output(self, input_shape) -> tuple:
-        pads = self.output_padding or (None, None)
-        return tuple(_transpose_length(n, k, s, d, self.padding, p) for n, k, s, d, p in zip(
-            input_shape[1:3], self.kernel_size, self.strides, self.dilation_rate, pads))
-
-    def build(self, input_shape) -> None:
-        check_ndim(self, input_shape, 4)
-        self._in_channels = known_last_axis(self, input_shape, "channels")
-        shape = self.kernel_size + (self.filters, self._in_channels)
-        self.kernel = self._kernel(shape, self.kernel_initializer, regularizer=self.kernel_regularizer)
-        self._add_bias(self.filters)
-        mark_built(self, input_shape)
+    def _kernel_shapes(self, input_shape) -> dict:
+        return {"kernel": (self.kernel_size + (self.filters, self._in_channels), "kernel")}
 
     def call(self, inputs):
         self._check_input(inputs)
@@ -324,6 +293,4 @@ class Conv2DTranspose(Conv2D):
         return self._finish(outputs)
 
     def get_config(self) -> dict:
-        config = super().get_config()
-        del config["groups"]
-        return {**config, "output_padding": self.output_padding}
+        return {**super().get_config(), "filters": self.filters, **self._weight_config("kernel")}

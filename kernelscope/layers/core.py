@@ -3,9 +3,9 @@ activation and initializer (de)serialization, input-shape checks)."""
 
 from __future__ import annotations
 
-import numbers
-
 from .. import initializers, ops, regularizers
+from .._checks import check_ndim
+from ..geometry import is_int
 from .base import Layer
 
 __all__ = ["Dense"]
@@ -15,15 +15,6 @@ __all__ = ["Dense"]
 def batchless(shape) -> tuple:
     """``shape`` with the batch dimension shown as None, as Keras prints it."""
     return (None,) + tuple(shape[1:])
-
-
-def check_ndim(layer: Layer, shape, ndim: int, minimum: bool = False) -> None:
-    """Keras's InputSpec message when the input rank is wrong."""
-    ok = len(shape) >= ndim if minimum else len(shape) == ndim
-    if not ok:
-        kind = "min_ndim" if minimum else "ndim"
-        raise ValueError(f"Input 0 of layer '{layer.name}' is incompatible with the layer: expected "
-                         f"{kind}={ndim}, found ndim={len(shape)}. Full shape received: {tuple(shape)}.")
 
 
 def check_last_axis(layer: Layer, shape, expected: int, what: str) -> None:
@@ -49,7 +40,7 @@ def known_last_axis(layer: Layer, shape, what: str) -> int:
 
 
 def positive_int(value, name: str) -> int:
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value <= 0:
+    if not is_int(value) or value <= 0:
         raise ValueError(f"Invalid value for argument `{name}`. Expected a strictly positive integer. "
                          f"Received: {name}={value!r}.")
     return int(value)
@@ -127,7 +118,7 @@ class Dense(Layer):
         self.bias_regularizer = regularizers.get(bias_regularizer)
 
     def build(self, input_shape) -> None:
-        check_ndim(self, input_shape, 2, minimum=True)
+        check_ndim(input_shape, 2, self, minimum=True)
         in_features = known_last_axis(self, input_shape, "features")
         self.kernel = self.add_weight((in_features, self.units), self.kernel_initializer, name="kernel",
                                       regularizer=self.kernel_regularizer)
@@ -148,7 +139,7 @@ class Dense(Layer):
         return outputs if self.activation is None else self.activation(outputs)
 
     def compute_output_shape(self, input_shape):
-        check_ndim(self, input_shape, 2, minimum=True)
+        check_ndim(input_shape, 2, self, minimum=True)
         return tuple(input_shape[:-1]) + (self.units,)
 
     def get_config(self) -> dict:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import numbers
+import operator
 
 from .. import autograd, ops
 from .base import Layer
@@ -66,17 +67,13 @@ def _as_list(layer: Layer, inputs) -> list:
 class Add(_ElementwiseMerge):
     """Element-wise sum of a list of same-shaped tensors (residual connections)."""
 
-    @staticmethod
-    def _combine(a, b):
-        return a + b
+    _combine = staticmethod(operator.add)
 
 
 class Multiply(_ElementwiseMerge):
     """Element-wise product of a list of same-shaped tensors."""
 
-    @staticmethod
-    def _combine(a, b):
-        return a * b
+    _combine = staticmethod(operator.mul)
 
 
 class Subtract(_ElementwiseMerge):
@@ -89,9 +86,7 @@ class Subtract(_ElementwiseMerge):
                              f"Received: input_shape={shapes}.")
         return super().compute_output_shape(shapes)
 
-    @staticmethod
-    def _combine(a, b):
-        return a - b
+    _combine = staticmethod(operator.sub)
 
 
 class Average(_ElementwiseMerge):
@@ -100,25 +95,19 @@ class Average(_ElementwiseMerge):
     def call(self, inputs):
         return super().call(inputs) * (1.0 / len(inputs))
 
-    @staticmethod
-    def _combine(a, b):
-        return a + b
+    _combine = staticmethod(operator.add)
 
 
 class Maximum(_ElementwiseMerge):
     """Element-wise maximum of a list of same-shaped tensors (the gradient goes to the largest)."""
 
-    @staticmethod
-    def _combine(a, b):
-        return autograd.maximum(a, b)
+    _combine = staticmethod(autograd.maximum)
 
 
 class Minimum(_ElementwiseMerge):
     """Element-wise minimum of a list of same-shaped tensors."""
 
-    @staticmethod
-    def _combine(a, b):
-        return autograd.minimum(a, b)
+    _combine = staticmethod(autograd.minimum)
 
 
 class Concatenate(Layer):
@@ -238,34 +227,19 @@ def _l2_normalize(x, axis: int):
 
 
 # --------------------------------------------------------- functional forms
-def add(inputs, **kwargs):
-    """``layers.add([a, b])``: the output of a new ``Add(**kwargs)`` layer on ``inputs``."""
-    return Add(**kwargs)(inputs)
+def _functional_form(layer_class) -> callable:
+    """``layers.add([a, b])`` and its kin: the output of a new ``layer_class(**kwargs)`` on ``inputs``."""
+    def merge(inputs, **kwargs):
+        return layer_class(**kwargs)(inputs)
+
+    merge.__name__ = merge.__qualname__ = layer_class.__name__.lower()
+    merge.__doc__ = (f"``layers.{merge.__name__}([a, b])``: the output of a new ``{layer_class.__name__}`` "
+                     "layer on ``inputs``.")
+    return merge
 
 
-def subtract(inputs, **kwargs):
-    """``layers.subtract([a, b])``: ``a - b`` through a new ``Subtract`` layer."""
-    return Subtract(**kwargs)(inputs)
-
-
-def multiply(inputs, **kwargs):
-    """``layers.multiply([a, b])``: the output of a new ``Multiply`` layer."""
-    return Multiply(**kwargs)(inputs)
-
-
-def average(inputs, **kwargs):
-    """``layers.average([a, b])``: the output of a new ``Average`` layer."""
-    return Average(**kwargs)(inputs)
-
-
-def maximum(inputs, **kwargs):
-    """``layers.maximum([a, b])``: the output of a new ``Maximum`` layer."""
-    return Maximum(**kwargs)(inputs)
-
-
-def minimum(inputs, **kwargs):
-    """``layers.minimum([a, b])``: the output of a new ``Minimum`` layer."""
-    return Minimum(**kwargs)(inputs)
+add, subtract, multiply, average, maximum, minimum = (
+    _functional_form(c) for c in (Add, Subtract, Multiply, Average, Maximum, Minimum))
 
 
 def concatenate(inputs, axis: int = -1, **kwargs):

@@ -8,21 +8,14 @@ leaves padded cells out of the divisor, as Keras does.
 
 from __future__ import annotations
 
-import math
-
 from .. import ops
-from .._checks import normalize_tuple
+from ..geometry import output_hw, padding_mode, standardize_tuple
 from .base import Layer
-from .core import check_data_format, check_ndim
+from .._checks import check_ndim
+from .core import check_data_format
 
 __all__ = ["MaxPooling2D", "AveragePooling2D", "MaxPool2D", "AvgPool2D",
            "GlobalAveragePooling2D", "GlobalMaxPooling2D", "GlobalAvgPool2D", "GlobalMaxPool2D"]
-
-
-def _pool_length(n, p: int, s: int, padding: str):
-    if n is None:
-        return None
-    return math.ceil(n / s) if padding == "same" else (n - p) // s + 1
 
 
 class _Pooling2D(Layer):
@@ -31,17 +24,13 @@ class _Pooling2D(Layer):
     def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None, **kwargs):
         super().__init__(**kwargs)
         self.data_format = check_data_format(data_format)
-        self.pool_size = normalize_tuple(pool_size, 2, "pool_size")
-        self.strides = self.pool_size if strides is None else normalize_tuple(strides, 2, "strides")
-        mode = padding.lower() if isinstance(padding, str) else None
-        if mode not in ("valid", "same"):
-            raise ValueError(f'`padding` must be "valid" or "same". Received: padding={padding!r}.')
-        self.padding = mode
+        self.pool_size = standardize_tuple(pool_size, 2, "pool_size")
+        self.strides = self.pool_size if strides is None else standardize_tuple(strides, 2, "strides")
+        self.padding = padding_mode(padding)
 
     def compute_output_shape(self, input_shape):
-        check_ndim(self, input_shape, 4)
-        hw = tuple(_pool_length(n, p, s, self.padding)
-                   for n, p, s in zip(input_shape[1:3], self.pool_size, self.strides))
+        check_ndim(input_shape, 4, self)
+        hw = output_hw(input_shape[1:3], self.pool_size, self.strides, self.padding)
         if any(n is not None and n <= 0 for n in hw):
             raise ValueError(f"Layer '{self.name}': the pooling window {self.pool_size} is larger than the "
                              f"input {tuple(input_shape)} with padding='valid'. Use a smaller pool_size or "
@@ -52,7 +41,7 @@ class _Pooling2D(Layer):
         self.compute_output_shape(input_shape)
 
     def call(self, inputs):
-        check_ndim(self, inputs.shape, 4)
+        check_ndim(inputs.shape, 4, self)
         op = getattr(ops, self._op_name)
         return op(inputs, pool_size=self.pool_size, strides=self.strides, padding=self.padding)
 
@@ -89,16 +78,16 @@ class _GlobalPooling2D(Layer):
         self.keepdims = bool(keepdims)
 
     def compute_output_shape(self, input_shape):
-        check_ndim(self, input_shape, 4)
+        check_ndim(input_shape, 4, self)
         if self.keepdims:
             return (input_shape[0], 1, 1, input_shape[3])
         return (input_shape[0], input_shape[3])
 
     def build(self, input_shape) -> None:
-        check_ndim(self, input_shape, 4)
+        check_ndim(input_shape, 4, self)
 
     def call(self, inputs):
-        check_ndim(self, inputs.shape, 4)
+        check_ndim(inputs.shape, 4, self)
         return getattr(ops, self._op_name)(inputs, keepdims=self.keepdims)
 
     def get_config(self) -> dict:

@@ -10,7 +10,8 @@ import numbers
 from .. import ops
 from .._checks import normalize_tuple
 from .base import Layer
-from .core import check_data_format, check_ndim
+from .._checks import check_ndim
+from .core import check_data_format
 
 __all__ = ["Flatten", "Reshape", "ZeroPadding2D", "Cropping2D", "UpSampling2D"]
 
@@ -112,11 +113,11 @@ class ZeroPadding2D(Layer):
         self.padding = _pairs_2d(padding, "padding", "pad")
 
     def call(self, inputs):
-        check_ndim(self, inputs.shape, 4)
+        check_ndim(inputs.shape, 4, self)
         return ops.zero_pad2d(inputs, self.padding)
 
     def compute_output_shape(self, input_shape):
-        check_ndim(self, input_shape, 4)
+        check_ndim(input_shape, 4, self)
         hw = tuple(None if n is None else n + sum(p) for n, p in zip(input_shape[1:3], self.padding))
         return (input_shape[0], *hw, input_shape[3])
 
@@ -133,7 +134,7 @@ class Cropping2D(Layer):
         self.cropping = _pairs_2d(cropping, "cropping", "crop")
 
     def compute_output_shape(self, input_shape):
-        check_ndim(self, input_shape, 4)
+        check_ndim(input_shape, 4, self)
         hw = []
         for n, crop in zip(input_shape[1:3], self.cropping):
             if n is not None and sum(crop) >= n:
@@ -168,11 +169,11 @@ class UpSampling2D(Layer):
         self.interpolation = interpolation
 
     def call(self, inputs):
-        check_ndim(self, inputs.shape, 4)
+        check_ndim(inputs.shape, 4, self)
         return ops.upsample2d(inputs, size=self.size, interpolation=self.interpolation)
 
     def compute_output_shape(self, input_shape):
-        check_ndim(self, input_shape, 4)
+        check_ndim(input_shape, 4, self)
         hw = tuple(None if n is None else n * s for n, s in zip(input_shape[1:3], self.size))
         return (input_shape[0], *hw, input_shape[3])
 

@@ -11,15 +11,15 @@ the result is the usual dilated, strided cross-correlation.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from .._checks import check_allocation, check_ndim, check_numeric, normalize_tuple
+from .._checks import check_allocation, check_ndim, check_numeric
 from ..autograd import Tensor, make_result
 from ..kernels import conv as K
 from ..kernels import parallel
-from ..kernels.padding import conv_output_hw, normalize_padding, resolve_padding
+from . import activations
+from ..geometry import (check_int, normalize_padding, output_hw, resolve_padding, standardize_tuple, transpose_crops,
+                        transpose_output_length)
 
 __all__ = ["conv2d", "depthwise_conv2d", "separable_conv2d", "conv2d_transpose"]
 
@@ -51,8 +51,8 @@ def _check_bias(bias, filters: int) -> None:
 
 def _geometry(x, kernel_hw, strides, padding, dilation_rate) -> tuple:
     """Validated strides, dilation and explicit pads; raises when the window does not fit."""
-    strides = normalize_tuple(strides, 2, "strides")
-    dilation = normalize_tuple(dilation_rate, 2, "dilation_rate")
+    strides = standardize_tuple(strides, 2, "strides")
+    dilation = standardize_tuple(dilation_rate, 2, "dilation_rate")
     mode = normalize_padding(padding)
     pads = resolve_padding(mode, x.shape[1:3], kernel_hw, strides, dilation)
     n, h, w, c = x.shape
@@ -61,7 +61,7 @@ def _geometry(x, kernel_hw, strides, padding, dilation_rate) -> tuple:
     check_allocation((n, h + sum(pads[0]), w + sum(pads[1]), c), name, value,
                      f"a padded input (padding={padding!r}, kernel_size={tuple(kernel_hw)}, dilation_rate="
                      f"{dilation} on input shape {tuple(x.shape)})", input_shape=x.shape)
-    out_hw = conv_output_hw(x.shape[1:3], kernel_hw, strides, pads, dilation)
+    out_hw = output_hw(x.shape[1:3], kernel_hw, strides, pads, dilation)
     if min(out_hw) < 1:
         raise ValueError(
             "The convolution window is larger than the padded input, so the output would be empty. "
@@ -131,16 +131,22 @@ def conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1, gr
     return _conv2d(x, kernel, bias, strides, padding, dilation_rate, groups)
 
 
-def conv2d_relu(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1, groups: int = 1) -> Tensor:
-    """``relu(conv2d(x, kernel, bias, ...))`` in one op: what ``Conv2D(activation="relu")`` runs."""
-    return _conv2d(x, kernel, bias, strides, padding, dilation_rate, groups, relu=True)
+def conv2d_activation(x, kernel, bias=None, activation=None, strides=1, padding="valid", dilation_rate=1,
+                      groups: int = 1) -> Tensor:
+    """``activation(conv2d(x, kernel, bias, ...))``: what ``Conv2D`` runs.
+
+    ReLU is fused into the convolution (bias and ReLU in place, no intermediate array and one
+    pass less each way); any other callable is applied to the result; None means linear.
+    """
+    relu = activation is activations.relu
+    outputs = _conv2d(x, kernel, bias, strides, padding, dilation_rate, groups, relu=relu)
+    return outputs if relu or activation is None else activation(outputs)
 
 
 def _conv2d(x, kernel, bias, strides, padding, dilation_rate, groups, relu: bool = False) -> Tensor:
     x, kernel, bias = _inputs(x, kernel, bias, "(kernel_h, kernel_w, in_channels // groups, filters)")
     channels, filters = x.shape[3], kernel.shape[3]
-    if not isinstance(groups, (int, np.integer)) or isinstance(groups, bool) or groups < 1:
-        raise ValueError(f"`groups` must be a positive integer. Received: groups={groups!r}.")
+    groups = check_int(groups, "groups", expected="a positive integer")
     if channels % groups or filters % groups:
         raise ValueError("The number of input channels and of filters must be evenly divisible by the "
                          f"number of groups. Received: groups={groups}, input channels={channels}, "
@@ -153,7 +159,7 @@ def _conv2d(x, kernel, bias, strides, padding, dilation_rate, groups, relu: bool
     strides, pads, dilation = _geometry(x, kernel.shape[:2], strides, padding, dilation_rate)
     dtype = _compute_dtype(x, kernel, bias)
     y, cache = K.conv2d_forward(x.data.astype(dtype, copy=False), kernel.data.astype(dtype, copy=False),
-                                strides, pads, dilation, int(groups))
+                                strides, pads, dilation, groups)
     return _record(y, x, kernel, bias, K.conv2d_backward, cache, relu)
 
 
@@ -197,34 +203,10 @@ def separable_conv2d(x, depthwise_kernel, pointwise_kernel, bias=None, strides=1
     return conv2d(features, pointwise, bias)
 
 
-def _transpose_crops(in_hw, kernel_hw, strides, dilation, padding, output_padding) -> tuple:
-    """Rows/columns to remove from each side of the full transposed output (negative: append zeros).
-
-    Keras 3 (keras/src/backend/common/backend_utils.py) defines the output length as
-    valid: (n-1)*s + k + op, op defaulting to max(k, s) - k;
-    same:  n*s, or (n-1)*s + k%2 + op when output_padding is given,
-    with k the dilated kernel extent; "same" puts ceil(pad/2) of the implicit padding
-    first, capped at k-1. An explicit padding crops like PyTorch's ``padding``.
-    """
-    crops = []
-    for n, k, s, d, op, pad in zip(in_hw, kernel_hw, strides, dilation, output_padding, padding):
-        span = d * (k - 1) + 1
-        if pad == "valid":
-            extra = max(span, s) - span if op is None else op
-            crops.append((0, -extra))
-        elif pad == "same":
-            total = s + span - 2 if op is None else span + span % 2 - 2 + op
-            first = min(math.ceil(total / 2), span - 1)
-            crops.append((span - 1 - first, span - 1 - (total - first)))
-        else:
-            crops.append((pad[0], pad[1] - (op or 0)))
-    return tuple(crops)
-
-
 def _output_padding(output_padding, strides) -> tuple:
     if output_padding is None:
         return (None, None)
-    output_padding = normalize_tuple(output_padding, 2, "output_padding", minimum=0)
+    output_padding = standardize_tuple(output_padding, 2, "output_padding", minimum=0)
     if any(op >= s for op, s in zip(output_padding, strides)):
         raise ValueError(f"`output_padding` must be < `strides`. Received: output_padding={output_padding}, "
                          f"strides={strides}.")
@@ -249,14 +231,14 @@ def conv2d_transpose(x, kernel, bias=None, strides=1, padding="valid", output_pa
                          f"the input channels. Received: kernel.shape={tuple(kernel.shape)}, "
                          f"x.shape={tuple(x.shape)}.")
     _check_bias(bias, kernel.shape[2])
-    strides = normalize_tuple(strides, 2, "strides")
-    dilation = normalize_tuple(dilation_rate, 2, "dilation_rate")
+    strides = standardize_tuple(strides, 2, "strides")
+    dilation = standardize_tuple(dilation_rate, 2, "dilation_rate")
     output_pad = _output_padding(output_padding, strides)
     mode = normalize_padding(padding)
     per_axis = (mode, mode) if isinstance(mode, str) else mode
-    crops = _transpose_crops(x.shape[1:3], kernel.shape[:2], strides, dilation, per_axis, output_pad)
-    out_hw = tuple((n - 1) * s + d * (k - 1) + 1 - sum(c)
-                   for n, k, s, d, c in zip(x.shape[1:3], kernel.shape[:2], strides, dilation, crops))
+    axes = tuple(zip(x.shape[1:3], kernel.shape[:2], strides, per_axis, output_pad, dilation))
+    crops = tuple(transpose_crops(k, s, p, op, d) for _, k, s, p, op, d in axes)
+    out_hw = tuple(transpose_output_length(*axis) for axis in axes)
     if min(out_hw) < 1:
         raise ValueError("`padding` removes the whole transposed-convolution output. Received: "
                          f"padding={padding!r}, input height/width={tuple(x.shape[1:3])}, "

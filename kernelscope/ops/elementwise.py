@@ -295,49 +295,25 @@ def _compare(name: str, fn: Callable, x1, x2) -> Tensor:
     return Tensor._constant(_binary(name, fn, a, b))
 
 
-def equal(x1, x2) -> Tensor:
-    """``x1 == x2`` element-wise (boolean)."""
-    return _compare("equal", np.equal, x1, x2)
+def _comparison(name: str, fn: Callable, doc: str) -> Callable:
+    """A public two-argument comparison, ``ops.<name>(x1, x2)``, run by :func:`_compare`."""
+    def op(x1, x2) -> Tensor:
+        return _compare(name, fn, x1, x2)
+
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = doc
+    return op
 
 
-def not_equal(x1, x2) -> Tensor:
-    """``x1 != x2`` element-wise (boolean)."""
-    return _compare("not_equal", np.not_equal, x1, x2)
-
-
-def greater(x1, x2) -> Tensor:
-    """``x1 > x2`` element-wise (boolean)."""
-    return _compare("greater", np.greater, x1, x2)
-
-
-def greater_equal(x1, x2) -> Tensor:
-    """``x1 >= x2`` element-wise (boolean)."""
-    return _compare("greater_equal", np.greater_equal, x1, x2)
-
-
-def less(x1, x2) -> Tensor:
-    """``x1 < x2`` element-wise (boolean)."""
-    return _compare("less", np.less, x1, x2)
-
-
-def less_equal(x1, x2) -> Tensor:
-    """``x1 <= x2`` element-wise (boolean)."""
-    return _compare("less_equal", np.less_equal, x1, x2)
-
-
-def logical_and(x1, x2) -> Tensor:
-    """Truth of both (non-zero is true)."""
-    return _compare("logical_and", np.logical_and, x1, x2)
-
-
-def logical_or(x1, x2) -> Tensor:
-    """Truth of either (non-zero is true)."""
-    return _compare("logical_or", np.logical_or, x1, x2)
-
-
-def logical_xor(x1, x2) -> Tensor:
-    """Truth of exactly one (non-zero is true)."""
-    return _compare("logical_xor", np.logical_xor, x1, x2)
+equal = _comparison("equal", np.equal, "``x1 == x2`` element-wise (boolean).")
+not_equal = _comparison("not_equal", np.not_equal, "``x1 != x2`` element-wise (boolean).")
+greater = _comparison("greater", np.greater, "``x1 > x2`` element-wise (boolean).")
+greater_equal = _comparison("greater_equal", np.greater_equal, "``x1 >= x2`` element-wise (boolean).")
+less = _comparison("less", np.less, "``x1 < x2`` element-wise (boolean).")
+less_equal = _comparison("less_equal", np.less_equal, "``x1 <= x2`` element-wise (boolean).")
+logical_and = _comparison("logical_and", np.logical_and, "Truth of both (non-zero is true).")
+logical_or = _comparison("logical_or", np.logical_or, "Truth of either (non-zero is true).")
+logical_xor = _comparison("logical_xor", np.logical_xor, "Truth of exactly one (non-zero is true).")
 
 
 def logical_not(x) -> Tensor:

@@ -9,11 +9,10 @@ The activations (``relu``, ``softmax``...) are re-exported from ``ops.activation
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from ..autograd import Tensor, as_tensor
+from ..geometry import check_int, is_int
 from .activations import *  # noqa: F401,F403 - ops.nn.relu, ops.nn.softmax, ...
 from .activations import __all__ as _activations
 from .activations import log_softmax
@@ -168,7 +167,7 @@ def normalize(x, axis=-1, order: int = 2, epsilon=None) -> Tensor:
     from .elementwise import _floating, rsqrt
     from .linalg import norm
 
-    if isinstance(order, bool) or not isinstance(order, numbers.Integral) or order < 1:
+    if not is_int(order) or order < 1:
         raise ValueError(f"Argument `order` must be an int >= 1. Received: order={order}")
     x = _floating(x)
     eps = default_epsilon() if epsilon is None else float(epsilon)
@@ -186,8 +185,7 @@ def one_hot(x, num_classes: int, axis: int = -1, dtype=None, sparse: bool = Fals
     labels = np.asarray(x.data if isinstance(x, Tensor) else x)
     if labels.dtype.kind not in "iub" and not (labels.dtype.kind == "f" and np.all(np.mod(labels, 1) == 0)):
         raise TypeError(f"`x` must hold integer class indices. Received: dtype={labels.dtype}.")
-    if isinstance(num_classes, bool) or not isinstance(num_classes, numbers.Integral) or num_classes < 1:
-        raise ValueError(f"`num_classes` must be a positive integer. Received: num_classes={num_classes!r}.")
+    num_classes = check_int(num_classes, "num_classes", expected="a positive integer")
     labels = labels.astype(np.int64)
     out = (labels[..., None] == np.arange(num_classes)).astype(_dtype(dtype))
     return Tensor._constant(out if axis == -1 else np.moveaxis(out, -1, axis))
@@ -208,7 +206,7 @@ def top_k(x, k: int, sorted: bool = True, is_stable: bool = True) -> tuple:  # n
     from .shapes import take_along_axis
 
     x = as_tensor(x)
-    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or not 0 <= k <= x.shape[-1]:
+    if not is_int(k) or not 0 <= k <= x.shape[-1]:
         raise ValueError(f"`k` must be an integer in [0, {x.shape[-1]}] (the size of the last axis). "
                          f"Received: k={k!r}.")
     # stable descending order: argsort the negated values, stable, so equal values keep index order

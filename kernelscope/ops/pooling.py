@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np  # noqa: F401 - the docstring examples use it
 
-from .._checks import check_allocation, check_ndim, normalize_tuple
+from .._checks import check_allocation, check_ndim
 from ..autograd import Tensor, as_tensor, make_result
 from ..kernels import pooling as K
-from ..kernels.padding import resolve_padding
+from ..geometry import padding_mode, resolve_padding, standardize_tuple
 
 __all__ = ["max_pool2d", "avg_pool2d", "global_avg_pool2d", "global_max_pool2d"]
 
@@ -17,11 +17,9 @@ _LAYOUT = "(batch, height, width, channels)"
 def _pool_args(x: Tensor, pool_size, strides, padding) -> tuple:
     """Validate the pooling arguments; return (pool, strides, explicit pads)."""
     check_ndim(x, 4, "x", _LAYOUT)
-    pool = normalize_tuple(pool_size, 2, "pool_size")
-    strides = pool if strides is None else normalize_tuple(strides, 2, "strides")
-    mode = padding.lower() if isinstance(padding, str) else None
-    if mode not in ("valid", "same"):
-        raise ValueError(f'`padding` must be "valid" or "same". Received: padding={padding!r}.')
+    pool = standardize_tuple(pool_size, 2, "pool_size")
+    strides = pool if strides is None else standardize_tuple(strides, 2, "strides")
+    mode = padding_mode(padding)
     hw = x.shape[1:3]
     if mode == "valid" and (hw[0] < pool[0] or hw[1] < pool[1]):
         raise ValueError(

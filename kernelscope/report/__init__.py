@@ -5,7 +5,8 @@ learning curves, the confusion matrix, per-class precision and recall, the
 misclassified test images, the first conv layer's kernels, one test image's
 feature maps at each convolutional layer and the model summary. Needs
 matplotlib (``pip install "kernelscope[plot]"``); the metrics helpers need
-NumPy only.
+NumPy only. The HTML page, its images and PNG files come from :mod:`.page`, which
+:func:`kernelscope.explain.model_report` and the walkthrough pages share.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ import pathlib
 
 import numpy as np
 
+from .._checks import require
 from .._io import atomic_write_text
-from .metrics import ClassificationMetrics, classification_metrics, format_confusion_table, format_metrics_table
+from ..metrics.classification import ClassificationMetrics, classification_metrics
+from .page import image_tag, page
 
 __all__ = ["write_report", "write_page", "figure_html", "require_matplotlib", "classification_metrics", "ClassificationMetrics",
            "format_metrics_table", "format_confusion_table", "conv_feature_maps", "summary_text"]
@@ -32,10 +35,7 @@ pre{background:#f7f7f7;padding:1em;overflow-x:auto;font-size:12px}.meta{color:#6
 
 def require_matplotlib() -> None:
     """Raise ImportError naming the extra when matplotlib is missing."""
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        raise ImportError('The HTML report needs matplotlib: pip install "kernelscope[plot]"') from None
+    require("matplotlib", "plot", "The HTML report")
 
 
 def write_report(path, model, history: dict, x_test: np.ndarray, y_test: np.ndarray, class_names,
@@ -78,10 +78,8 @@ def write_page(path, title: str, sections: list, meta: dict | None = None) -> pa
     meta = {**(meta or {}), "written": datetime.datetime.now().isoformat(timespec="seconds")}
     body = "".join(f"<h2>{html.escape(name)}</h2>\n{content}\n" for name, content in sections)
     meta_html = "<br>".join(f"<b>{html.escape(str(k))}</b>: {html.escape(str(v))}" for k, v in meta.items())
-    page = (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
-            f"<style>{_CSS}</style></head><body>\n<h1>{html.escape(title)}</h1>\n<p class=\"meta\">{meta_html}</p>\n"
-            f"{body}</body></html>\n")
-    return _write_atomic(pathlib.Path(path), page)
+    document = page(title, _CSS, f"\n<p class=\"meta\">{meta_html}</p>\n{body}")
+    return atomic_write_text(pathlib.Path(path), document)
 
 
 def figure_html(figure, alt: str) -> str:
@@ -92,7 +90,7 @@ def figure_html(figure, alt: str) -> str:
 
 
 def _img(png: bytes, alt: str) -> str:
-    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{base64.b64encode(png).decode("ascii")}">'
+    return image_tag(f'data:image/png;base64,{base64.b64encode(png).decode("ascii")}', alt)
 
 
 def _metrics_html(metrics: ClassificationMetrics, class_names) -> str:
@@ -177,5 +175,19 @@ def summary_text(model) -> str:
     return "\n".join(lines)
 
 
-def _write_atomic(path: pathlib.Path, text: str) -> pathlib.Path:
-    return atomic_write_text(path, text)
+def format_metrics_table(metrics: ClassificationMetrics, class_names) -> str:
+    """Per-class precision/recall/F1/support as a plain-text table."""
+    width = max(9, *(len(str(name)) for name in class_names))
+    lines = [f"{'class':<{width}}  precision  recall     f1  support"]
+    for name, p, r, f, s in zip(class_names, metrics.precision, metrics.recall, metrics.f1, metrics.support):
+        lines.append(f"{str(name):<{width}}  {p:9.3f}  {r:6.3f}  {f:5.3f}  {s:7d}")
+    return "\n".join(lines)
+
+
+def format_confusion_table(confusion: np.ndarray, class_names) -> str:
+    """The confusion matrix as a text table: rows true class, columns predicted class."""
+    names = [str(name) for name in class_names]
+    cell = max(5, *(len(n) for n in names), len(str(int(confusion.max(initial=0)))))
+    head = " " * cell + " | " + " ".join(f"{n[:cell]:>{cell}}" for n in names)
+    rows = [f"{n[:cell]:>{cell}} | " + " ".join(f"{int(v):>{cell}}" for v in row) for n, row in zip(names, confusion)]
+    return "\n".join(["true \\ predicted", head, "-" * len(head), *rows])

@@ -6,13 +6,14 @@ import io
 
 import numpy as np
 
+from .._checks import require
+
 
 def _figure(width: float, height: float):
-    try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-    except ImportError:
-        raise ImportError('The HTML report needs matplotlib: pip install "kernelscope[plot]"') from None
+    require("matplotlib", "plot", "The HTML report")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(width, height), dpi=100)
     FigureCanvasAgg(figure)
     return figure
@@ -62,56 +63,53 @@ def confusion_matrix(confusion: np.ndarray, class_names) -> bytes:
 
 
 def _show(axes, image: np.ndarray, cmap: str = "gray") -> None:
-    """One image (h, w, c) of pixel values 0..255 (or any range, for maps) without axes."""
+    """One image (h, w, c) of pixel values 0..255 (or any range, for maps)."""
     if image.shape[-1] in (3, 4):
         axes.imshow(np.clip(image / 255.0, 0, 1))
     else:
         axes.imshow(image[..., 0] if image.ndim == 3 else image, cmap=cmap)
-    axes.set_xticks([])
-    axes.set_yticks([])
+
+
+def _panels(count: int, columns: int, width: float, height: float, titles, fontsize: int) -> tuple:
+    """A figure of ``count`` titled panels, ``columns`` to a row, each ``width`` x ``height`` inches, no ticks."""
+    rows = max(1, -(-count // columns))
+    figure = _figure(width * columns, height * rows)
+    panels = []
+    for index, title in zip(range(count), titles):
+        axes = figure.add_subplot(rows, columns, index + 1)
+        axes.set_xticks([])
+        axes.set_yticks([])
+        axes.set_title(title, fontsize=fontsize)
+        panels.append(axes)
+    return figure, panels
 
 
 def image_grid(images: np.ndarray, titles, columns: int = 8, cmap: str = "gray") -> bytes:
     """Images in a grid, each with a short title."""
-    rows = max(1, -(-len(images) // columns))
-    figure = _figure(1.5 * columns, 1.75 * rows)
-    for index, (image, title) in enumerate(zip(images, titles)):
-        axes = figure.add_subplot(rows, columns, index + 1)
+    figure, panels = _panels(len(images), columns, 1.5, 1.75, titles, 8)
+    for axes, image in zip(panels, images):
         _show(axes, image, cmap)
-        axes.set_title(title, fontsize=8)
     return _png(figure)
 
 
 def kernels(kernel: np.ndarray, limit: int = 64) -> bytes:
     """A conv layer's filters ``(kh, kw, in_channels, filters)``: RGB when 3 input channels, else the mean."""
     count = min(kernel.shape[-1], limit)
-    columns = min(8, count)
-    rows = -(-count // columns)
-    figure = _figure(1.3 * columns, 1.4 * rows)
-    for f in range(count):
+    figure, panels = _panels(count, min(8, count), 1.3, 1.4, (f"filter {f}" for f in range(count)), 7)
+    for f, axes in enumerate(panels):
         weights = kernel[..., f]
-        axes = figure.add_subplot(rows, columns, f + 1)
         if weights.shape[-1] == 3:
             spread = np.ptp(weights) or 1.0
             axes.imshow((weights - weights.min()) / spread)
         else:
             axes.imshow(weights.mean(axis=-1), cmap="RdBu_r", vmin=-np.abs(weights).max(), vmax=np.abs(weights).max())
-        axes.set_xticks([])
-        axes.set_yticks([])
-        axes.set_title(f"filter {f}", fontsize=7)
     return _png(figure)
 
 
 def feature_maps(maps: np.ndarray, limit: int = 16) -> bytes:
     """The first ``limit`` channels of one layer's output ``(h, w, channels)``."""
     count = min(maps.shape[-1], limit)
-    columns = min(8, count)
-    rows = -(-count // columns)
-    figure = _figure(1.4 * columns, 1.5 * rows)
-    for c in range(count):
-        axes = figure.add_subplot(rows, columns, c + 1)
+    figure, panels = _panels(count, min(8, count), 1.4, 1.5, (f"channel {c}" for c in range(count)), 7)
+    for c, axes in enumerate(panels):
         axes.imshow(maps[..., c], cmap="viridis")
-        axes.set_xticks([])
-        axes.set_yticks([])
-        axes.set_title(f"channel {c}", fontsize=7)
     return _png(figure)

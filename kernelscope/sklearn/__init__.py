@@ -16,10 +16,9 @@ True
 
 from __future__ import annotations
 
-try:
-    import sklearn  # noqa: F401
-except ImportError as error:  # pragma: no cover - depends on the environment
-    raise ImportError('kernelscope.sklearn needs scikit-learn >= 1.6: pip install "kernelscope[sklearn]"') from error
+from .._checks import require
+
+require("sklearn", "sklearn", "kernelscope.sklearn", note=" >= 1.6")
 
 from ._builders import default_model
 from .estimators import NeuralNetClassifier, NeuralNetRegressor

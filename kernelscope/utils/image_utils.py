@@ -22,6 +22,7 @@ import warnings
 
 import numpy as np
 
+from .._checks import require
 from .._io import atomic_write, open_regular_file
 
 __all__ = ["MAX_IMAGE_PIXELS", "ImageTooLargeError", "open_image", "load_img", "img_to_array", "array_to_img", "save_img"]
@@ -46,11 +47,7 @@ class ImageTooLargeError(ValueError):
 
 def pillow():
     """``PIL.Image``, or an ImportError naming the ``image`` extra."""
-    try:
-        from PIL import Image
-    except ImportError:
-        raise ImportError('Reading and writing image files needs Pillow: pip install "kernelscope[image]"') from None
-    return Image
+    return require("PIL.Image", "image", "Reading and writing image files")
 
 
 def _read_regular_file(path) -> bytes:

@@ -26,13 +26,9 @@ import warnings
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 
+from ..geometry import check_int
+
 __all__ = ["PyDataset", "Sequence", "iterate_py_dataset"]
-
-
-def _check_positive(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}.")
-    return value
 
 
 class PyDataset:
@@ -71,7 +67,7 @@ class PyDataset:
 
     @workers.setter
     def workers(self, value: int) -> None:
-        self._workers = _check_positive("workers", value)
+        self._workers = check_int(value, "workers", expected="a positive integer")
 
     @property
     def use_multiprocessing(self) -> bool:
@@ -93,7 +89,7 @@ class PyDataset:
 
     @max_queue_size.setter
     def max_queue_size(self, value: int) -> None:
-        self._max_queue_size = _check_positive("max_queue_size", value)
+        self._max_queue_size = check_int(value, "max_queue_size", expected="a positive integer")
 
     def __getitem__(self, index: int):
         """The batch at position ``index``: ``x``, ``(x, y)`` or ``(x, y, sample_weight)``."""

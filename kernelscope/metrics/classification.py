@@ -1,10 +1,16 @@
-"""Classification metrics from labels alone (NumPy): confusion matrix, per-class precision and recall."""
+"""Classification metrics from labels alone (NumPy): confusion matrix, per-class precision and recall.
+
+The one-shot summary the HTML report and ``kernelscope evaluate`` print; the stateful Keras metrics
+are in :mod:`kernelscope.metrics.base` and :mod:`kernelscope.metrics.confusion`.
+"""
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
 import numpy as np
+
+__all__ = ["ClassificationMetrics", "classification_metrics"]
 
 
 class ClassificationMetrics(NamedTuple):
@@ -38,21 +44,3 @@ def classification_metrics(y_true, y_pred, n_classes: int) -> ClassificationMetr
     f1 = np.divide(2 * precision * recall, total, out=np.zeros(n_classes), where=total > 0)
     accuracy = float(hits.sum() / max(len(y_true), 1))
     return ClassificationMetrics(accuracy, confusion, precision, recall, f1, support)
-
-
-def format_metrics_table(metrics: ClassificationMetrics, class_names) -> str:
-    """Per-class precision/recall/F1/support as a plain-text table."""
-    width = max(9, *(len(str(name)) for name in class_names))
-    lines = [f"{'class':<{width}}  precision  recall     f1  support"]
-    for name, p, r, f, s in zip(class_names, metrics.precision, metrics.recall, metrics.f1, metrics.support):
-        lines.append(f"{str(name):<{width}}  {p:9.3f}  {r:6.3f}  {f:5.3f}  {s:7d}")
-    return "\n".join(lines)
-
-
-def format_confusion_table(confusion: np.ndarray, class_names) -> str:
-    """The confusion matrix as a text table: rows true class, columns predicted class."""
-    names = [str(name) for name in class_names]
-    cell = max(5, *(len(n) for n in names), len(str(int(confusion.max(initial=0)))))
-    head = " " * cell + " | " + " ".join(f"{n[:cell]:>{cell}}" for n in names)
-    rows = [f"{n[:cell]:>{cell}} | " + " ".join(f"{int(v):>{cell}}" for v in row) for n, row in zip(names, confusion)]
-    return "\n".join(["true \\ predicted", head, "-" * len(head), *rows])

@@ -1,65 +1,15 @@
-"""ONNX converters for activation, merging, resizing and preprocessing layers."""
+"""ONNX converters for padding, cropping and resizing layers."""
 
-# N batch, H/W height/width, C channels
+# N batch, H/W height/width, C channels, F filters
 
 from __future__ import annotations
 
 import numpy as np
 
 from .. import layers as L
-from ..layers.preprocessing import _EPSILON
-from .activations import apply_activation, relu_general
-from .converters import register, unsupported
-from .graph import NCHW, NHWC, Value
+from .graph import NCHW, Value, register, unsupported
 
 __all__ = []
-
-
-# -------------------------------------------------------------- activations
-@register(L.Activation)
-def activation(g, layer, inputs, in_shapes, out_shapes):
-    return apply_activation(g, layer, layer.activation, inputs[0], layer.name)
-
-
-@register(L.ReLU)
-def relu(g, layer, inputs, in_shapes, out_shapes):
-    x = inputs[0]
-    y = relu_general(g, x, layer.name, layer.negative_slope, layer.max_value, layer.threshold)
-    return Value(y, x.rank, x.layout)
-
-
-@register(L.LeakyReLU)
-def leaky_relu(g, layer, inputs, in_shapes, out_shapes):
-    x = inputs[0]
-    return Value(g.op("LeakyRelu", [x.name], layer.name, alpha=layer.negative_slope), x.rank, x.layout)
-
-
-@register(L.Softmax)
-def softmax(g, layer, inputs, in_shapes, out_shapes):
-    x = inputs[0]
-    return Value(g.op("Softmax", [x.name], layer.name, axis=x.axis(layer.axis)), x.rank, x.layout)
-
-
-# -------------------------------------------------------------- merging
-def _same_layout(g, inputs: list) -> list:
-    return [g.layout(x, inputs[0].layout) for x in inputs]
-
-
-@register(L.Add, L.Multiply)
-def elementwise_merge(g, layer, inputs, in_shapes, out_shapes):
-    xs = _same_layout(g, inputs)
-    op_type = "Add" if isinstance(layer, L.Add) else "Mul"
-    y = xs[0].name
-    for i, x in enumerate(xs[1:]):
-        y = g.op(op_type, [y, x.name], layer.name if i == len(xs) - 2 else f"{layer.name}/{i}")
-    return Value(y, xs[0].rank, xs[0].layout)
-
-
-@register(L.Concatenate)
-def concatenate(g, layer, inputs, in_shapes, out_shapes):
-    xs = _same_layout(g, inputs)
-    y = g.op("Concat", [x.name for x in xs], layer.name, axis=xs[0].axis(layer.axis))
-    return Value(y, xs[0].rank, xs[0].layout)
 
 
 # -------------------------------------------------------------- padding, cropping, resizing
@@ -122,26 +72,3 @@ def random_crop(g, layer, inputs, in_shapes, out_shapes):
     if (crop_h, crop_w) != (layer.height, layer.width):
         y = _resize(g, y, layer.name, "linear", hw=(layer.height, layer.width))
     return Value(y, 4, NCHW)
-
-
-# -------------------------------------------------------------- preprocessing
-@register(L.Rescaling)
-def rescaling(g, layer, inputs, in_shapes, out_shapes):
-    x = inputs[0]
-    y = g.op("Mul", [x.name, g.const(layer.scale, f"{layer.name}/scale")], f"{layer.name}/mul")
-    y = g.op("Add", [y, g.const(layer.offset, f"{layer.name}/offset")], layer.name)
-    return Value(y, x.rank, x.layout)
-
-
-@register(L.Normalization)
-def normalization(g, layer, inputs, in_shapes, out_shapes):
-    x = g.layout(inputs[0], NHWC)  # statistics are shaped for the Keras (channels-last) axes
-    mean, var = layer._stats()
-    std = np.maximum(np.sqrt(var.astype(np.float64)), _EPSILON)
-    shape = (1,) + tuple(mean.shape[1:])
-    mean_c, std_c = g.const(mean.reshape(shape), f"{layer.name}/mean"), g.const(std.reshape(shape), f"{layer.name}/std")
-    if layer.invert:
-        y = g.op("Add", [g.op("Mul", [x.name, std_c], f"{layer.name}/mul"), mean_c], layer.name)
-    else:
-        y = g.op("Div", [g.op("Sub", [x.name, mean_c], f"{layer.name}/sub"), std_c], layer.name)
-    return Value(y, x.rank, x.layout)

@@ -1,9 +1,7 @@
-"""One ONNX converter per kernelscope layer type (inference semantics).
+"""ONNX converters for the layers that slide a window: convolutions and pooling (inference semantics).
 
-A converter takes the graph builder, the layer, its input Values and the
-Keras shapes of its inputs and outputs, and returns the output Value(s).
-Spatial operators run channels-first (NCHW) inside the graph; converters ask
-the builder for the layout they need (see graph.py).
+Spatial operators run channels-first (NCHW) inside the graph; converters ask the builder
+for the layout they need (see graph.py).
 """
 
 # N batch, H/W height/width, C channels, F filters
@@ -13,26 +11,11 @@ from __future__ import annotations
 import numpy as np
 
 from .. import layers as L
-from ..kernels.padding import resolve_padding
-from ..ops.conv import _transpose_crops
+from ..geometry import resolve_padding, transpose_crops
 from .activations import apply_activation
-from .graph import NCHW, NHWC, GraphBuilder, Value
+from .graph import NCHW, GraphBuilder, Value, register, unsupported
 
-__all__ = ["CONVERTERS", "register"]
-
-CONVERTERS: dict = {}
-
-
-def register(*classes):
-    def wrap(fn):
-        for cls in classes:
-            CONVERTERS[cls] = fn
-        return fn
-    return wrap
-
-
-def unsupported(layer, why: str) -> ValueError:
-    return ValueError(f"Layer '{layer.name}' ({type(layer).__name__}) cannot be exported to ONNX: {why}.")
+__all__ = []
 
 
 def _pads(layer, padding, in_shape, kernel, strides, dilation) -> dict:
@@ -97,9 +80,8 @@ def conv2d_transpose(g, layer, inputs, in_shapes, out_shapes):
     hw = tuple(in_shapes[0][1:3])
     if None in hw:
         raise unsupported(layer, "Conv2DTranspose needs known input height and width")
-    pads = (layer.padding, layer.padding)
-    crops = _transpose_crops(hw, layer.kernel_size, layer.strides, layer.dilation_rate, pads,
-                             layer.output_padding or (None, None))
+    crops = [transpose_crops(k, s, layer.padding, op, d) for k, s, op, d in
+             zip(layer.kernel_size, layer.strides, layer.output_padding or (None, None), layer.dilation_rate)]
     # Keras crops the full transposed output; a negative crop at the end appends rows (ONNX output_padding)
     begin = [max(c[0], 0) for c in crops]
     end = [max(c[1], 0) for c in crops]
@@ -131,59 +113,3 @@ def global_pooling2d(g, layer, inputs, in_shapes, out_shapes):
     op_type = "ReduceMean" if isinstance(layer, L.GlobalAveragePooling2D) else "ReduceMax"
     y = g.reduce(op_type, x.name, [x.axis(1), x.axis(2)], layer.name, keepdims=int(layer.keepdims))
     return Value(y, 4, x.layout) if layer.keepdims else Value(y, 2)
-
-
-# -------------------------------------------------------------- core
-@register(L.Dense)
-def dense(g, layer, inputs, in_shapes, out_shapes):
-    x = g.layout(inputs[0], NHWC)
-    kernel = g.const(layer.kernel.data, f"{layer.name}/kernel")
-    if x.rank == 2:
-        args = [x.name, kernel] + ([g.const(layer.bias.data, f"{layer.name}/bias")] if layer.bias is not None else [])
-        y = g.op("Gemm", args, layer.name)
-    else:  # Keras's Dense acts on the last axis of an N-D input
-        y = g.op("MatMul", [x.name, kernel], layer.name if layer.bias is None else f"{layer.name}/matmul")
-        if layer.bias is not None:
-            y = g.op("Add", [y, g.const(layer.bias.data, f"{layer.name}/bias")], layer.name)
-    return apply_activation(g, layer, layer.activation, Value(y, x.rank, x.layout), f"{layer.name}/act")
-
-
-@register(L.Flatten)
-def flatten(g, layer, inputs, in_shapes, out_shapes):
-    x = g.layout(inputs[0], NHWC)  # Keras flattens in (H, W, C) order
-    return Value(g.op("Flatten", [x.name], layer.name, axis=1), 2)
-
-
-@register(L.Reshape)
-def reshape(g, layer, inputs, in_shapes, out_shapes):
-    x = g.layout(inputs[0], NHWC)
-    target = [0] + [-1 if d is None else int(d) for d in layer.compute_output_shape(in_shapes[0])[1:]]
-    y = g.op("Reshape", [x.name, g.ints(target, f"{layer.name}/shape")], layer.name)
-    return Value(y, len(target), NHWC if len(target) == 4 else None)
-
-
-@register(L.Dropout, L.GaussianNoise, L.RandomFlip, L.RandomRotation, L.RandomZoom, L.RandomTranslation,
-          L.RandomContrast)
-def identity(g, layer, inputs, in_shapes, out_shapes):
-    return inputs[0]  # active only in training
-
-
-@register(L.BatchNormalization)
-def batch_normalization(g, layer, inputs, in_shapes, out_shapes):
-    x = inputs[0]
-    size = layer.moving_mean.data.shape[0]
-    gamma = layer.gamma.data if layer.gamma is not None else np.ones(size)
-    beta = layer.beta.data if layer.beta is not None else np.zeros(size)
-    stats = [gamma, beta, layer.moving_mean.data, layer.moving_variance.data]
-    axis = layer.axis % x.rank
-    if x.rank in (2, 4) and (axis == x.rank - 1 or x.rank == 2 and axis == 1):
-        x = g.layout(x, NCHW)
-        names = [g.const(a, f"{layer.name}/{n}") for a, n in zip(stats, ("gamma", "beta", "mean", "var"))]
-        return Value(g.op("BatchNormalization", [x.name] + names, layer.name, epsilon=layer.epsilon), x.rank, x.layout)
-    x = g.layout(x, NHWC)  # another axis: the same inference formula as a scale and shift
-    scale = gamma / np.sqrt(layer.moving_variance.data.astype(np.float64) + layer.epsilon)
-    shape = [1] * x.rank
-    shape[axis] = size
-    shift = beta - layer.moving_mean.data * scale
-    y = g.op("Mul", [x.name, g.const(scale.reshape(shape), f"{layer.name}/scale")], f"{layer.name}/mul")
-    return Value(g.op("Add", [y, g.const(shift.reshape(shape), f"{layer.name}/shift")], layer.name), x.rank, x.layout)
