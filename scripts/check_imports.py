@@ -28,9 +28,9 @@ LAYERS = (
     ("ops", "filters"),
     ("initializers", "regularizers", "losses", "metrics", "optimizers", "callbacks"),
     ("layers",),
-    ("models", "saving"),
-    ("report", "explain", "export", "interop", "applications", "detection", "similarity", "sklearn", "anomaly",
-     "data", "datasets", "utils"),
+    ("interop", "saving", "models"),
+    ("data", "report", "explain", "datasets", "utils", "export", "applications", "detection", "similarity",
+     "sklearn", "anomaly", "generative", "adversarial", "dask"),
     ("cli", "__main__"),
 )
 
