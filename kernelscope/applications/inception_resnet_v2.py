@@ -18,8 +18,7 @@ Inputs are scaled to [-1, 1] (``"tf"`` mode).
 from __future__ import annotations
 
 from .. import layers
-from ..export.converters import register
-from ..export.graph import Value
+from ..export.graph import Value, register
 from ..layers.base import Layer
 from ..models import Model
 from . import imagenet_utils as utils
