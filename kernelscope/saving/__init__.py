@@ -7,14 +7,8 @@ file goes to which format. Nothing is ever unpickled, every size is checked
 before it is read, writes are atomic, and a failed load changes nothing.
 
 This package imports layers, never models at import time: models import it.
-
->>> import kernelscope as ks
->>> @ks.saving.register_keras_serializable(package="Demo")
-... class Twice(ks.layers.Layer):
-...     def call(self, inputs):
-...         return inputs * 2
->>> ks.saving.get_registered_name(Twice)
-'Demo>Twice'
+Custom classes are registered with ``@ks.saving.register_keras_serializable``
+(see :mod:`.registry`).
 """
 
 from __future__ import annotations
