@@ -29,7 +29,7 @@ from pathlib import Path
 
 # Run from a checkout without installing: the repository root goes first on the path.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import kernelscope  # noqa: E402,F401 - before NumPy, as the kernelscope command does: see kernelscope/_blas_threads.py
+import kernelscope  # noqa: E402,F401 - before NumPy, as the kernelscope command does: see kernelscope/_runtime/blas.py
 import numpy as np  # noqa: E402
 
 THREADS = 2
@@ -385,7 +385,7 @@ def main(argv=None) -> None:
     print(f"# {time.strftime('%Y-%m-%d %H:%M')} | {platform.processor() or platform.machine()} | "
           f"{os.cpu_count()} cores | numpy {np.__version__} | torch {torch.__version__} ({THREADS} threads) | "
           f"load average at start {_load()}")
-    from kernelscope.kernels.allocator import tune_malloc
+    from kernelscope._runtime.allocator import tune_malloc
     print(f"# OPENBLAS_THREAD_TIMEOUT={os.environ.get('OPENBLAS_THREAD_TIMEOUT', 'unset')} | "
           f"glibc malloc keeps freed memory: {tune_malloc()} (kernelscope's defaults; both apply to the whole "
           "process, PyTorch included)\n")
