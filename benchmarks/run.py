@@ -8,10 +8,14 @@ Run by hand, never in CI:
 
 For every network both frameworks train (Adam, cross-entropy) and infer the same
 architecture on the same random data in one process, alternating rounds after a
-warm-up. Reported: images/second of each, the ratio kernelscope/PyTorch (median
-of the per-round ratios: > 1 means kernelscope is faster) and the peak memory of
-each, measured in separate child processes. The op table shows achieved GFLOPS
-next to the float32 GEMM peak NumPy's BLAS reaches in the same run.
+warm-up. Reported: the ratio kernelscope/PyTorch (median of the per-round ratios:
+> 1 means kernelscope is faster) with 2 workers against PyTorch's 2 threads and with
+1 worker against 1 thread (robust on a shared machine: no one waits for a neighbour's
+core), each NumPy-only and with the numba kernels of kernelscope[fast]; images/second
+and the peak memory of each framework (2 workers/threads), measured in separate child
+processes. NumPy is imported first, as user scripts do. ``--compile-cost`` times the
+first training step in fresh processes with a cold and a warm numba cache. The op
+table shows achieved GFLOPS next to the float32 GEMM peak NumPy's BLAS reaches.
 """
 
 from __future__ import annotations
@@ -29,10 +33,12 @@ from pathlib import Path
 
 # Run from a checkout without installing: the repository root goes first on the path.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import kernelscope  # noqa: E402,F401 - before NumPy, as the kernelscope command does: see kernelscope/_runtime/blas.py
-import numpy as np  # noqa: E402
+import numpy as np  # noqa: E402 - first, as user scripts do (then OPENBLAS_THREAD_TIMEOUT is not set)
+import kernelscope  # noqa: E402,F401
 
 THREADS = 2
+# (label, kernelscope workers = PyTorch threads, kernelscope[fast] on)
+CONFIGS = [("2w", 2, False), ("2w fast", 2, True), ("1w", 1, False), ("1w fast", 1, True)]
 
 
 # ----------------------------------------------------------------- networks
@@ -165,20 +171,35 @@ def timed(fn) -> float:
     return time.perf_counter() - start
 
 
+def configure(threads: int, fast: bool) -> None:
+    import torch
+
+    import kernelscope as ks
+    ks.config.set_num_workers(threads)
+    ks.config.set_fast(fast)
+    torch.set_num_threads(threads)
+
+
 def compare(name: str, rounds: int) -> dict:
     ks_run, torch_run = KsRunner(name), TorchRunner(name)
     n = len(ks_run.x)
     row = {"network": name}
     for mode in ("train", "infer"):
-        for runner in (ks_run, torch_run):  # warm-up: caches, BLAS threads, allocator
-            getattr(runner, mode)()
-        ks_times, torch_times = [], []
-        for _ in range(rounds):
-            ks_times.append(timed(getattr(ks_run, mode)))
-            torch_times.append(timed(getattr(torch_run, mode)))
-        row[f"{mode}_ks_ips"] = n / statistics.median(ks_times)
-        row[f"{mode}_torch_ips"] = n / statistics.median(torch_times)
-        row[f"{mode}_ratio"] = statistics.median(t / k for k, t in zip(ks_times, torch_times))
+        times = {label: ([], []) for label, _, _ in CONFIGS}
+        for label, threads, fast in CONFIGS:  # warm-up: numba compilation, caches, BLAS threads, allocator
+            configure(threads, fast)
+            getattr(ks_run, mode)()
+            getattr(torch_run, mode)()
+        for _ in range(rounds):  # alternate every configuration within a round: all see the same load
+            for label, threads, fast in CONFIGS:
+                configure(threads, fast)
+                times[label][0].append(timed(getattr(ks_run, mode)))
+                times[label][1].append(timed(getattr(torch_run, mode)))
+        for label, (ks_times, torch_times) in times.items():
+            row[f"{mode}_{label}_ratio"] = statistics.median(t / k for k, t in zip(ks_times, torch_times))
+            row[f"{mode}_{label}_ks_ips"] = n / statistics.median(ks_times)
+            row[f"{mode}_{label}_torch_ips"] = n / statistics.median(torch_times)
+    configure(THREADS, True)
     for framework in ("kernelscope", "torch"):
         row[f"peak_mb_{framework}"] = peak_memory(name, framework)
     return row
@@ -209,6 +230,38 @@ def memory_child(name: str, framework: str) -> None:
         pass  # old kernels: the mark then also covers the setup, a slight overestimate
     runner.train()
     print(json.dumps({"peak_mb": _status_mb("VmHWM") - baseline}))
+
+
+def first_step_child(name: str) -> None:
+    """Seconds from a fresh process's first training step to its end (numba compiles or loads its cache here)."""
+    runner = KsRunner(name)
+    x, y = runner.x[:runner.batch], runner.y[:runner.batch]
+    start = time.perf_counter()
+    runner.model.train_on_batch(x, y)
+    first = time.perf_counter() - start
+    start = time.perf_counter()
+    runner.model.train_on_batch(x, y)
+    print(json.dumps({"first": first, "second": time.perf_counter() - start}))
+
+
+def print_compile_cost() -> None:
+    """The first training step of lenet28 and cifar32 in fresh processes: numba off, cold cache, warm cache."""
+    import tempfile
+
+    print("| network | first step, NumPy only | first step, [fast] cold cache | [fast] warm cache | later steps |")
+    print("|---|---:|---:|---:|---:|")
+    for name in ("lenet28", "cifar32"):
+        with tempfile.TemporaryDirectory() as cache:
+            runs = [_first_step(name, KERNELSCOPE_FAST="0"), _first_step(name, NUMBA_CACHE_DIR=cache),
+                    _first_step(name, NUMBA_CACHE_DIR=cache)]
+        print(f"| {name} | {runs[0]['first']:.2f} s | {runs[1]['first']:.2f} s | {runs[2]['first']:.2f} s | "
+              f"{runs[2]['second']:.2f} s |")
+
+
+def _first_step(name: str, **env) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--first-step-child", name], capture_output=True, text=True,
+                         check=True, env={**os.environ, **env})
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def peak_memory(name: str, framework: str) -> float:
@@ -350,12 +403,16 @@ def _op_row(label, ks_fn, torch_fn, flops, rounds) -> dict:
 
 # ------------------------------------------------------------------- report
 def print_networks(rows: list) -> None:
-    print("| network | mode | kernelscope img/s | PyTorch img/s | ratio ks/torch | peak MB ks | peak MB torch |")
-    print("|---|---|---:|---:|---:|---:|---:|")
+    print("ratio ks/torch: 2w = 2 workers vs 2 threads, 1w = 1 worker vs 1 thread; fast = kernelscope[fast]. "
+          "img/s: 2w fast and PyTorch 2 threads.\n")
+    print("| network | mode | " + " | ".join(f"ratio {label}" for label, _, _ in CONFIGS) +
+          " | ks img/s | torch img/s | peak MB ks | peak MB torch |")
+    print("|---|---|" + "---:|" * (len(CONFIGS) + 4))
     for r in rows:
         for mode in ("train", "infer"):
-            print(f"| {r['network']} | {mode} | {r[f'{mode}_ks_ips']:.0f} | {r[f'{mode}_torch_ips']:.0f} | "
-                  f"{r[f'{mode}_ratio']:.2f} | {r['peak_mb_kernelscope']:.0f} | {r['peak_mb_torch']:.0f} |")
+            ratios = " | ".join(f"{r[f'{mode}_{label}_ratio']:.2f}" for label, _, _ in CONFIGS)
+            print(f"| {r['network']} | {mode} | {ratios} | {r[f'{mode}_2w fast_ks_ips']:.0f} | "
+                  f"{r[f'{mode}_2w fast_torch_ips']:.0f} | {r['peak_mb_kernelscope']:.0f} | {r['peak_mb_torch']:.0f} |")
 
 
 def print_ops(rows: list, peak: float) -> None:
@@ -376,19 +433,30 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", nargs="+", choices=[*NETWORKS, "ops"], help="what to run (default: all)")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--compile-cost", action="store_true", help="time the first step with a cold/warm numba cache")
     parser.add_argument("--memory-child", nargs=2, metavar=("NETWORK", "FRAMEWORK"), help=argparse.SUPPRESS)
+    parser.add_argument("--first-step-child", metavar="NETWORK", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.memory_child:
         memory_child(*args.memory_child)
+        return
+    if args.first_step_child:
+        first_step_child(args.first_step_child)
+        return
+    if args.compile_cost:
+        print_compile_cost()
         return
     import torch
     print(f"# {time.strftime('%Y-%m-%d %H:%M')} | {platform.processor() or platform.machine()} | "
           f"{os.cpu_count()} cores | numpy {np.__version__} | torch {torch.__version__} ({THREADS} threads) | "
           f"load average at start {_load()}")
+    from kernelscope._runtime import blas
     from kernelscope._runtime.allocator import tune_malloc
-    print(f"# OPENBLAS_THREAD_TIMEOUT={os.environ.get('OPENBLAS_THREAD_TIMEOUT', 'unset')} | "
-          f"glibc malloc keeps freed memory: {tune_malloc()} (kernelscope's defaults; both apply to the whole "
-          "process, PyTorch included)\n")
+    print(f"# BLAS: {blas.describe() or 'unknown (threadpoolctl not installed)'} | "
+          f"OPENBLAS_THREAD_TIMEOUT={os.environ.get('OPENBLAS_THREAD_TIMEOUT', 'unset')} | "
+          f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')} | "
+          f"glibc malloc keeps freed memory: {tune_malloc()} (kernelscope's default, for the whole process) | "
+          f"numba kernels available: {kernelscope.config.fast_enabled()}\n")
     selected = args.only or [*NETWORKS, "ops"]
     rows = [compare(name, args.rounds) for name in NETWORKS if name in selected]
     if rows:

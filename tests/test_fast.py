@@ -174,3 +174,16 @@ def test_set_fast_checks_its_argument():
         ks.config.set_fast(1)
     ks.config.set_fast(False)
     assert ks.config.fast_enabled() is False
+
+
+@needs_numba
+def test_adam_step_equals_numpy_bit_for_bit():
+    def run():
+        var = ks.Variable(np.random.default_rng(5).standard_normal((40, 7)).astype(np.float32))
+        optimizer = ks.optimizers.Adam(1e-2)
+        for step in range(3):
+            optimizer.apply_gradients([(np.random.default_rng(step).standard_normal((40, 7)).astype(np.float32), var)])
+        return var.numpy(), optimizer._slots["m"][0].copy(), optimizer._slots["v"][0].copy()
+
+    for a, b in zip(*both_paths(run)):
+        assert np.array_equal(a, b)

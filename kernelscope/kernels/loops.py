@@ -11,7 +11,9 @@ comparisons, same tie and NaN rules, same additions.
 
 from __future__ import annotations
 
-__all__ = ["max_pool_2x2_forward", "max_pool_2x2_backward", "im2col", "bias_relu"]
+import numpy as np
+
+__all__ = ["max_pool_2x2_forward", "max_pool_2x2_backward", "im2col", "bias_relu", "adam"]
 
 
 def max_pool_2x2_forward(x, y, winner):
@@ -77,3 +79,12 @@ def bias_relu(y, bias, relu):
         for k in range(f):
             v = y[r, k] + bias[k]
             y[r, k] = zero if (relu and v < zero) else v
+
+
+def adam(var, grad, m, v, one_minus_beta_1, one_minus_beta_2, epsilon, alpha):
+    """One Adam step in place on flat arrays, each operation in the order and dtype of the NumPy path."""
+    for i in range(var.size):
+        g = grad[i]
+        m[i] += (g - m[i]) * one_minus_beta_1
+        v[i] += (g * g - v[i]) * one_minus_beta_2
+        var[i] -= m[i] / (np.sqrt(v[i]) + epsilon) * alpha
