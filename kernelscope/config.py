@@ -4,7 +4,8 @@ Defaults, and what each changes in the process (see ``kernelscope/_runtime/``):
 
 - ``set_num_workers(n)``: ``fit``, ``evaluate``, ``predict`` and ``train_on_batch`` split each
   batch over ``n`` worker threads (default: the usable cores), BLAS pinned to one thread while
-  they run. ``1`` runs every step unsplit on the calling thread.
+  they run. ``1`` runs every step unsplit on the calling thread; ``KERNELSCOPE_NUM_WORKERS``
+  in the environment sets the default.
 - ``set_fast(on)``: with ``kernelscope[fast]`` (numba) installed, numba kernels run the
   memory-bound passes (2x2 max pooling, im2col, bias+ReLU), compiled on first use and cached
   (default on; ``KERNELSCOPE_FAST=0`` in the environment turns them off as well). The results
@@ -26,6 +27,7 @@ Defaults, and what each changes in the process (see ``kernelscope/_runtime/``):
 from __future__ import annotations
 
 import numbers
+import os
 
 from ._runtime import allocator, fast, workers
 
@@ -42,9 +44,15 @@ def set_num_workers(n: int | None) -> None:
 
 
 def num_workers() -> int:
-    """The number of batch-split workers ``fit``/``evaluate``/``predict`` use."""
+    """The number of batch-split workers ``fit``/``evaluate``/``predict`` use.
+
+    Unless set here: ``KERNELSCOPE_NUM_WORKERS`` from the environment, else the usable cores.
+    """
     n = _state["num_workers"]
-    return workers.usable_cores() if n is None else n
+    if n is None:
+        n = os.environ.get("KERNELSCOPE_NUM_WORKERS", "").strip()
+        return int(n) if n.isdigit() and int(n) > 0 else workers.usable_cores()
+    return n
 
 
 def set_fast(enabled: bool) -> None:
