@@ -11,5 +11,8 @@ process is here, each effect switchable through :mod:`kernelscope.config`:
   ``ks.config.set_malloc_tuning(False)`` or ``KERNELSCOPE_MALLOC_TUNING=0``);
 - ``buffers``: a pool of reusable im2col work arrays, one per worker;
 - ``parallel``: a small thread pool splitting memory-bound passes when one thread runs;
-- ``workers``: the batch-split workers and their all-reduce (BatchNormalization's sums).
+- ``workers``: the batch-split workers and their all-reduce (BatchNormalization's sums);
+  ``ks.config.set_num_workers`` or ``KERNELSCOPE_NUM_WORKERS``;
+- ``fast``: whether the numba loops of ``kernels/loops.py`` run (``kernelscope[fast]``;
+  ``ks.config.set_fast`` or ``KERNELSCOPE_FAST=0``), compiled lazily and cached.
 """
