@@ -130,12 +130,20 @@ class KsRunner:
         self.model.compile(optimizer=ks.optimizers.Adam(1e-3),
                            loss=ks.losses.SparseCategoricalCrossentropy(from_logits=True))
         self.x, self.y, self.batch = make_data(name)
+        self.one_core = False  # one worker on one core: BLAS and the copies single-threaded too
 
     def train(self):
-        self.model.fit(self.x, self.y, batch_size=self.batch, epochs=1, shuffle=False, verbose=0)
+        self._run(lambda: self.model.fit(self.x, self.y, batch_size=self.batch, epochs=1, shuffle=False, verbose=0))
 
     def infer(self):
-        self.model.predict(self.x, batch_size=self.batch, verbose=0)
+        self._run(lambda: self.model.predict(self.x, batch_size=self.batch, verbose=0))
+
+    def _run(self, fn):
+        if not self.one_core:
+            return fn()
+        from kernelscope._runtime import blas, workers
+        with blas.single_threaded():  # as one batch-split worker: one BLAS thread, no pass split over cores
+            return workers.run(lambda _: fn(), [None])[0]
 
 
 class TorchRunner:
@@ -171,35 +179,35 @@ def timed(fn) -> float:
     return time.perf_counter() - start
 
 
-def configure(threads: int, fast: bool) -> None:
+def configure(ks_run, threads: int, fast: bool) -> None:
     import torch
 
     import kernelscope as ks
     ks.config.set_num_workers(threads)
     ks.config.set_fast(fast)
+    ks_run.one_core = threads == 1
     torch.set_num_threads(threads)
 
 
-def compare(name: str, rounds: int) -> dict:
+def compare(name: str, rounds: int, configs: list) -> dict:
     ks_run, torch_run = KsRunner(name), TorchRunner(name)
     n = len(ks_run.x)
     row = {"network": name}
     for mode in ("train", "infer"):
-        times = {label: ([], []) for label, _, _ in CONFIGS}
-        for label, threads, fast in CONFIGS:  # warm-up: numba compilation, caches, BLAS threads, allocator
-            configure(threads, fast)
+        times = {label: ([], []) for label, _, _ in configs}
+        for label, threads, fast in configs:  # warm-up: numba compilation, caches, BLAS threads, allocator
+            configure(ks_run, threads, fast)
             getattr(ks_run, mode)()
             getattr(torch_run, mode)()
         for _ in range(rounds):  # alternate every configuration within a round: all see the same load
-            for label, threads, fast in CONFIGS:
-                configure(threads, fast)
+            for label, threads, fast in configs:
+                configure(ks_run, threads, fast)
                 times[label][0].append(timed(getattr(ks_run, mode)))
                 times[label][1].append(timed(getattr(torch_run, mode)))
         for label, (ks_times, torch_times) in times.items():
             row[f"{mode}_{label}_ratio"] = statistics.median(t / k for k, t in zip(ks_times, torch_times))
             row[f"{mode}_{label}_ks_ips"] = n / statistics.median(ks_times)
             row[f"{mode}_{label}_torch_ips"] = n / statistics.median(torch_times)
-    configure(THREADS, True)
     for framework in ("kernelscope", "torch"):
         row[f"peak_mb_{framework}"] = peak_memory(name, framework)
     return row
@@ -222,6 +230,8 @@ def memory_child(name: str, framework: str) -> None:
     so a child of the big benchmark process would report the parent's size.
     """
     runner = (KsRunner if framework == "kernelscope" else TorchRunner)(name)
+    if framework == "kernelscope" and kernelscope.config.fast_enabled():
+        runner.model.predict(runner.x[:8], verbose=0)  # numba's compiled code loads here, as torch's at import
     baseline = _status_mb("VmRSS")
     try:
         with open("/proc/self/clear_refs", "w") as f:
@@ -402,17 +412,18 @@ def _op_row(label, ks_fn, torch_fn, flops, rounds) -> dict:
 
 
 # ------------------------------------------------------------------- report
-def print_networks(rows: list) -> None:
-    print("ratio ks/torch: 2w = 2 workers vs 2 threads, 1w = 1 worker vs 1 thread; fast = kernelscope[fast]. "
-          "img/s: 2w fast and PyTorch 2 threads.\n")
-    print("| network | mode | " + " | ".join(f"ratio {label}" for label, _, _ in CONFIGS) +
+def print_networks(rows: list, configs: list) -> None:
+    first = configs[0][0]
+    print("ratio ks/torch: 2w = 2 workers vs 2 threads, 1w = 1 worker on one core vs 1 thread; fast = "
+          f"kernelscope[fast]. img/s: {first}.\n")
+    print("| network | mode | " + " | ".join(f"ratio {label}" for label, _, _ in configs) +
           " | ks img/s | torch img/s | peak MB ks | peak MB torch |")
-    print("|---|---|" + "---:|" * (len(CONFIGS) + 4))
+    print("|---|---|" + "---:|" * (len(configs) + 4))
     for r in rows:
         for mode in ("train", "infer"):
-            ratios = " | ".join(f"{r[f'{mode}_{label}_ratio']:.2f}" for label, _, _ in CONFIGS)
-            print(f"| {r['network']} | {mode} | {ratios} | {r[f'{mode}_2w fast_ks_ips']:.0f} | "
-                  f"{r[f'{mode}_2w fast_torch_ips']:.0f} | {r['peak_mb_kernelscope']:.0f} | {r['peak_mb_torch']:.0f} |")
+            ratios = " | ".join(f"{r[f'{mode}_{label}_ratio']:.2f}" for label, _, _ in configs)
+            print(f"| {r['network']} | {mode} | {ratios} | {r[f'{mode}_{first}_ks_ips']:.0f} | "
+                  f"{r[f'{mode}_{first}_torch_ips']:.0f} | {r['peak_mb_kernelscope']:.0f} | {r['peak_mb_torch']:.0f} |")
 
 
 def print_ops(rows: list, peak: float) -> None:
@@ -433,6 +444,8 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", nargs="+", choices=[*NETWORKS, "ops"], help="what to run (default: all)")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--configs", nargs="+", choices=[c[0] for c in CONFIGS], help="kernelscope configurations "
+                        "(default: all)")
     parser.add_argument("--compile-cost", action="store_true", help="time the first step with a cold/warm numba cache")
     parser.add_argument("--memory-child", nargs=2, metavar=("NETWORK", "FRAMEWORK"), help=argparse.SUPPRESS)
     parser.add_argument("--first-step-child", metavar="NETWORK", help=argparse.SUPPRESS)
@@ -458,9 +471,10 @@ def main(argv=None) -> None:
           f"glibc malloc keeps freed memory: {tune_malloc()} (kernelscope's default, for the whole process) | "
           f"numba kernels available: {kernelscope.config.fast_enabled()}\n")
     selected = args.only or [*NETWORKS, "ops"]
-    rows = [compare(name, args.rounds) for name in NETWORKS if name in selected]
+    configs = [c for c in CONFIGS if args.configs is None or c[0] in args.configs]
+    rows = [compare(name, args.rounds, configs) for name in NETWORKS if name in selected]
     if rows:
-        print_networks(rows)
+        print_networks(rows, configs)
     if "ops" in selected:
         peak = gemm_peak()
         ops = op_table(args.rounds)
