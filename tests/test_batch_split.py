@@ -36,7 +36,7 @@ def conv_bn_model(seed=0, regularized=False):
     return model
 
 
-def data(n=24, seed=0, dtype=np.float32):
+def data(n=64, seed=0, dtype=np.float32):
     rng = np.random.default_rng(seed)
     return rng.standard_normal((n, 8, 8, 2)).astype(dtype), rng.integers(0, 3, n), rng.uniform(0.5, 2, n)
 
@@ -45,7 +45,7 @@ def fit_with(workers_n, make, **fit_kwargs):
     ks.config.set_num_workers(workers_n)
     model = make()
     x, y, sw = data(dtype=backend.floatx())
-    history = model.fit(x, y, sample_weight=sw, batch_size=12, epochs=2, shuffle=False, verbose=0, **fit_kwargs)
+    history = model.fit(x, y, sample_weight=sw, batch_size=32, epochs=2, shuffle=False, verbose=0, **fit_kwargs)
     return model, history.history
 
 
@@ -73,12 +73,12 @@ def test_split_evaluate_and_predict_equal_unsplit():
     model = conv_bn_model()
     x, y, _ = data()
     ks.config.set_num_workers(1)
-    expected = model.evaluate(x, y, batch_size=24, verbose=0), model.predict(x, batch_size=24, verbose=0)
+    expected = model.evaluate(x, y, batch_size=64, verbose=0), model.predict(x, batch_size=64, verbose=0)
     ks.config.set_num_workers(2)
     assert split.plan(model, x, training=False) is not None
-    loss, accuracy = model.evaluate(x, y, batch_size=24, verbose=0)
+    loss, accuracy = model.evaluate(x, y, batch_size=64, verbose=0)
     np.testing.assert_allclose([loss, accuracy], expected[0], rtol=1e-5)
-    np.testing.assert_allclose(model.predict(x, batch_size=24, verbose=0), expected[1], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(model.predict(x, batch_size=64, verbose=0), expected[1], rtol=1e-5, atol=1e-6)
 
 
 def test_multi_output_losses_and_weights_split_like_unsplit():
@@ -100,7 +100,7 @@ def test_multi_output_losses_and_weights_split_like_unsplit():
     for n in (1, 2):
         ks.config.set_num_workers(n)
         model = make()
-        logs.append(model.fit(x, targets, batch_size=12, epochs=1, shuffle=False, verbose=0).history)
+        logs.append(model.fit(x, targets, batch_size=32, epochs=1, shuffle=False, verbose=0).history)
     assert set(logs[0]) == {"loss", "a_loss", "b_loss"}
     for key in logs[0]:
         np.testing.assert_allclose(logs[1][key], logs[0][key], rtol=1e-10)
@@ -163,7 +163,7 @@ def test_steps_that_cannot_split_run_unsplit(case):
     model = cls([ks.Input((8, 8, 2)), L.Flatten(), *extra, L.Dense(3)])
     loss = ks.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0 if case == "ignore_class" else None)
     model.compile(optimizer="sgd", loss=loss)
-    x, y, _ = data(n=6 if case == "small_batch" else 24)
+    x, y, _ = data(n=30 if case == "small_batch" else 64)
     assert split.plan(model, x, training=True) is None
     model.fit(x, y, batch_size=len(x), verbose=0)  # and the unsplit step trains as before
 
