@@ -7,7 +7,7 @@ Defaults, and what each changes in the process (see ``kernelscope/_runtime/``):
   they run. ``1`` runs every step unsplit on the calling thread; ``KERNELSCOPE_NUM_WORKERS``
   in the environment sets the default.
 - ``set_fast(on)``: with ``kernelscope[fast]`` (numba) installed, numba kernels run the
-  memory-bound passes (2x2 max pooling, im2col, bias+ReLU), compiled on first use and cached
+  memory-bound passes (2x2 max pooling, im2col, bias+ReLU, Adam), compiled on first use and cached
   (default on; ``KERNELSCOPE_FAST=0`` in the environment turns them off as well). The results
   equal the NumPy path's.
 - ``set_malloc_tuning(on)``: glibc's malloc keeps freed memory between steps (default on,
