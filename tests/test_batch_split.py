@@ -164,7 +164,7 @@ def test_steps_that_cannot_split_run_unsplit(case):
     model = cls([ks.Input((8, 8, 2)), L.Flatten(), *extra, L.Dense(3)])
     loss = ks.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0 if case == "ignore_class" else None)
     model.compile(optimizer="sgd", loss=loss)
-    x, y, _ = data(n=30 if case == "small_batch" else 64)
+    x, y, _ = data(n=20 if case == "small_batch" else 64)
     assert split.plan(model, x, training=True) is None
     model.fit(x, y, batch_size=len(x), verbose=0)  # and the unsplit step trains as before
 

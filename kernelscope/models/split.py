@@ -32,10 +32,10 @@ from .trainer_data import flat_outputs
 
 __all__ = ["plan", "train_step", "test_step", "predict_step"]
 
-# Per worker. Smaller slices gain nothing over the thread hand-off, and a batch this small runs
+# Per worker. Smaller slices gain little over the thread hand-off, and a batch this small runs
 # as before (scikit-learn's estimator checks compare predictions of 20 reordered samples to 1e-7,
 # while a GEMM's last bit may depend on where a row falls in a shorter matrix).
-_MIN_SAMPLES = 16
+_MIN_SAMPLES = 12
 _RANDOM_LAYER_ATTRIBUTES = ("_generator",)  # layers that draw random numbers when training
 _SPLIT_REDUCTIONS = ("sum_over_batch_size", "sum")
 
