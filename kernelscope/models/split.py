@@ -9,8 +9,9 @@ equals the unsplit step to float32 rounding.
 
 A batch runs unsplit on the calling thread when splitting could change what it computes or
 is not worth it: one worker, fewer than ``2 * _MIN_SAMPLES`` samples, a subclassed model or
-a layer defined outside kernelscope (``Lambda`` included; only such layers call ``add_loss``,
-whose terms would come once per slice), a model not built yet, and, in
+a layer from outside ``kernelscope.layers``/``models``/``applications`` (``Lambda`` included:
+only such layers may call ``add_loss``, whose terms would come once per slice), a model not
+built yet, and, in
 training, a layer drawing random numbers (Dropout, noise, augmentation: the draws would
 depend on thread timing), a loss reduced other than
 ``"sum_over_batch_size"`` or ``"sum"``, or ``ignore_class``; an overridden ``compute_loss``
@@ -38,6 +39,9 @@ __all__ = ["plan", "train_step", "test_step", "predict_step"]
 _MIN_SAMPLES = 12
 _RANDOM_LAYER_ATTRIBUTES = ("_generator",)  # layers that draw random numbers when training
 _SPLIT_REDUCTIONS = ("sum_over_batch_size", "sum")
+# Layers known to be per-sample (or, as BatchNormalization, to reduce across workers) and never to
+# call add_loss; a layer from anywhere else (a user's, another kernelscope package's) runs unsplit.
+_SPLIT_MODULES = ("kernelscope.layers.", "kernelscope.models.", "kernelscope.applications.")
 
 
 def _all_layers(layer) -> list:
@@ -52,7 +56,7 @@ def _all_layers(layer) -> list:
 def _layers_allow(model, training: bool) -> bool:
     for layer in [model, *_all_layers(model)]:
         module = type(layer).__module__
-        if not module.startswith("kernelscope.") or module.endswith("lambda_layer") or not layer.built:
+        if not module.startswith(_SPLIT_MODULES) or module.endswith("lambda_layer") or not layer.built:
             return False
         if training and any(getattr(layer, a, None) is not None for a in _RANDOM_LAYER_ATTRIBUTES):
             return False
