@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import kernelscope as ks  # noqa: E402 - before NumPy: see kernelscope/_blas_threads.py
+import kernelscope as ks  # noqa: E402 - before NumPy: see kernelscope/_runtime/blas.py
 import numpy as np  # noqa: E402
 
 

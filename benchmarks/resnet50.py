@@ -15,7 +15,7 @@ from pathlib import Path
 
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import kernelscope  # noqa: E402,F401 - before NumPy, as the kernelscope command does: see kernelscope/_blas_threads.py
+import kernelscope  # noqa: E402,F401 - before NumPy, as the kernelscope command does: see kernelscope/_runtime/blas.py
 import numpy as np  # noqa: E402
 
 

@@ -8,10 +8,14 @@ Run by hand, never in CI:
 
 For every network both frameworks train (Adam, cross-entropy) and infer the same
 architecture on the same random data in one process, alternating rounds after a
-warm-up. Reported: images/second of each, the ratio kernelscope/PyTorch (median
-of the per-round ratios: > 1 means kernelscope is faster) and the peak memory of
-each, measured in separate child processes. The op table shows achieved GFLOPS
-next to the float32 GEMM peak NumPy's BLAS reaches in the same run.
+warm-up. Reported: the ratio kernelscope/PyTorch (median of the per-round ratios:
+> 1 means kernelscope is faster) with 2 workers against PyTorch's 2 threads and with
+1 worker against 1 thread (robust on a shared machine: no one waits for a neighbour's
+core), each NumPy-only and with the numba kernels of kernelscope[fast]; images/second
+and the peak memory of each framework (2 workers/threads), measured in separate child
+processes. NumPy is imported first, as user scripts do. ``--compile-cost`` times the
+first training step in fresh processes with a cold and a warm numba cache. The op
+table shows achieved GFLOPS next to the float32 GEMM peak NumPy's BLAS reaches.
 """
 
 from __future__ import annotations
@@ -29,10 +33,12 @@ from pathlib import Path
 
 # Run from a checkout without installing: the repository root goes first on the path.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import kernelscope  # noqa: E402,F401 - before NumPy, as the kernelscope command does: see kernelscope/_blas_threads.py
-import numpy as np  # noqa: E402
+import numpy as np  # noqa: E402 - first, as user scripts do (then OPENBLAS_THREAD_TIMEOUT is not set)
+import kernelscope  # noqa: E402,F401
 
 THREADS = 2
+# (label, kernelscope workers = PyTorch threads, kernelscope[fast] on)
+CONFIGS = [("2w", 2, False), ("2w fast", 2, True), ("1w", 1, False), ("1w fast", 1, True)]
 
 
 # ----------------------------------------------------------------- networks
@@ -124,12 +130,20 @@ class KsRunner:
         self.model.compile(optimizer=ks.optimizers.Adam(1e-3),
                            loss=ks.losses.SparseCategoricalCrossentropy(from_logits=True))
         self.x, self.y, self.batch = make_data(name)
+        self.one_core = False  # one worker on one core: BLAS and the copies single-threaded too
 
     def train(self):
-        self.model.fit(self.x, self.y, batch_size=self.batch, epochs=1, shuffle=False, verbose=0)
+        self._run(lambda: self.model.fit(self.x, self.y, batch_size=self.batch, epochs=1, shuffle=False, verbose=0))
 
     def infer(self):
-        self.model.predict(self.x, batch_size=self.batch, verbose=0)
+        self._run(lambda: self.model.predict(self.x, batch_size=self.batch, verbose=0))
+
+    def _run(self, fn):
+        if not self.one_core:
+            return fn()
+        from kernelscope._runtime import blas, workers
+        with blas.single_threaded():  # as one batch-split worker: one BLAS thread, no pass split over cores
+            return workers.run(lambda _: fn(), [None])[0]
 
 
 class TorchRunner:
@@ -165,20 +179,35 @@ def timed(fn) -> float:
     return time.perf_counter() - start
 
 
-def compare(name: str, rounds: int) -> dict:
+def configure(ks_run, threads: int, fast: bool) -> None:
+    import torch
+
+    import kernelscope as ks
+    ks.config.set_num_workers(threads)
+    ks.config.set_fast(fast)
+    ks_run.one_core = threads == 1
+    torch.set_num_threads(threads)
+
+
+def compare(name: str, rounds: int, configs: list) -> dict:
     ks_run, torch_run = KsRunner(name), TorchRunner(name)
     n = len(ks_run.x)
     row = {"network": name}
     for mode in ("train", "infer"):
-        for runner in (ks_run, torch_run):  # warm-up: caches, BLAS threads, allocator
-            getattr(runner, mode)()
-        ks_times, torch_times = [], []
-        for _ in range(rounds):
-            ks_times.append(timed(getattr(ks_run, mode)))
-            torch_times.append(timed(getattr(torch_run, mode)))
-        row[f"{mode}_ks_ips"] = n / statistics.median(ks_times)
-        row[f"{mode}_torch_ips"] = n / statistics.median(torch_times)
-        row[f"{mode}_ratio"] = statistics.median(t / k for k, t in zip(ks_times, torch_times))
+        times = {label: ([], []) for label, _, _ in configs}
+        for label, threads, fast in configs:  # warm-up: numba compilation, caches, BLAS threads, allocator
+            configure(ks_run, threads, fast)
+            getattr(ks_run, mode)()
+            getattr(torch_run, mode)()
+        for _ in range(rounds):  # alternate every configuration within a round: all see the same load
+            for label, threads, fast in configs:
+                configure(ks_run, threads, fast)
+                times[label][0].append(timed(getattr(ks_run, mode)))
+                times[label][1].append(timed(getattr(torch_run, mode)))
+        for label, (ks_times, torch_times) in times.items():
+            row[f"{mode}_{label}_ratio"] = statistics.median(t / k for k, t in zip(ks_times, torch_times))
+            row[f"{mode}_{label}_ks_ips"] = n / statistics.median(ks_times)
+            row[f"{mode}_{label}_torch_ips"] = n / statistics.median(torch_times)
     for framework in ("kernelscope", "torch"):
         row[f"peak_mb_{framework}"] = peak_memory(name, framework)
     return row
@@ -201,6 +230,8 @@ def memory_child(name: str, framework: str) -> None:
     so a child of the big benchmark process would report the parent's size.
     """
     runner = (KsRunner if framework == "kernelscope" else TorchRunner)(name)
+    if framework == "kernelscope" and kernelscope.config.fast_enabled():
+        runner.model.predict(runner.x[:8], verbose=0)  # numba's compiled code loads here, as torch's at import
     baseline = _status_mb("VmRSS")
     try:
         with open("/proc/self/clear_refs", "w") as f:
@@ -209,6 +240,38 @@ def memory_child(name: str, framework: str) -> None:
         pass  # old kernels: the mark then also covers the setup, a slight overestimate
     runner.train()
     print(json.dumps({"peak_mb": _status_mb("VmHWM") - baseline}))
+
+
+def first_step_child(name: str) -> None:
+    """Seconds from a fresh process's first training step to its end (numba compiles or loads its cache here)."""
+    runner = KsRunner(name)
+    x, y = runner.x[:runner.batch], runner.y[:runner.batch]
+    start = time.perf_counter()
+    runner.model.train_on_batch(x, y)
+    first = time.perf_counter() - start
+    start = time.perf_counter()
+    runner.model.train_on_batch(x, y)
+    print(json.dumps({"first": first, "second": time.perf_counter() - start}))
+
+
+def print_compile_cost() -> None:
+    """The first training step of lenet28 and cifar32 in fresh processes: numba off, cold cache, warm cache."""
+    import tempfile
+
+    print("| network | first step, NumPy only | first step, [fast] cold cache | [fast] warm cache | later steps |")
+    print("|---|---:|---:|---:|---:|")
+    for name in ("lenet28", "cifar32"):
+        with tempfile.TemporaryDirectory() as cache:
+            runs = [_first_step(name, KERNELSCOPE_FAST="0"), _first_step(name, NUMBA_CACHE_DIR=cache),
+                    _first_step(name, NUMBA_CACHE_DIR=cache)]
+        print(f"| {name} | {runs[0]['first']:.2f} s | {runs[1]['first']:.2f} s | {runs[2]['first']:.2f} s | "
+              f"{runs[2]['second']:.2f} s |")
+
+
+def _first_step(name: str, **env) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--first-step-child", name], capture_output=True, text=True,
+                         check=True, env={**os.environ, **env})
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def peak_memory(name: str, framework: str) -> float:
@@ -349,13 +412,18 @@ def _op_row(label, ks_fn, torch_fn, flops, rounds) -> dict:
 
 
 # ------------------------------------------------------------------- report
-def print_networks(rows: list) -> None:
-    print("| network | mode | kernelscope img/s | PyTorch img/s | ratio ks/torch | peak MB ks | peak MB torch |")
-    print("|---|---|---:|---:|---:|---:|---:|")
+def print_networks(rows: list, configs: list) -> None:
+    first = configs[0][0]
+    print("ratio ks/torch: 2w = 2 workers vs 2 threads, 1w = 1 worker on one core vs 1 thread; fast = "
+          f"kernelscope[fast]. img/s: {first}.\n")
+    print("| network | mode | " + " | ".join(f"ratio {label}" for label, _, _ in configs) +
+          " | ks img/s | torch img/s | peak MB ks | peak MB torch |")
+    print("|---|---|" + "---:|" * (len(configs) + 4))
     for r in rows:
         for mode in ("train", "infer"):
-            print(f"| {r['network']} | {mode} | {r[f'{mode}_ks_ips']:.0f} | {r[f'{mode}_torch_ips']:.0f} | "
-                  f"{r[f'{mode}_ratio']:.2f} | {r['peak_mb_kernelscope']:.0f} | {r['peak_mb_torch']:.0f} |")
+            ratios = " | ".join(f"{r[f'{mode}_{label}_ratio']:.2f}" for label, _, _ in configs)
+            print(f"| {r['network']} | {mode} | {ratios} | {r[f'{mode}_{first}_ks_ips']:.0f} | "
+                  f"{r[f'{mode}_{first}_torch_ips']:.0f} | {r['peak_mb_kernelscope']:.0f} | {r['peak_mb_torch']:.0f} |")
 
 
 def print_ops(rows: list, peak: float) -> None:
@@ -376,23 +444,37 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", nargs="+", choices=[*NETWORKS, "ops"], help="what to run (default: all)")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--configs", nargs="+", choices=[c[0] for c in CONFIGS], help="kernelscope configurations "
+                        "(default: all)")
+    parser.add_argument("--compile-cost", action="store_true", help="time the first step with a cold/warm numba cache")
     parser.add_argument("--memory-child", nargs=2, metavar=("NETWORK", "FRAMEWORK"), help=argparse.SUPPRESS)
+    parser.add_argument("--first-step-child", metavar="NETWORK", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.memory_child:
         memory_child(*args.memory_child)
+        return
+    if args.first_step_child:
+        first_step_child(args.first_step_child)
+        return
+    if args.compile_cost:
+        print_compile_cost()
         return
     import torch
     print(f"# {time.strftime('%Y-%m-%d %H:%M')} | {platform.processor() or platform.machine()} | "
           f"{os.cpu_count()} cores | numpy {np.__version__} | torch {torch.__version__} ({THREADS} threads) | "
           f"load average at start {_load()}")
-    from kernelscope.kernels.allocator import tune_malloc
-    print(f"# OPENBLAS_THREAD_TIMEOUT={os.environ.get('OPENBLAS_THREAD_TIMEOUT', 'unset')} | "
-          f"glibc malloc keeps freed memory: {tune_malloc()} (kernelscope's defaults; both apply to the whole "
-          "process, PyTorch included)\n")
+    from kernelscope._runtime import blas
+    from kernelscope._runtime.allocator import tune_malloc
+    print(f"# BLAS: {blas.describe() or 'unknown (threadpoolctl not installed)'} | "
+          f"OPENBLAS_THREAD_TIMEOUT={os.environ.get('OPENBLAS_THREAD_TIMEOUT', 'unset')} | "
+          f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')} | "
+          f"glibc malloc keeps freed memory: {tune_malloc()} (kernelscope's default, for the whole process) | "
+          f"numba kernels available: {kernelscope.config.fast_enabled()}\n")
     selected = args.only or [*NETWORKS, "ops"]
-    rows = [compare(name, args.rounds) for name in NETWORKS if name in selected]
+    configs = [c for c in CONFIGS if args.configs is None or c[0] in args.configs]
+    rows = [compare(name, args.rounds, configs) for name in NETWORKS if name in selected]
     if rows:
-        print_networks(rows)
+        print_networks(rows, configs)
     if "ops" in selected:
         peak = gemm_peak()
         ops = op_table(args.rounds)

@@ -19,9 +19,9 @@ from . import _interrupt_guard  # noqa: F401 - first: Ctrl-C while the command s
 
 import importlib  # noqa: E402
 
-from ._blas_threads import set_thread_timeout
+from ._runtime.blas import set_thread_timeout
 
-set_thread_timeout()  # before NumPy loads OpenBLAS: see _blas_threads.py
+set_thread_timeout()  # before NumPy loads OpenBLAS: see _runtime/blas.py
 
 from .autograd import Tensor, enable_grad, is_grad_enabled, no_grad  # noqa: E402 - after the line above
 
@@ -31,7 +31,7 @@ _SUBMODULES = {
     "ops", "kernels", "layers", "models", "initializers", "regularizers", "losses", "metrics",
     "optimizers", "callbacks", "utils", "datasets", "explain", "filters", "applications",
     "interop", "export", "sklearn", "anomaly", "detection", "saving", "rng", "autograd",
-    "backend", "random", "variables", "gradient_tape", "data", "dask", "similarity", "generative",
+    "backend", "random", "variables", "gradient_tape", "data", "config", "dask", "similarity", "generative",
     "adversarial",
 }
 # Public names that live in a sub-module: name -> module.

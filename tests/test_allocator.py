@@ -1,4 +1,4 @@
-"""kernels/allocator.py: glibc keeps freed memory for the next step instead of page-faulting it back."""
+"""_runtime/allocator.py: glibc keeps freed memory for the next step instead of page-faulting it back."""
 
 import os
 import platform
@@ -12,8 +12,9 @@ GLIBC = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
 # Like a training step, holds four 12 MB arrays at once (activations kept for the backward
 # pass), frees them, and does it again 10 times; prints the minor page faults after the first.
 CHILD = """
-import resource, numpy as np, kernelscope.kernels
-from kernelscope.kernels.allocator import tune_malloc
+import resource, numpy as np
+from kernelscope._runtime.allocator import tune_malloc
+tune_malloc()  # what the first fit/evaluate/predict does
 def step():
     held = [np.ones(3 * 2**20, np.float32) for _ in range(4)]
 step()
@@ -46,6 +47,6 @@ def test_environment_variable_leaves_malloc_alone():
 
 
 def test_tuning_is_a_no_op_where_it_does_not_apply(monkeypatch):
-    from kernelscope.kernels import allocator
+    from kernelscope._runtime import allocator
     monkeypatch.setattr(allocator.platform, "system", lambda: "Darwin")
     assert allocator._apply() is False

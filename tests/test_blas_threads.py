@@ -1,4 +1,4 @@
-"""kernelscope/_blas_threads.py: OpenBLAS's idle threads sleep instead of spinning, when it can still be said."""
+"""kernelscope/_runtime/blas.py: OpenBLAS's idle threads sleep instead of spinning, when it can still be said."""
 
 import os
 import subprocess

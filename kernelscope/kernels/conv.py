@@ -7,46 +7,46 @@ Every function here takes explicit, already-validated arguments: ``strides``,
 ``dilation`` are pairs of ints, ``pads`` is ``((top, bottom), (left, right))``.
 Argument checking lives in :mod:`kernelscope.ops.conv`.
 
-How the work is laid out (alternatives timed on x=(64, 32, 32, 32), kernel 3x3x32x64,
-"same", float32, 2 cores, OpenBLAS):
+How the work is laid out (why each choice was made; the timings behind them are in
+benchmarks/PERF_NOTES.md, where they can be re-measured):
 
 - forward: im2col (one copy of every receptive field into a contiguous (G, M, K)
   buffer) then one GEMM per group. 1x1 stride-1 unpadded kernels skip the copy.
-  Nine per-offset GEMMs accumulating into the output were ~2.3x slower (K=C is
-  too short for BLAS and every offset re-reads and re-writes the output).
-  The im2col buffer comes from :mod:`kernelscope.kernels.buffers` and goes back
-  there once the backward pass has used it: a fresh 75 MB array page-faults
-  (10 ms) where a reused one fills in 4 ms. Splitting the copy and GEMM into
-  cache-sized chunks of the batch was slower (many small GEMMs).
-- dW: cols^T @ dy, the columns recomputed chunk by chunk. Keeping the forward's
-  columns instead (when under 24 MB) made training steps only 1-3% faster
-  (lenet28, cifar32): the recomputed chunks land in a buffer that stays in the
-  32 MB L3 cache. Not worth the memory held from the forward to the backward pass.
+  Per-offset GEMMs accumulating into the output lose: K=C is too short for BLAS
+  and every offset re-reads and re-writes the output. The im2col buffer comes
+  from :mod:`kernelscope._runtime.buffers` and goes back there once the backward
+  pass has used it: a fresh large array page-faults on first touch.
+- dW: cols^T @ dy, the columns recomputed chunk by chunk into a buffer that stays
+  in cache, rather than held from the forward to the backward pass.
 - dX, stride 1, F <= C: the input gradient of a stride-1 convolution is a "full"
   convolution of dy with the kernel flipped in space and with C and F swapped,
-  so it reuses the forward path: one im2col of dy and one GEMM. Timed 1.3-1.8x
-  faster than the per-offset scatter below for F = C (cifar32 conv2/conv4,
-  ResNet's 3x3).
+  so it reuses the forward path: one im2col of dy and one GEMM.
 - dX otherwise (F > C, strides > 1, groups > 1): one GEMM per kernel offset,
   dy @ W[i, j]^T, added into a strided slice of the padded input gradient
-  (``col2im_gemm``). With F > C the im2col of dy (kh*kw*F wide) outweighs the
-  nine adds of C-wide slices: 1.2-1.5x faster than the full convolution (lenet28
-  conv2, cifar32 conv3). Materialising all of dy @ W^T first (classic col2im) was
-  ~1.5x slower: it writes and re-reads a buffer kh*kw times the input's size.
+  (``col2im_gemm``): with F > C the im2col of dy (kh*kw*F wide) outweighs the
+  adds of C-wide slices, and materialising all of dy @ W^T first (classic
+  col2im) writes and re-reads a buffer kh*kw times the input's size.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..geometry import output_hw, span as _span
-from . import buffers, parallel
+from .._runtime import buffers, fast, parallel
+from . import loops
 
 __all__ = [
+    "ConvCache",
+    "DepthwiseConvCache",
+    "ConvTransposeCache",
     "pad_or_crop",
     "im2col",
     "col2im_gemm",
+    "add_bias_relu",
     "conv2d_forward",
     "conv2d_backward",
     "depthwise_conv2d_forward",
@@ -54,6 +54,36 @@ __all__ = [
     "conv2d_transpose_forward",
     "conv2d_transpose_backward",
 ]
+
+
+class ConvCache(NamedTuple):
+    """What ``conv2d_backward`` needs: the padded input (the columns are recomputed from it)."""
+    xp: np.ndarray
+    kernel: np.ndarray
+    x_shape: tuple
+    pads: tuple
+    strides: tuple
+    dilation: tuple
+    groups: int
+
+
+class DepthwiseConvCache(NamedTuple):
+    """What ``depthwise_conv2d_backward`` needs."""
+    xp: np.ndarray
+    kernel: np.ndarray
+    x_shape: tuple
+    pads: tuple
+    strides: tuple
+    dilation: tuple
+
+
+class ConvTransposeCache(NamedTuple):
+    """What ``conv2d_transpose_backward`` needs."""
+    x: np.ndarray
+    kernel: np.ndarray
+    crops: tuple
+    strides: tuple
+    dilation: tuple
 
 
 def _offset_slice(i: int, d: int, s: int, n_out: int) -> slice:
@@ -91,6 +121,9 @@ def im2col(xp: np.ndarray, kernel_hw, strides, dilation, out_hw, groups: int = 1
 
     ``out``, if given, is a contiguous array of G*M*K elements the columns are written into.
     """
+    kernel = fast.compiled(loops.im2col) if groups == 1 and xp.flags.c_contiguous else None
+    if kernel is not None:  # one pass over the columns, reading the input in place
+        return _im2col_loop(kernel, xp, kernel_hw, strides, dilation, out_hw, out)
     windows = _windows(xp, kernel_hw, strides, dilation, out_hw)
     n, ho, wo, kh, kw, c = windows.shape
     split = windows.reshape(n, ho, wo, kh, kw, groups, c // groups)
@@ -99,6 +132,37 @@ def im2col(xp: np.ndarray, kernel_hw, strides, dilation, out_hw, groups: int = 1
     axis = 1 if n > 1 else 2  # split the copy over the cores by samples, or by output rows
     parallel.copyto(cols, split.transpose(5, 0, 1, 2, 3, 4, 6), axis=axis)
     return cols.reshape(groups, n * ho * wo, kh * kw * (c // groups))
+
+
+def _im2col_loop(kernel, xp: np.ndarray, kernel_hw, strides, dilation, out_hw, out) -> np.ndarray:
+    n, (ho, wo), c = xp.shape[0], out_hw, xp.shape[3]
+    k = kernel_hw[0] * kernel_hw[1] * c
+    cols = np.empty((n * ho * wo, k), dtype=xp.dtype) if out is None else out.reshape(n * ho * wo, k)
+    rows = ho * wo
+
+    def fill(part: slice) -> None:
+        kernel(xp[part], *kernel_hw, *strides, *dilation, ho, wo, cols[part.start * rows:part.stop * rows])
+
+    parallel.for_slices(fill, n, cols.nbytes)
+    return cols[None]
+
+
+def add_bias_relu(y: np.ndarray, bias: np.ndarray | None, relu: bool) -> None:
+    """In place on an (N, ..., F) output: ``y += bias``, then ``max(y, 0)`` if ``relu``; split over the cores."""
+    plain = bias is not None and bias.dtype == y.dtype and bias.shape == y.shape[-1:] and y.flags.c_contiguous
+    kernel = fast.compiled(loops.bias_relu) if plain else None
+    if kernel is not None:  # one pass instead of two
+        flat = y.reshape(len(y), -1, y.shape[-1])
+        parallel.for_slices(lambda part: kernel(flat[part].reshape(-1, y.shape[-1]), bias, relu), len(y), y.nbytes)
+        return
+
+    def finish(part: slice) -> None:
+        if bias is not None:
+            y[part] += bias
+        if relu:
+            np.maximum(y[part], 0, out=y[part])
+
+    parallel.for_slices(finish, len(y), y.nbytes)
 
 
 def _grouped(a2d: np.ndarray, groups: int) -> np.ndarray:
@@ -177,9 +241,7 @@ def conv2d_forward(x: np.ndarray, kernel: np.ndarray, strides=(1, 1), pads=((0, 
     xp = pad_or_crop(x, pads)
     out_hw = _output_hw(xp.shape[1:3], (kh, kw), strides, dilation)
     y = _correlate(xp, kernel, tuple(strides), tuple(dilation), out_hw, groups)
-    cache = {"xp": xp, "kernel": kernel, "x_shape": x.shape, "pads": pads,
-             "strides": tuple(strides), "dilation": tuple(dilation), "groups": groups}
-    return y, cache
+    return y, ConvCache(xp, kernel, x.shape, pads, tuple(strides), tuple(dilation), groups)
 
 
 def col2im_gemm(dy: np.ndarray, kernel: np.ndarray, padded_shape, strides, dilation,
@@ -226,20 +288,20 @@ def _kernel_grad(xp: np.ndarray, dy: np.ndarray, kernel_shape, strides, dilation
     return dw_g.transpose(1, 0, 2).reshape(kernel_shape)
 
 
-def conv2d_backward(dy: np.ndarray, cache: dict, need_dx: bool = True, need_dw: bool = True) -> tuple:
+def conv2d_backward(dy: np.ndarray, cache: ConvCache, need_dx: bool = True, need_dw: bool = True) -> tuple:
     """Gradients ``(dx, dw)`` of ``conv2d_forward``; an entry is None when not asked for."""
-    kernel, groups, strides = cache["kernel"], cache["groups"], cache["strides"]
+    kernel, groups, strides = cache.kernel, cache.groups, cache.strides
     n, ho, wo, f = dy.shape
     dx = dw = None
     if need_dw:
-        dw = _kernel_grad(cache["xp"], dy, kernel.shape, strides, cache["dilation"], groups)
+        dw = _kernel_grad(cache.xp, dy, kernel.shape, strides, cache.dilation, groups)
     if need_dx and groups == 1 and strides == (1, 1) and f <= _FULL_CONV_MAX_RATIO * kernel.shape[2]:
-        dx = _full_conv_input_grad(dy, kernel, cache["pads"], cache["dilation"])
+        dx = _full_conv_input_grad(dy, kernel, cache.pads, cache.dilation)
     elif need_dx:
-        (top, bottom), (left, right) = cache["pads"]
-        _, h, w, c = cache["x_shape"]
+        (top, bottom), (left, right) = cache.pads
+        _, h, w, c = cache.x_shape
         padded = (n, h + top + bottom, w + left + right, c)
-        dxp = col2im_gemm(dy, kernel, padded, strides, cache["dilation"], groups)
+        dxp = col2im_gemm(dy, kernel, padded, strides, cache.dilation, groups)
         dx = dxp[:, top:top + h, left:left + w]
     return dx, dw
 
@@ -279,16 +341,13 @@ def depthwise_conv2d_forward(x: np.ndarray, kernel: np.ndarray, strides=(1, 1),
         np.multiply(windows[:, :, :, i, j, :, None], kernel[i, j], out=product if index else y)
         if index:
             y += product
-    cache = {"xp": xp, "kernel": kernel, "x_shape": x.shape, "pads": pads,
-             "strides": tuple(strides), "dilation": tuple(dilation)}
-    return y.reshape(n, ho, wo, c * m), cache
+    return y.reshape(n, ho, wo, c * m), DepthwiseConvCache(xp, kernel, x.shape, pads, tuple(strides), tuple(dilation))
 
 
-def depthwise_conv2d_backward(dy: np.ndarray, cache: dict, need_dx: bool = True,
+def depthwise_conv2d_backward(dy: np.ndarray, cache: DepthwiseConvCache, need_dx: bool = True,
                               need_dw: bool = True) -> tuple:
     """Gradients ``(dx, dw)`` of ``depthwise_conv2d_forward``."""
-    kernel, xp = cache["kernel"], cache["xp"]
-    strides, dilation = cache["strides"], cache["dilation"]
+    kernel, xp, strides, dilation = cache.kernel, cache.xp, cache.strides, cache.dilation
     kh, kw, c, m = kernel.shape
     n, ho, wo, _ = dy.shape
     dy5 = dy.reshape(n, ho, wo, c, m)
@@ -299,8 +358,8 @@ def depthwise_conv2d_backward(dy: np.ndarray, cache: dict, need_dx: bool = True,
         for i, j in np.ndindex(kh, kw):
             dw[i, j] = np.einsum("nhwc,nhwcm->cm", windows[:, :, :, i, j], dy5)
     if need_dx:
-        (top, bottom), (left, right) = cache["pads"]
-        _, h, w, _ = cache["x_shape"]
+        (top, bottom), (left, right) = cache.pads
+        _, h, w, _ = cache.x_shape
         dxp = np.zeros((n, h + top + bottom, w + left + right, c), dtype=np.result_type(dy, kernel))
         for i, j in np.ndindex(kh, kw):
             rows = _offset_slice(i, dilation[0], strides[0], ho)
@@ -327,18 +386,17 @@ def conv2d_transpose_forward(x: np.ndarray, kernel: np.ndarray, strides=(1, 1),
     y_full = col2im_gemm(x, kernel, full, strides, dilation, groups=1)
     (top, bottom), (left, right) = crops
     y = pad_or_crop(y_full, ((-top, -bottom), (-left, -right)))
-    cache = {"x": x, "kernel": kernel, "crops": crops, "strides": tuple(strides), "dilation": tuple(dilation)}
-    return y, cache
+    return y, ConvTransposeCache(x, kernel, crops, tuple(strides), tuple(dilation))
 
 
-def conv2d_transpose_backward(dy: np.ndarray, cache: dict, need_dx: bool = True,
+def conv2d_transpose_backward(dy: np.ndarray, cache: ConvTransposeCache, need_dx: bool = True,
                               need_dw: bool = True) -> tuple:
     """Gradients ``(dx, dw)`` of ``conv2d_transpose_forward``: a plain convolution of ``dy``."""
-    x, kernel = cache["x"], cache["kernel"]
+    x, kernel = cache.x, cache.kernel
     n, h, w, c = x.shape
     kh, kw, _, _ = kernel.shape
-    dy_full = pad_or_crop(dy, cache["crops"])
-    cols = im2col(dy_full, (kh, kw), cache["strides"], cache["dilation"], (h, w))[0]  # (M, kh*kw*F)
+    dy_full = pad_or_crop(dy, cache.crops)
+    cols = im2col(dy_full, (kh, kw), cache.strides, cache.dilation, (h, w))[0]  # (M, kh*kw*F)
     dx = dw = None
     if need_dx:
         dx = (cols @ kernel.reshape(-1, c)).reshape(n, h, w, c)

@@ -16,12 +16,19 @@ of ph * pw). Loops run over window offsets, never over pixels.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from ..geometry import output_hw
-from . import parallel
+from .._runtime import fast, parallel
+from . import loops
 
 __all__ = [
+    "MaxPoolCache",
+    "AvgPoolCache",
+    "GlobalAvgPoolCache",
+    "GlobalMaxPoolCache",
     "max_pool2d_forward",
     "max_pool2d_backward",
     "avg_pool2d_forward",
@@ -103,6 +110,34 @@ def _crop_hw(dxp: np.ndarray, pads: tuple, x_shape: tuple) -> np.ndarray:
     return dxp[:, top:top + x_shape[1], left:left + x_shape[2]]
 
 
+# ------------------------------------------------------------ backward caches
+class MaxPoolCache(NamedTuple):
+    x: np.ndarray
+    y: np.ndarray
+    pool: tuple
+    strides: tuple
+    pads: tuple
+    row_maxima: tuple | None  # the 2x2 path's two row maxima, else None
+    winner: np.ndarray | None = None  # the fast 2x2 path's winning cell (0-3) per window, else None
+
+
+class AvgPoolCache(NamedTuple):
+    x_shape: tuple
+    counts: np.ndarray | None  # cells per window when padding leaves some out, else None
+    pool: tuple
+    strides: tuple
+    pads: tuple
+
+
+class GlobalAvgPoolCache(NamedTuple):
+    x_shape: tuple
+
+
+class GlobalMaxPoolCache(NamedTuple):
+    x_shape: tuple
+    where: np.ndarray  # the first argmax of each (sample, channel)
+
+
 # ---------------------------------------------------------------- max pooling
 def max_pool2d_forward(x: np.ndarray, pool: tuple, strides: tuple, pads: tuple) -> tuple:
     """Max over each ``pool`` window; returns ``(y, cache)``, y of shape (N, Ho, Wo, C)."""
@@ -113,7 +148,7 @@ def max_pool2d_forward(x: np.ndarray, pool: tuple, strides: tuple, pads: tuple) 
         y = _tile_reduce(x, pool, out_hw, np.maximum)
     else:
         y = _separable(_pad_hw(x, pads, -np.inf), pool, strides, out_hw, np.maximum)
-    return y, (x, y, pool, strides, pads, None)
+    return y, MaxPoolCache(x, y, pool, strides, pads, None)
 
 
 def _is_2x2(pool: tuple, strides: tuple, pads: tuple) -> bool:
@@ -130,8 +165,13 @@ def _cells_2x2(x: np.ndarray, out_hw: tuple) -> tuple:
 def _max_pool_2x2_forward(x: np.ndarray, out_hw: tuple) -> tuple:
     """y = max(max(a, b), max(c, d)) for each window [[a, b], [c, d]]; the two row maxima are
     kept for the backward pass, which reads the winning cell off three comparisons."""
-    a, b, c, d = _cells_2x2(x, out_hw)
     shape = (x.shape[0], *out_hw, x.shape[3])
+    kernel = fast.compiled(loops.max_pool_2x2_forward) if x.flags.c_contiguous else None
+    if kernel is not None:  # one pass, the winner kept as one byte per output
+        y, winner = np.empty(shape, dtype=x.dtype), np.empty(shape, dtype=np.uint8)
+        parallel.for_slices(lambda part: kernel(x[part], y[part], winner[part]), len(x), x.nbytes)
+        return y, MaxPoolCache(x, y, (2, 2), (2, 2), ((0, 0), (0, 0)), None, winner)
+    a, b, c, d = _cells_2x2(x, out_hw)
     top, bottom, y = (np.empty(shape, dtype=x.dtype) for _ in range(3))
 
     def reduce(part: slice) -> None:
@@ -140,7 +180,7 @@ def _max_pool_2x2_forward(x: np.ndarray, out_hw: tuple) -> tuple:
         np.maximum(top[part], bottom[part], out=y[part])
 
     parallel.for_slices(reduce, len(x), x.nbytes)
-    return y, (x, y, (2, 2), (2, 2), ((0, 0), (0, 0)), (top, bottom))
+    return y, MaxPoolCache(x, y, (2, 2), (2, 2), ((0, 0), (0, 0)), (top, bottom))
 
 
 def _max_pool_2x2_backward(dy: np.ndarray, x: np.ndarray, row_maxima: tuple) -> np.ndarray:
@@ -203,10 +243,16 @@ def _route_to_first_max(cells, targets, dy: np.ndarray, y: np.ndarray, pool: tup
             target += part
 
 
-def max_pool2d_backward(dy: np.ndarray, cache: tuple) -> np.ndarray:
+def max_pool2d_backward(dy: np.ndarray, cache: MaxPoolCache) -> np.ndarray:
     """Gradient of :func:`max_pool2d_forward`: dy goes to each window's first maximum."""
-    x, y, pool, strides, pads, row_maxima = cache
+    x, y, pool, strides, pads, row_maxima, winner = cache
     out_hw = y.shape[1:3]
+    kernel = None if winner is None else fast.compiled(loops.max_pool_2x2_backward)
+    if kernel is not None:  # (switched off since the forward: the general routing below)
+        dx = np.empty(x.shape, dtype=dy.dtype)
+        dy = np.ascontiguousarray(dy)
+        parallel.for_slices(lambda part: kernel(dy[part], winner[part], dx[part]), len(x), x.nbytes)
+        return dx
     if row_maxima is not None and np.isfinite(np.sum(y)) and np.isfinite(np.sum(dy)):
         return _max_pool_2x2_backward(dy, x, row_maxima)
     if _tiles(pool, strides, pads):
@@ -245,13 +291,13 @@ def avg_pool2d_forward(x: np.ndarray, pool: tuple, strides: tuple, pads: tuple) 
     if _tiles(pool, strides, pads):
         y = _tile_reduce(x, pool, out_hw, np.add)
         y *= np.asarray(1.0 / (pool[0] * pool[1]), dtype=y.dtype)
-        return y, (x.shape, None, pool, strides, pads)
+        return y, AvgPoolCache(x.shape, None, pool, strides, pads)
     counts = _window_counts(x.shape, pool, strides, pads, out_hw, x.dtype)
     window_sums = _separable(_pad_hw(x, pads, 0), pool, strides, out_hw, np.add)
-    return window_sums / counts, (x.shape, counts, pool, strides, pads)
+    return window_sums / counts, AvgPoolCache(x.shape, counts, pool, strides, pads)
 
 
-def avg_pool2d_backward(dy: np.ndarray, cache: tuple) -> np.ndarray:
+def avg_pool2d_backward(dy: np.ndarray, cache: AvgPoolCache) -> np.ndarray:
     """Gradient of :func:`avg_pool2d_forward`: each cell gets dy / divisor of every window holding it."""
     x_shape, counts, pool, strides, pads = cache
     (n, h, w, c), (ho, wo) = x_shape, dy.shape[1:3]
@@ -273,12 +319,12 @@ def avg_pool2d_backward(dy: np.ndarray, cache: tuple) -> np.ndarray:
 # ------------------------------------------------------------- global pooling
 def global_avg_pool2d_forward(x: np.ndarray) -> tuple:
     """Mean over height and width: (N, H, W, C) -> (N, C)."""
-    return x.mean(axis=(1, 2)), x.shape
+    return x.mean(axis=(1, 2)), GlobalAvgPoolCache(x.shape)
 
 
-def global_avg_pool2d_backward(dy: np.ndarray, cache: tuple) -> np.ndarray:
-    n, h, w, c = cache
-    return np.broadcast_to((dy / (h * w))[:, None, None, :], cache).copy()
+def global_avg_pool2d_backward(dy: np.ndarray, cache: GlobalAvgPoolCache) -> np.ndarray:
+    n, h, w, c = cache.x_shape
+    return np.broadcast_to((dy / (h * w))[:, None, None, :], cache.x_shape).copy()
 
 
 def global_max_pool2d_forward(x: np.ndarray) -> tuple:
@@ -286,10 +332,10 @@ def global_max_pool2d_forward(x: np.ndarray) -> tuple:
     flat = x.reshape(x.shape[0], -1, x.shape[3])
     where = np.argmax(flat, axis=1)  # first maximum in row-major order, as torch routes ties
     y = np.take_along_axis(flat, where[:, None, :], axis=1)[:, 0]
-    return y, (x.shape, where)
+    return y, GlobalMaxPoolCache(x.shape, where)
 
 
-def global_max_pool2d_backward(dy: np.ndarray, cache: tuple) -> np.ndarray:
+def global_max_pool2d_backward(dy: np.ndarray, cache: GlobalMaxPoolCache) -> np.ndarray:
     shape, where = cache
     dx = np.zeros((shape[0], shape[1] * shape[2], shape[3]), dtype=dy.dtype)
     np.put_along_axis(dx, where[:, None, :], dy[:, None, :], axis=1)

@@ -9,6 +9,7 @@ import numbers
 import numpy as np
 
 from .. import initializers, ops, regularizers
+from .._runtime import workers
 from ..autograd import Tensor
 from .base import Layer
 from .core import check_unsupported, mark_built, serialize_initializer, serialize_regularizer
@@ -99,6 +100,8 @@ class BatchNormalization(Layer):
         if training and self.trainable:
             outputs, mean, variance = ops.batch_norm_with_stats(inputs, gamma, beta, epsilon=self.epsilon,
                                                                 axis=self.axis)
+            if workers.worker_index() != 0:  # split over workers: every worker has the same statistics
+                return outputs
             m = self.momentum
             self.moving_mean.assign(self.moving_mean.data * m + np.asarray(mean) * (1.0 - m))
             self.moving_variance.assign(self.moving_variance.data * m + np.asarray(variance) * (1.0 - m))

@@ -16,10 +16,12 @@ import time
 
 import numpy as np
 
+from .. import config
 from ..autograd import Tensor, no_grad
 from . import data_adapter as da
 from . import epoch_iterator as ei
 from .compile_utils import CompiledLoss, CompiledMetrics, CompileMetricsView, MeanTracker
+from . import split
 from . import step_utils as su
 from .progress import Progress, format_logs
 from .trainer_data import DataMixin, flat_outputs
@@ -163,6 +165,9 @@ class Trainer(DataMixin):
     def train_step(self, data) -> dict:
         """One optimizer step on one batch; returns the logs. Override to customize ``fit``."""
         x, y, sample_weight = ei.unpack_x_y_sample_weight(data)
+        parts = split.plan(self, x, training=True)
+        if parts:  # one slice per worker thread (see models/split.py)
+            return split.train_step(self, data, parts)
         variables = self.trainable_weights
         for var in variables:
             var.grad = None
@@ -184,6 +189,9 @@ class Trainer(DataMixin):
     def test_step(self, data) -> dict:
         """Loss and metrics on one batch with ``training=False``; override to customize ``evaluate``."""
         x, y, sample_weight = ei.unpack_x_y_sample_weight(data)
+        parts = split.plan(self, x, training=False)
+        if parts:
+            return split.test_step(self, data, parts)
         y_pred = self(x, training=False)
         loss = self._compute_loss(x, y, y_pred, sample_weight, training=False)
         self._loss_tracker.update_state(float(loss.data), su.batch_length(x))
@@ -192,7 +200,8 @@ class Trainer(DataMixin):
     def predict_step(self, data):
         """The model's outputs for one batch; override to customize ``predict``."""
         x, _, _ = ei.unpack_x_y_sample_weight(data)
-        return self(x, training=False)
+        parts = split.plan(self, x, training=False, loss=False)
+        return self(x, training=False) if parts is None else split.predict_step(self, data, parts)
 
     def _step_logs(self, logs) -> dict:
         if not isinstance(logs, dict):
@@ -211,6 +220,7 @@ class Trainer(DataMixin):
         ``(x, y[, sample_weight])`` batches; ``validation_data`` likewise.
         """
         self._require_compiled("fit")
+        config.apply_process_settings()
         su.check_fit_arguments(epochs, initial_epoch, shuffle, validation_freq)
         steps_per_epoch = ei.check_steps(steps_per_epoch, "steps_per_epoch")
         validation_steps = ei.check_steps(validation_steps, "validation_steps")
@@ -327,6 +337,7 @@ class Trainer(DataMixin):
                  callbacks=None, return_dict: bool = False):
         """Loss and metrics on ``(x, y)`` (or a dataset) with ``training=False``: a float, a list, or a dict."""
         self._require_compiled("evaluate")
+        config.apply_process_settings()
         if batch_size is not None:
             da.check_batch_size(batch_size)
         steps = ei.check_steps(steps, "steps")
@@ -346,6 +357,7 @@ class Trainer(DataMixin):
     # -------------------------------------------------------------- predict
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Model outputs for ``x`` (arrays or a dataset) as NumPy arrays (``training=False``, no graph)."""
+        config.apply_process_settings()
         if batch_size is not None:
             da.check_batch_size(batch_size)
         steps = ei.check_steps(steps, "steps")
@@ -392,6 +404,7 @@ class Trainer(DataMixin):
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict: bool = False):
         """One training step on one batch; returns the running loss (and metrics)."""
         self._require_compiled("train_on_batch")
+        config.apply_process_settings()
         xs, ys, sw, _ = self._prepare(x, y, sample_weight, class_weight)
         self.reset_metrics()
         logs = self._step_logs(self.train_step(ei.pack_x_y_sample_weight(xs, ys, sw)))

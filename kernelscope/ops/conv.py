@@ -16,7 +16,7 @@ import numpy as np
 from .._checks import check_allocation, check_ndim, check_numeric
 from ..autograd import Tensor, make_result
 from ..kernels import conv as K
-from ..kernels import parallel
+from .._runtime import parallel
 from . import activations
 from ..geometry import (check_int, normalize_padding, output_hw, resolve_padding, standardize_tuple, transpose_crops,
                         transpose_output_length)
@@ -80,15 +80,7 @@ def _record(y: np.ndarray, x, kernel, bias, backward_kernel, cache, relu: bool =
     Gradients come back in each parent's dtype. The fused ReLU saves a full pass and a
     full-size array each way: relu(y) = max(y, 0) and its gradient is g where y > 0.
     """
-    b = None if bias is None else bias.data
-
-    def finish(part: slice) -> None:  # in place, one slice of the batch per core
-        if b is not None:
-            y[part] += b
-        if relu:
-            np.maximum(y[part], 0, out=y[part])
-
-    parallel.for_slices(finish, len(y), y.nbytes)
+    K.add_bias_relu(y, None if bias is None else bias.data, relu)  # in place
     x_need, k_need = x.requires_grad, kernel.requires_grad
 
     def backward(g):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import numbers
 
 import numpy as np
 
 from ..autograd import Tensor, as_tensor, make_result
+from .._runtime import workers
 from ..kernels import normalization as K
 from ..rng import make_rng
 
@@ -47,8 +49,10 @@ def _train(x, gamma, beta, epsilon, axis) -> tuple:
     axis = _feature_axis(x, axis)
     size = x.shape[axis]
     gamma, beta = _param(gamma, "gamma", size), _param(beta, "beta", size)
+    member = workers.current()  # a slice of a batch split over workers: statistics of the whole batch
+    reduce = None if member is None else functools.partial(member[0].allreduce, member[1])
     y, mean, var, cache = K.batch_norm_train_forward(
-        x.data, _data(gamma, x.dtype), _data(beta, x.dtype), axis, epsilon)
+        x.data, _data(gamma, x.dtype), _data(beta, x.dtype), axis, epsilon, reduce)
 
     def backward(g):
         dx, dgamma, dbeta = K.batch_norm_train_backward(g, cache)

@@ -120,6 +120,15 @@ class RMSprop(Optimizer):
                 "centered": self.centered}
 
 
+def _fast_adam(grad: np.ndarray, var: np.ndarray):
+    """The numba Adam loop when it applies (same dtype, contiguous arrays), else None."""
+    from .._runtime import fast
+    from ..kernels import loops
+
+    plain = grad.dtype == var.dtype and var.dtype.kind == "f" and grad.flags.c_contiguous and var.flags.c_contiguous
+    return fast.compiled(loops.adam) if plain and grad.shape == var.shape else None
+
+
 class Adam(Optimizer):
     """Adam with Keras's bias correction folded into the step size.
 
@@ -141,6 +150,12 @@ class Adam(Optimizer):
     def _update_step(self, grad, var, index, lr):
         t = self.iterations + 1
         alpha = lr * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
+        kernel = None if self.amsgrad else _fast_adam(grad, var)
+        if kernel is not None:  # one pass instead of ten (kernelscope[fast])
+            m, v, scalar = self._slots["m"][index], self._slots["v"][index], var.dtype.type
+            kernel(var.reshape(-1), grad.reshape(-1), m.reshape(-1), v.reshape(-1), scalar(1 - self.beta_1),
+                   scalar(1 - self.beta_2), scalar(self.epsilon), scalar(alpha))
+            return
         s = self._scratch(var)
         m, v = self._slots["m"][index], self._slots["v"][index]
         m += np.multiply(np.subtract(grad, m, out=s), 1 - self.beta_1, out=s)

@@ -4,7 +4,8 @@ BLAS already uses every core for the GEMMs, but NumPy's copies and ufuncs run on
 one. They release the GIL, so splitting one big pass into a slice per core with a
 small thread pool makes it up to ~1.5x faster on 2 cores (im2col copy of
 64x32x32x(3x3x32) float32: 5.8 ms -> 4.0 ms). Small arrays are not worth the
-hand-off and stay on the calling thread.
+hand-off and stay on the calling thread, and so does everything a batch-split
+worker runs (``_runtime/workers.py``): the cores are already taken by the workers.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from . import workers as _workers
+
 __all__ = ["copyto", "for_slices", "workers"]
 
 _MIN_BYTES = 2**20  # below this, the thread hand-off costs more than it saves
@@ -24,10 +27,7 @@ _pool_pid = None  # a forked child has no worker threads: it builds its own pool
 
 def workers() -> int:
     """Number of threads a pass is split over: the CPUs this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+    return _workers.usable_cores()
 
 
 def _slices(length: int, parts: int) -> list:
@@ -43,7 +43,8 @@ def for_slices(fn, length: int, nbytes: int) -> None:
     """
     global _pool, _pool_pid
     parts = min(workers(), length)
-    nested = threading.current_thread().name.startswith("kernelscope")  # a worker waiting on workers could deadlock
+    # a pool thread waiting on the pool could deadlock; a batch-split worker already has its core
+    nested = threading.current_thread().name.startswith("kernelscope") or _workers.in_worker()
     if parts < 2 or nbytes < _MIN_BYTES or nested:
         fn(slice(0, length))
         return

@@ -10,7 +10,9 @@ array goes back to the pool when the lease is garbage collected, i.e. when whate
 holds it (a running im2col loop, a backward cache) is freed, so two users never share
 a buffer, and ``retain_graph=True`` keeps a cached buffer as long as the graph lives.
 An idle array serves any request up to its size: the layers of a network end up
-sharing one or two buffers instead of one per layer shape.
+sharing one or two buffers instead of one per layer shape. Each batch-split worker
+(``_runtime/workers.py``) has a pool of its own, so two workers never trade buffers of
+different sizes back and forth.
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ import threading
 
 import numpy as np
 
+from .workers import worker_index
+
 __all__ = ["Lease", "lease", "clear", "pooled_bytes"]
 
 _MAX_FREE_PER_DTYPE = 4  # idle arrays kept per dtype; more are simply dropped
 _lock = threading.Lock()
-_free: dict = {}  # dtype.str -> idle 1-D arrays
+_free: dict = {}  # (worker index, dtype.str) -> idle 1-D arrays
 
 
 class Lease:
@@ -32,15 +36,15 @@ class Lease:
     ``array`` is a 1-D view of the requested size on a pooled array at least that large.
     """
 
-    __slots__ = ("array", "_base", "__weakref__")
+    __slots__ = ("array", "_base", "_key", "__weakref__")
 
-    def __init__(self, base: np.ndarray, size: int):
-        self._base = base
+    def __init__(self, base: np.ndarray, size: int, key: tuple):
+        self._base, self._key = base, key
         self.array = base[:size]
 
     def __del__(self):
-        with _lock:
-            idle = _free.setdefault(self._base.dtype.str, [])
+        with _lock:  # back to the pool of the worker that leased it, whichever thread frees it
+            idle = _free.setdefault(self._key, [])
             if len(idle) < _MAX_FREE_PER_DTYPE:
                 idle.append(self._base)
 
@@ -48,13 +52,14 @@ class Lease:
 def lease(size: int, dtype) -> Lease:
     """A :class:`Lease` on ``size`` uninitialised elements of ``dtype`` (the smallest idle array that fits)."""
     dtype = np.dtype(dtype)
+    key = (worker_index(), dtype.str)
     with _lock:
-        idle = _free.get(dtype.str, [])
+        idle = _free.get(key, [])
         fits = [i for i, a in enumerate(idle) if a.size >= size]
         base = idle.pop(min(fits, key=lambda i: idle[i].size)) if fits else None
         if base is None:
             idle.clear()  # all too small: the new, larger array replaces them once returned
-    return Lease(np.empty(size, dtype=dtype) if base is None else base, size)
+    return Lease(np.empty(size, dtype=dtype) if base is None else base, size, key)
 
 
 def clear() -> None:

@@ -17,9 +17,10 @@ tell glibc to keep what it frees:
 
 So after training, the process may hold up to 256 MiB of freed memory it no longer
 uses; peak memory is unchanged. The settings are process-wide (they also speed up any
-other library in the process) and applied once, when the kernels are first imported.
-``KERNELSCOPE_MALLOC_TUNING=0`` in the environment leaves malloc alone. Elsewhere than
-glibc (macOS, Windows, musl) nothing is changed.
+other library in the process), so importing kernelscope does not apply them: the first
+``fit``/``evaluate``/``predict`` does, unless ``ks.config.set_malloc_tuning(False)`` was
+called or ``KERNELSCOPE_MALLOC_TUNING=0`` is in the environment. Elsewhere than glibc
+(macOS, Windows, musl) nothing is changed.
 """
 
 from __future__ import annotations

@@ -1,0 +1,92 @@
+"""The ``kernelscope[fast]`` switch: numba-compiled loop kernels, compiled on first use.
+
+``compiled(fn)`` returns the numba version of a loop in ``kernels/loops.py``, or None when the
+fast path is off: numba is not installed, ``KERNELSCOPE_FAST=0`` is in the environment, or
+``ks.config.set_fast(False)`` was called. Callers then run their NumPy path, which gives the
+same numbers.
+
+- ``nogil=True``: the loops run on the batch-split workers and on ``_runtime/parallel.py``'s
+  pool, in parallel, so no kernel uses numba's own threading (``parallel=True``). Should one
+  ever need it, the workqueue layer is selected: the OpenMP one loads a second libgomp beside
+  PyTorch's and the two stall each other.
+- ``cache=True``: compiled code is kept between runs (16 s of compiling for all the kernels
+  uncached, 0.3 s warm, in the study of benchmarks/PERF_NOTES.md). numba writes the cache
+  beside ``kernels/loops.py`` if it can, else in the user's cache directory
+  (``~/.cache/numba``), so read-only installs work; ``NUMBA_CACHE_DIR`` overrides both.
+- The first compilation in a process prints one line to stderr saying so, on a terminal only
+  (logs and the output of scripted runs stay as they were).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+
+__all__ = ["set_enabled", "enabled", "compiled"]
+
+_lock = threading.Lock()
+_state = {"enabled": True, "numba": None, "noticed": False}
+_dispatchers: dict = {}
+_NOTICE_SECONDS = 0.5  # a first call this slow compiled (a cached kernel loads in milliseconds)
+
+
+def _env_off() -> bool:
+    return os.environ.get("KERNELSCOPE_FAST", "1").strip().lower() in ("0", "false", "no", "off")
+
+
+def _numba():
+    if _state["numba"] is None:
+        try:
+            import numba
+        except ImportError:
+            _state["numba"] = False
+        else:
+            numba.config.THREADING_LAYER = "workqueue"
+            _state["numba"] = numba
+    return _state["numba"] or None
+
+
+def set_enabled(flag: bool) -> None:
+    _state["enabled"] = bool(flag)
+
+
+def enabled() -> bool:
+    """Whether the numba kernels run (switched on, not turned off by the environment, numba installed)."""
+    return _state["enabled"] and not _env_off() and _numba() is not None
+
+
+def compiled(fn):
+    """The compiled ``fn`` (a function of ``kernels/loops.py``), or None on the NumPy path."""
+    if not enabled():
+        return None
+    dispatcher = _dispatchers.get(fn)
+    if dispatcher is None:
+        with _lock:
+            dispatcher = _dispatchers.get(fn)
+            if dispatcher is None:
+                dispatcher = _dispatchers[fn] = _Noticing(_numba().njit(cache=True, nogil=True)(fn))
+    return dispatcher
+
+
+class _Noticing:
+    """Calls a numba dispatcher; says once per process when a call had to compile."""
+
+    __slots__ = ("dispatcher", "_signatures")
+
+    def __init__(self, dispatcher):
+        self.dispatcher, self._signatures = dispatcher, 0
+
+    def __call__(self, *args):
+        if len(self.dispatcher.signatures) == self._signatures:  # a known signature: just run it
+            return self.dispatcher(*args)
+        start = time.perf_counter()
+        result = self.dispatcher(*args)
+        self._signatures = len(self.dispatcher.signatures)
+        seconds = time.perf_counter() - start
+        if seconds >= _NOTICE_SECONDS and not _state["noticed"] and sys.stderr.isatty():
+            _state["noticed"] = True  # a cached kernel loads in milliseconds: this one was compiled
+            print(f"kernelscope[fast]: compiling numba kernels on first use ({seconds:.1f} s for this one; cached for "
+                  "later runs; KERNELSCOPE_FAST=0 turns them off)", file=sys.stderr)
+        return result

@@ -1,0 +1,90 @@
+"""Loop kernels for the memory-bound passes, compiled by numba in ``kernelscope[fast]``.
+
+# N batch, H/W height/width, C channels, F filters, Ho/Wo output size
+
+Plain Python over NumPy arrays, written for ``numba.njit``: each makes one pass where the
+NumPy version makes several (measured in benchmarks/PERF_NOTES.md). They are never run
+uncompiled (far too slow); ``kernelscope._runtime.fast.compiled`` returns None without
+numba and the caller takes its NumPy path. Each matches that path exactly: same
+comparisons, same tie and NaN rules, same additions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["max_pool_2x2_forward", "max_pool_2x2_backward", "im2col", "bias_relu", "adam"]
+
+
+def max_pool_2x2_forward(x, y, winner):
+    """y = max of each 2x2 tile; ``winner`` (0-3, row-major) is its first maximum, or its first NaN."""
+    n, ho, wo, c = y.shape
+    for s in range(n):
+        for i in range(ho):
+            for j in range(wo):
+                for k in range(c):
+                    a, b = x[s, 2 * i, 2 * j, k], x[s, 2 * i, 2 * j + 1, k]
+                    p, q = x[s, 2 * i + 1, 2 * j, k], x[s, 2 * i + 1, 2 * j + 1, k]
+                    top, top_w = (a, 0) if (a >= b or a != a) else (b, 1)  # a != a: a NaN wins and propagates
+                    low, low_w = (p, 2) if (p >= q or p != p) else (q, 3)
+                    if top >= low or top != top:
+                        y[s, i, j, k], winner[s, i, j, k] = top, top_w
+                    else:
+                        y[s, i, j, k], winner[s, i, j, k] = low, low_w
+
+
+def max_pool_2x2_backward(dy, winner, dx):
+    """dx: each tile's dy at its winner, zero elsewhere (an odd last row/column included)."""
+    n, ho, wo, c = dy.shape
+    h, w = dx.shape[1], dx.shape[2]
+    zero = dx.dtype.type(0)
+    for s in range(n):
+        for i in range(ho):
+            for j in range(wo):
+                for k in range(c):
+                    g, win = dy[s, i, j, k], winner[s, i, j, k]
+                    dx[s, 2 * i, 2 * j, k] = g if win == 0 else zero
+                    dx[s, 2 * i, 2 * j + 1, k] = g if win == 1 else zero
+                    dx[s, 2 * i + 1, 2 * j, k] = g if win == 2 else zero
+                    dx[s, 2 * i + 1, 2 * j + 1, k] = g if win == 3 else zero
+        for i in range(2 * ho, h):
+            for j in range(w):
+                for k in range(c):
+                    dx[s, i, j, k] = zero
+        for i in range(2 * ho):
+            for j in range(2 * wo, w):
+                for k in range(c):
+                    dx[s, i, j, k] = zero
+
+
+def im2col(xp, kh, kw, sh, sw, dh, dw, ho, wo, out):
+    """out[(s*Ho + i)*Wo + j, (p*kw + q)*C + k] = xp[s, i*sh + p*dh, j*sw + q*dw, k] (one group)."""
+    n, c = xp.shape[0], xp.shape[3]
+    for s in range(n):
+        for i in range(ho):
+            for j in range(wo):
+                row = (s * ho + i) * wo + j
+                for p in range(kh):
+                    for q in range(kw):
+                        base = (p * kw + q) * c
+                        for k in range(c):
+                            out[row, base + k] = xp[s, i * sh + p * dh, j * sw + q * dw, k]
+
+
+def bias_relu(y, bias, relu):
+    """In place on a (M, F) array: y += bias, then max(y, 0) if ``relu`` (NaN stays NaN, as np.maximum)."""
+    m, f = y.shape
+    zero = y.dtype.type(0)
+    for r in range(m):
+        for k in range(f):
+            v = y[r, k] + bias[k]
+            y[r, k] = zero if (relu and v < zero) else v
+
+
+def adam(var, grad, m, v, one_minus_beta_1, one_minus_beta_2, epsilon, alpha):
+    """One Adam step in place on flat arrays, each operation in the order and dtype of the NumPy path."""
+    for i in range(var.size):
+        g = grad[i]
+        m[i] += (g - m[i]) * one_minus_beta_1
+        v[i] += (g * g - v[i]) * one_minus_beta_2
+        var[i] -= m[i] / (np.sqrt(v[i]) + epsilon) * alpha

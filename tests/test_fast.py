@@ -1,0 +1,189 @@
+"""kernelscope[fast]: the numba loop kernels give exactly the NumPy path's numbers; off, nothing needs numba.
+
+The reference is kernelscope's own NumPy path on the same inputs (itself checked against
+PyTorch and float64 central differences in test_ops_pooling.py / test_ops_conv.py).
+"""
+
+import io
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import kernelscope as ks
+from kernelscope._runtime import fast
+from kernelscope.kernels import conv as K
+from kernelscope.kernels import pooling as P
+
+HAVE_NUMBA = fast._numba() is not None
+needs_numba = pytest.mark.skipif(not HAVE_NUMBA, reason="numba (kernelscope[fast]) is not installed")
+
+
+@pytest.fixture(autouse=True)
+def _fast_back_on():
+    yield
+    ks.config.set_fast(True)
+
+
+def both_paths(fn):
+    """fn() with the fast path off, then on."""
+    out = []
+    for flag in (False, True):
+        ks.config.set_fast(flag)
+        out.append(fn())
+    return out
+
+
+@needs_numba
+@pytest.mark.parametrize("hw", [(26, 26), (13, 13), (7, 10)])
+def test_max_pool_2x2_forward_and_backward_equal_numpy(hw):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((5, *hw, 3)).astype(np.float32)
+    x[0, 0, 1, 0] = x[0, 0, 0, 0]  # a tie: the first cell in row-major order wins
+    x[1, 2, 3, 1] = np.nan  # NaN windows route to their first NaN
+    x[1, 3, 2, 1] = np.nan
+    x[2, 0, 0, 2] = np.inf
+    dy = rng.standard_normal((5, hw[0] // 2, hw[1] // 2, 3)).astype(np.float32)
+    dy[3, 0, 0, 0] = np.inf  # an infinite gradient reaches one cell, no NaN elsewhere
+
+    def run():
+        y, cache = P.max_pool2d_forward(x, (2, 2), (2, 2), ((0, 0), (0, 0)))
+        return y, P.max_pool2d_backward(dy, cache), cache.winner is not None
+
+    (y0, dx0, used0), (y1, dx1, used1) = both_paths(run)
+    assert not used0 and used1
+    assert np.array_equal(y0, y1, equal_nan=True) and np.array_equal(dx0, dx1, equal_nan=True)
+
+
+@needs_numba
+def test_switching_fast_off_between_forward_and_backward_still_routes_exactly():
+    x = np.random.default_rng(1).standard_normal((2, 6, 6, 2)).astype(np.float32)
+    dy = np.ones((2, 3, 3, 2), np.float32)
+    ks.config.set_fast(False)
+    expected = P.max_pool2d_backward(dy, P.max_pool2d_forward(x, (2, 2), (2, 2), ((0, 0), (0, 0)))[1])
+    ks.config.set_fast(True)
+    _, cache = P.max_pool2d_forward(x, (2, 2), (2, 2), ((0, 0), (0, 0)))
+    ks.config.set_fast(False)
+    assert np.array_equal(P.max_pool2d_backward(dy, cache), expected)
+
+
+@needs_numba
+@pytest.mark.parametrize("kernel_hw, strides, dilation", [((3, 3), (1, 1), (1, 1)), ((3, 2), (2, 1), (1, 1)),
+                                                          ((3, 3), (1, 2), (2, 1)), ((1, 1), (2, 2), (1, 1))])
+def test_im2col_equals_numpy(kernel_hw, strides, dilation):
+    xp = np.random.default_rng(2).standard_normal((3, 11, 12, 4)).astype(np.float32)
+    span = [d * (k - 1) + 1 for k, d in zip(kernel_hw, dilation)]
+    out_hw = tuple((n - s) // st + 1 for n, s, st in zip(xp.shape[1:3], span, strides))
+    a, b = both_paths(lambda: K.im2col(xp, kernel_hw, strides, dilation, out_hw).copy())
+    assert a.shape == b.shape == (1, 3 * out_hw[0] * out_hw[1], kernel_hw[0] * kernel_hw[1] * 4)
+    assert np.array_equal(a, b)
+
+
+@needs_numba
+@pytest.mark.parametrize("relu", [True, False])
+def test_bias_relu_equals_numpy(relu):
+    rng = np.random.default_rng(3)
+    y = rng.standard_normal((4, 5, 6, 7)).astype(np.float32)
+    y[0, 0, 0, 0] = np.nan
+    bias = rng.standard_normal(7).astype(np.float32)
+
+    def run():
+        out = y.copy()
+        K.add_bias_relu(out, bias, relu)
+        return out
+
+    a, b = both_paths(run)
+    assert np.array_equal(a, b, equal_nan=True)
+
+
+@needs_numba
+def test_a_training_run_gives_the_same_numbers_with_and_without_numba():
+    x = np.random.default_rng(4).standard_normal((32, 12, 12, 1)).astype(np.float32)
+    y = np.arange(32) % 3
+
+    def run():
+        ks.rng.set_random_seed(0)
+        model = ks.Sequential([ks.Input((12, 12, 1)), ks.layers.Conv2D(4, 3, activation="relu"),
+                               ks.layers.MaxPooling2D(2), ks.layers.Conv2D(6, 3, padding="same", activation="relu"),
+                               ks.layers.MaxPooling2D(2), ks.layers.Flatten(), ks.layers.Dense(3)])
+        model.compile(optimizer="adam", loss=ks.losses.SparseCategoricalCrossentropy(from_logits=True))
+        model.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+        return [w.numpy() for w in model.weights], model.predict(x, verbose=0)
+
+    (w0, p0), (w1, p1) = both_paths(run)
+    for a, b in zip(w0, w1):
+        np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(p1, p0, rtol=1e-5, atol=1e-6)
+
+
+def child(code: str, **env) -> str:
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, **env})
+    return out.stdout.strip()
+
+
+def test_environment_variable_turns_the_fast_path_off():
+    assert child("import kernelscope as ks; print(ks.config.fast_enabled())", KERNELSCOPE_FAST="0") == "False"
+
+
+def test_without_numba_everything_runs_on_numpy():
+    code = """
+import sys
+sys.modules["numba"] = None  # as if kernelscope[fast] were not installed: import numba fails
+import numpy as np, kernelscope as ks
+model = ks.Sequential([ks.Input((8, 8, 1)), ks.layers.Conv2D(2, 3, activation="relu"), ks.layers.MaxPooling2D(2),
+                       ks.layers.Flatten(), ks.layers.Dense(2)])
+model.compile(optimizer="adam", loss="mse")
+model.fit(np.ones((16, 8, 8, 1), np.float32), np.zeros((16, 2), np.float32), verbose=0)
+print(ks.config.fast_enabled(), model.predict(np.ones((2, 8, 8, 1), np.float32), verbose=0).shape)
+"""
+    assert child(code) == "False (2, 2)"
+
+
+class _FakeDispatcher:
+    """Stands in for a numba dispatcher: the first call 'compiles' a signature."""
+
+    def __init__(self):
+        self.signatures = []
+
+    def __call__(self, value):
+        self.signatures = ["float32"]
+        return value + 1
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_the_first_compilation_says_so_once_on_a_terminal(monkeypatch):
+    monkeypatch.setattr(fast, "_NOTICE_SECONDS", 0.0)
+    monkeypatch.setitem(fast._state, "noticed", False)
+    stderr = _Terminal()
+    monkeypatch.setattr(sys, "stderr", stderr)
+    kernel, other = fast._Noticing(_FakeDispatcher()), fast._Noticing(_FakeDispatcher())
+    assert kernel(1) == 2 and kernel(2) == 3 and other(1) == 2
+    lines = stderr.getvalue().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("kernelscope[fast]: compiling numba kernels on first use")
+
+
+def test_set_fast_checks_its_argument():
+    with pytest.raises(TypeError, match="`enabled` must be a bool. Received: enabled=1"):
+        ks.config.set_fast(1)
+    ks.config.set_fast(False)
+    assert ks.config.fast_enabled() is False
+
+
+@needs_numba
+def test_adam_step_equals_numpy_bit_for_bit():
+    def run():
+        var = ks.Variable(np.random.default_rng(5).standard_normal((40, 7)).astype(np.float32))
+        optimizer = ks.optimizers.Adam(1e-2)
+        for step in range(3):
+            optimizer.apply_gradients([(np.random.default_rng(step).standard_normal((40, 7)).astype(np.float32), var)])
+        return var.numpy(), optimizer._slots["m"][0].copy(), optimizer._slots["v"][0].copy()
+
+    for a, b in zip(*both_paths(run)):
+        assert np.array_equal(a, b)
