@@ -175,7 +175,8 @@ def test_fit_repeats_with_a_seed_and_predict_is_the_posterior_mean():
     for weight_a, weight_b in zip(a.get_weights(), b.get_weights()):
         np.testing.assert_array_equal(weight_a, weight_b)
     z_mean, _ = a.encoder.predict(x, verbose=0)
-    np.testing.assert_allclose(a.predict(x, verbose=0), a.decoder.predict(z_mean, verbose=0), rtol=1e-6)
+    # float32 through two different graphs: the project's 1e-5 (BLAS kernels round GEMMs differently)
+    np.testing.assert_allclose(a.predict(x, verbose=0), a.decoder.predict(z_mean, verbose=0), rtol=1e-5, atol=1e-7)
 
 
 # ------------------------------------------------------------ the detector
