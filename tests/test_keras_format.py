@@ -227,6 +227,12 @@ APPLICATIONS = [
     ("MobileNetV2", dict(classes=4, input_shape=(32, 32, 3), alpha=0.35)),
     ("DenseNet121", dict(classes=4, input_shape=(32, 32, 3))),
     ("EfficientNetB0", dict(classes=4, input_shape=(32, 32, 3))),
+    ("ResNet101V2", dict(classes=4, input_shape=(32, 32, 3))),
+    ("ResNet152V2", dict(classes=4, input_shape=(32, 32, 3))),
+    ("InceptionResNetV2", dict(classes=4, input_shape=(75, 75, 3))),
+    ("DenseNet169", dict(classes=4, input_shape=(32, 32, 3))),
+    ("DenseNet201", dict(classes=4, input_shape=(32, 32, 3))),
+    # NASNetMobile/NASNetLarge: Keras 3.15.1 refuses to build them on the torch backend
 ]
 
 

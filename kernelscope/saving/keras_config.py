@@ -28,6 +28,10 @@ _ONLY_WITH = {"renorm_momentum": "renorm", "ema_momentum": "use_ema"}
 _FLOAT_POLICIES = ("float16", "bfloat16", "float32", "float64")
 
 
+# layers Keras defines inside an application module (unregistered; Keras finds them by module)
+_APPLICATION_LAYERS = {"CustomScaleLayer": "keras.src.applications.inception_resnet_v2"}
+
+
 def _is_object(value) -> bool:
     return isinstance(value, dict) and "class_name" in value and isinstance(value.get("config"), dict)
 
@@ -39,6 +43,8 @@ def to_keras(entry: dict, build_config=None) -> dict:
     if entry.get("registered_name") is None and entry.get("module", "").startswith("kernelscope."):
         if name in _MODEL_MODULES:
             out["module"], out["registered_name"] = _MODEL_MODULES[name]
+        elif name in _APPLICATION_LAYERS:
+            out["module"] = _APPLICATION_LAYERS[name]
         elif name not in _KERNELSCOPE_ONLY and entry["module"].startswith("kernelscope.layers"):
             out["module"] = "keras.layers"
     config = dict(entry["config"])
