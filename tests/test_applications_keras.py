@@ -11,14 +11,11 @@ References, none from the code under test:
 - downloads: a local http.server on 127.0.0.1 (no internet), with and without Keras's pinned hash.
 """
 
-import functools
 import hashlib
-import http.server
 import json
 import os
 import pathlib
 import re
-import threading
 
 import numpy as np
 import pytest
@@ -175,26 +172,11 @@ def test_new_builders_name_their_keras_files(build, keras_file, home):
 
 
 @pytest.fixture
-def server(tmp_path, monkeypatch):
-    """Serves tmp_path/served as Keras's bucket; .requests lists the paths asked for."""
-    folder = tmp_path / "served"
-    folder.mkdir()
-    requests = []
-
-    class Handler(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-        def do_GET(self):
-            requests.append(self.path)
-            super().do_GET()
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(folder)))
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    monkeypatch.setattr(A._weights, "KERAS_BUCKET", f"http://127.0.0.1:{httpd.server_address[1]}/")
-    yield folder, requests
-    httpd.shutdown()
-    httpd.server_close()
+def server(local_http_server, monkeypatch):
+    """Serves tmp_path/served as Keras's bucket (tests/conftest.py); .requests lists the paths asked for."""
+    folder, url, requests = local_http_server
+    monkeypatch.setattr(A._weights, "KERAS_BUCKET", url)
+    return folder, requests
 
 
 def test_download_fetches_into_the_cache_once(home, server, mobilenet_v2_file):
