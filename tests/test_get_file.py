@@ -1,12 +1,9 @@
 """ks.utils.get_file against a local http.server on 127.0.0.1 and file:// URLs (no internet)."""
 
-import functools
 import hashlib
-import http.server
 import io
 import os
 import tarfile
-import threading
 import zipfile
 
 import pytest
@@ -15,25 +12,9 @@ import kernelscope as ks
 
 
 @pytest.fixture
-def server(tmp_path):
-    """Serves tmp_path/served; .requests lists the paths asked for."""
-    folder = tmp_path / "served"
-    folder.mkdir()
-    requests = []
-
-    class Handler(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-        def do_GET(self):
-            requests.append(self.path)
-            super().do_GET()
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(folder)))
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield folder, f"http://127.0.0.1:{httpd.server_address[1]}/", requests
-    httpd.shutdown()
-    httpd.server_close()
+def server(local_http_server):
+    """Serves tmp_path/served (tests/conftest.py): folder, base URL, the paths asked for."""
+    return local_http_server
 
 
 @pytest.fixture
