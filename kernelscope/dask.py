@@ -57,10 +57,10 @@ def _batch_chunked(x, name: str):
     return x
 
 
-def _check_batch_size(batch_size) -> int:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
-        raise ValueError(f"`batch_size` must be a positive integer. Received: batch_size={batch_size!r}.")
-    return int(batch_size)
+def _positive_int(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}.")
+    return int(value)
 
 
 def _predict_block(block: np.ndarray, model, batch_size: int) -> np.ndarray:
@@ -90,7 +90,7 @@ def predict(model, x, batch_size: int = 32, client=None):
     dask.array.Array
         The predictions (lazy: call ``.compute()``), chunked as ``x`` along axis 0.
     """
-    batch_size = _check_batch_size(batch_size)
+    batch_size = _positive_int(batch_size, "batch_size")
     x = _batch_chunked(x, "x")
     out_shape = _single_output_shape(model, x.shape[1:])
     remote = _client(client).scatter(model, broadcast=True)
@@ -116,7 +116,7 @@ def feature_extract(model, x, layer=None, pooling: str | None = "avg", batch_siz
     remote = _client(client).scatter(extractor, broadcast=True)
     width = extractor.n_features_out_
     return x.map_blocks(_transform_block, remote, dtype=np.float32, chunks=(x.chunks[0], (width,)),
-                        drop_axis=list(range(2, x.ndim)) or None)
+                        drop_axis=_dropped(x, (width,)), new_axis=_added(x, (width,)))
 
 
 def _single_output_shape(model, sample_shape) -> tuple:
@@ -168,7 +168,7 @@ def image_folder(directory, image_size=(256, 256), labels="inferred", class_name
     da, _ = _require()
     import dask
 
-    partition_size = _check_batch_size(partition_size) if partition_size is not None else None
+    partition_size = _positive_int(partition_size, "partition_size")
     size = _image_size(image_size)
     _check_arguments(labels, "int", class_names, color_mode, interpolation, None, crop_to_aspect_ratio, False, None)
     paths, label_list, class_names = _index(pathlib.Path(directory), labels, class_names, follow_links, False)

@@ -179,3 +179,5 @@ def test_bad_arguments_are_named(tmp_path):
         ks.dask.predict(model, np.zeros((4, 8, 8, 1), np.float32), client="tcp://x")
     with pytest.raises(ValueError, match="No images found"):
         ks.dask.image_folder(tmp_path, image_size=(4, 4))
+    with pytest.raises(ValueError, match="`partition_size` must be a positive integer"):
+        ks.dask.image_folder(tmp_path, image_size=(4, 4), partition_size=0)
