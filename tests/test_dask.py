@@ -16,12 +16,12 @@ import pytest
 
 import kernelscope as ks
 
-distributed = pytest.importorskip("distributed")  # the `dask` extra; part of the test extra
-import dask.array as da  # noqa: E402
-import joblib  # noqa: E402
-from sklearn.model_selection import GridSearchCV  # noqa: E402
+import dask.array as da  # the `dask` extra, installed by the test extra: a missing one fails, not skips
+import distributed
+import joblib
+from sklearn.model_selection import GridSearchCV
 
-from kernelscope.sklearn import NeuralNetClassifier  # noqa: E402
+from kernelscope.sklearn import NeuralNetClassifier
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +149,6 @@ def test_a_worker_killed_mid_job_is_replaced_and_the_result_is_complete(client):
     os.kill(pid, signal.SIGKILL)
     result = future.result(timeout=300)
     np.testing.assert_allclose(result, model.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
-    assert not future.status == "error"
 
 
 def test_an_image_folder_is_read_lazily_per_partition(client, tmp_path):
