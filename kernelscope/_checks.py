@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import importlib
 import math
+import numbers
 
 import numpy as np
 
 # the old name of geometry.standardize_tuple, which many modules import from here
 from .geometry import standardize_tuple as normalize_tuple  # noqa: F401
+from .geometry import is_int
 
 
 # how pip spells the package that provides an optional import
@@ -27,6 +29,37 @@ def require(module: str, extra: str, what: str, note: str = ""):
         return importlib.import_module(module)
     except ImportError:
         raise ImportError(f'{what} needs {_PACKAGES.get(top, top)}{note}: pip install "kernelscope[{extra}]"') from None
+
+
+def check_choice(value, choices, name: str):
+    """``value`` if it is one of ``choices``, else Keras's ValueError naming the argument."""
+    if value not in choices:
+        raise ValueError(f"Invalid value for argument `{name}`. Expected one of {choices}. "
+                         f"Received: {name}={value!r}.")
+    return value
+
+
+def optional_int(value, name: str, minimum: int):
+    """None, or ``value`` as an int >= ``minimum``; else a ValueError naming ``name``."""
+    if value is None:
+        return None
+    if not is_int(value) or value < minimum:
+        raise ValueError(f"`{name}` must be None or an integer >= {minimum}. Received: {name}={value!r}.")
+    return int(value)
+
+
+def check_axis(axis, name: str = "axis") -> int:
+    """``axis`` as an int (negative counts from the end), else a ValueError naming ``name``."""
+    if not is_int(axis):
+        raise ValueError(f"`{name}` must be an integer. Received: {name}={axis!r}.")
+    return int(axis)
+
+
+def check_number(value, name: str, what: str = "a number") -> float:
+    """``value`` as a float if it is a real number (not a bool), else a ValueError naming ``name``."""
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        raise ValueError(f"`{name}` {what}. Received: {name}={value!r}.")
+    return float(value)
 
 
 def check_numeric(array: np.ndarray, name: str) -> None:

@@ -16,6 +16,7 @@ import math
 import numpy as np
 
 from . import rng as _rng
+from ._keras_object import KerasObject
 
 __all__ = [
     "Initializer", "Zeros", "Ones", "Constant", "RandomNormal", "RandomUniform", "TruncatedNormal",
@@ -47,22 +48,11 @@ def _float_dtype(dtype) -> np.dtype:
     return dt
 
 
-class Initializer:
+class Initializer(KerasObject):
     """Base class: ``__call__(shape, dtype=None) -> ndarray`` and ``get_config``."""
 
     def __call__(self, shape, dtype=None) -> np.ndarray:
         raise NotImplementedError(f"{type(self).__name__}.__call__ is not implemented.")
-
-    def get_config(self) -> dict:
-        return {}
-
-    @classmethod
-    def from_config(cls, config: dict) -> "Initializer":
-        return cls(**config)
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 class _Seeded(Initializer):

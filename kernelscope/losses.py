@@ -23,6 +23,8 @@ import numbers
 
 import numpy as np
 
+from . import _keras_object
+from ._keras_object import serialize
 from .autograd import Tensor, make_result, where
 
 __all__ = ["Loss", "LossFunctionWrapper", "MeanSquaredError", "MeanAbsoluteError", "Huber",
@@ -404,20 +406,11 @@ _ALIASES = {
 }
 
 
-def serialize(loss: Loss) -> dict:
-    """``{"class_name": ..., "config": ...}`` for a built-in loss."""
-    return {"class_name": type(loss).__name__, "config": loss.get_config()}
-
-
 def deserialize(config: dict, custom_objects: dict | None = None) -> Loss:
-    """Rebuild a loss from :func:`serialize` output."""
-    known = {**_CLASSES, **(custom_objects or {})}
-    name = config.get("class_name")
-    if name == "LocalizationLoss" and name not in known:  # the ks.detection loss, imported on first use
-        known[name] = __getattr__(name)
-    if name not in known:
-        raise ValueError(f"Unknown loss class: {name!r}. Expected one of {sorted(known)}.")
-    return known[name].from_config(dict(config.get("config", {})))
+    """Rebuild a loss from :func:`serialize` output (``{"class_name": ..., "config": ...}``)."""
+    # the ks.detection loss is imported on first use
+    return _keras_object.deserialize(config, _CLASSES, custom_objects, "loss",
+                                     {"LocalizationLoss": lambda: __getattr__("LocalizationLoss")})
 
 
 def get(identifier):

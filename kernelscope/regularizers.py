@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+from ._keras_object import KerasObject
 from .autograd import Tensor, as_tensor
 
 __all__ = ["Regularizer", "L1", "L2", "L1L2", "get", "serialize", "deserialize"]
@@ -22,22 +23,11 @@ def _check_factor(value, name: str) -> float:
     return float(value)
 
 
-class Regularizer:
+class Regularizer(KerasObject):
     """Base class: ``__call__(weight) -> scalar Tensor`` and ``get_config``."""
 
     def __call__(self, x) -> Tensor:
         raise NotImplementedError(f"{type(self).__name__}.__call__ is not implemented.")
-
-    def get_config(self) -> dict:
-        return {}
-
-    @classmethod
-    def from_config(cls, config: dict) -> "Regularizer":
-        return cls(**config)
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 class L1L2(Regularizer):

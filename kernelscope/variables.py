@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._checks import check_choice
 from .autograd import Tensor
 
 __all__ = ["Variable"]
@@ -92,12 +93,8 @@ class Variable(Tensor):
         # "layer/kernel" already, so "/" is allowed.
         if name is not None and not isinstance(name, str):
             raise ValueError(f"Argument `name` must be a string. Received: name={name!r}.")
-        if aggregation not in _AGGREGATIONS:
-            raise ValueError(f"Invalid value for argument `aggregation`. Expected one of {_AGGREGATIONS}. "
-                             f"Received: aggregation={aggregation!r}.")
-        if synchronization not in _SYNCHRONIZATIONS:
-            raise ValueError(f"Invalid value for argument `synchronization`. Expected one of "
-                             f"{_SYNCHRONIZATIONS}. Received: synchronization={synchronization!r}.")
+        check_choice(aggregation, _AGGREGATIONS, "aggregation")
+        check_choice(synchronization, _SYNCHRONIZATIONS, "synchronization")
         value = _initial_value(initializer, shape, dtype)
         super().__init__(np.zeros((), np.float32), name=name or _auto_name())
         self.data = value  # set directly: an integer Variable stays integer, as in Keras

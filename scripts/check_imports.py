@@ -22,7 +22,7 @@ PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "kernelscope"
 
 # ARCHITECTURE.md's dependency direction: a unit imports only units listed before it.
 LAYERS = (
-    ("geometry", "rng", "_tree", "_io", "_safe_load", "_keras2", "_interrupt_guard", "_checks"),
+    ("geometry", "rng", "_tree", "_io", "_safe_load", "_keras2", "_interrupt_guard", "_keras_object", "_checks"),
     ("_runtime", "config"),
     ("kernels",),
     ("autograd", "variables", "backend", "gradient_tape", "random"),

@@ -13,6 +13,8 @@ right, y down), as in Keras's ``keras.utils.bounding_boxes``; a box's area is
 - each with a ``"rel_"`` prefix: coordinates divided by the image's width and height.
 
 >>> import numpy as np
+
+from .._checks import optional_int
 >>> a = np.array([[0, 0, 2, 2]]); b = np.array([[1, 1, 3, 3], [0, 0, 2, 2]])
 >>> iou(a, b).round(4)
 array([[0.1429, 1.    ]])
@@ -25,6 +27,8 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+
+from .._checks import optional_int
 
 __all__ = ["BOX_FORMATS", "convert_format", "box_area", "iou", "non_max_suppression"]
 
@@ -169,14 +173,6 @@ def _check_unit_interval(value, name: str) -> float:
     return float(value)
 
 
-def _check_max_outputs(max_outputs) -> int | None:
-    if max_outputs is None:
-        return None
-    if not isinstance(max_outputs, numbers.Integral) or isinstance(max_outputs, bool) or max_outputs < 0:
-        raise ValueError(f"`max_outputs` must be None or an integer >= 0. Received: max_outputs={max_outputs!r}.")
-    return int(max_outputs)
-
-
 def non_max_suppression(boxes, scores, iou_threshold: float = 0.5, score_threshold: float = float("-inf"),
                         max_outputs: int | None = None, classes=None, box_format: str = "xyxy") -> np.ndarray:
     """Greedy non-max suppression: indices of the kept boxes, best score first.
@@ -200,7 +196,7 @@ def non_max_suppression(boxes, scores, iou_threshold: float = 0.5, score_thresho
         raise ValueError(f"`scores` must hold one score per box, shape ({len(xyxy)},). "
                          f"Received: scores.shape={np.shape(scores)}.")
     iou_threshold = _check_unit_interval(iou_threshold, "iou_threshold")
-    max_outputs = _check_max_outputs(max_outputs)
+    max_outputs = optional_int(max_outputs, "max_outputs", 0)
     labels = None
     if classes is not None:
         labels = np.asarray(classes).reshape(-1)

@@ -27,10 +27,9 @@ a not yet matched ground-truth box of that class with IoU ``>= iou_threshold``
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
+from .._checks import optional_int
 from .boxes import _check_unit_interval, _pairwise_iou, _xyxy
 
 __all__ = ["match_detections", "precision_recall", "precision_recall_curve", "average_precision",
@@ -153,14 +152,6 @@ def _check_method(method) -> str:
     return method
 
 
-def _check_max_detections(value) -> int | None:
-    if value is None:
-        return None
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"`max_detections` must be None or an integer >= 1. Received: max_detections={value!r}.")
-    return int(value)
-
-
 def average_precision(y_true, y_pred, iou_threshold: float = 0.5, method: str = "all_points",
                       max_detections: int | None = None, box_format: str = "xyxy") -> float:
     """Mean over the classes that have true boxes of the AP at ``iou_threshold``.
@@ -169,7 +160,7 @@ def average_precision(y_true, y_pred, iou_threshold: float = 0.5, method: str = 
     100). A class with true boxes and no detection scores 0; with no true box at
     all the result is NaN.
     """
-    method, max_detections = _check_method(method), _check_max_detections(max_detections)
+    method, max_detections = _check_method(method), optional_int(max_detections, "max_detections", 1)
     records = _records(y_true, y_pred, iou_threshold, max_detections, box_format)
     aps = [_area(*_curve(s, f, n)[:2], method) for s, f, n in records.values() if n > 0]
     return float(np.mean(aps)) if aps else float("nan")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numbers
 
 from .. import initializers, ops, regularizers
+from .._checks import check_axis, check_number
 from .base import Layer
 from .core import (check_unsupported, get_activation, mark_built, serialize_initializer,
                    serialize_regularizer)
@@ -87,9 +88,7 @@ class Softmax(_Elementwise):
 
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(axis, numbers.Integral) or isinstance(axis, bool):
-            raise ValueError(f"`axis` must be an integer. Received: axis={axis!r}.")
-        self.axis = int(axis)
+        self.axis = check_axis(axis)
 
     def call(self, inputs):
         return ops.softmax(inputs, axis=self.axis)
@@ -103,9 +102,7 @@ class ELU(_Elementwise):
 
     def __init__(self, alpha=1.0, **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(alpha, numbers.Real) or isinstance(alpha, bool):
-            raise ValueError(f"`alpha` of an ELU layer must be a number. Received: alpha={alpha!r}.")
-        self.alpha = float(alpha)
+        self.alpha = check_number(alpha, "alpha", "of an ELU layer must be a number")
 
     def call(self, inputs):
         return ops.elu(inputs, alpha=self.alpha)

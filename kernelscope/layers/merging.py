@@ -13,6 +13,7 @@ import numbers
 import operator
 
 from .. import autograd, ops
+from .._checks import check_axis
 from .base import Layer
 
 __all__ = ["Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot", "add",
@@ -115,9 +116,7 @@ class Concatenate(Layer):
 
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(axis, numbers.Integral) or isinstance(axis, bool):
-            raise ValueError(f"`axis` must be an integer. Received: axis={axis!r}.")
-        self.axis = int(axis)
+        self.axis = check_axis(axis)
 
     def compute_output_shape(self, input_shape):
         shapes = _check_list(self, input_shape)

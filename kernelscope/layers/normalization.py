@@ -11,6 +11,7 @@ import numpy as np
 from .. import initializers, ops, regularizers
 from .._runtime import workers
 from ..autograd import Tensor
+from .._checks import check_axis
 from .base import Layer
 from .core import check_unsupported, mark_built, serialize_initializer, serialize_regularizer
 
@@ -44,8 +45,7 @@ class BatchNormalization(Layer):
                  beta_constraint=None, gamma_constraint=None, synchronized: bool = False, **kwargs):
         super().__init__(**kwargs)
         check_unsupported(beta_constraint=beta_constraint, gamma_constraint=gamma_constraint)
-        if not isinstance(axis, numbers.Integral) or isinstance(axis, bool):
-            raise ValueError(f"`axis` must be an integer. Received: axis={axis!r}.")
+        check_axis(axis)
         if not isinstance(momentum, numbers.Real) or not 0.0 <= momentum <= 1.0:
             raise ValueError(f"`momentum` must be a float in [0, 1]. Received: momentum={momentum!r}.")
         if not isinstance(epsilon, numbers.Real) or epsilon <= 0:

@@ -15,6 +15,8 @@ integrates them as Keras does (200 thresholds, mid-point "interpolation").
 
 from __future__ import annotations
 
+from .. import _keras_object
+from .._keras_object import serialize
 from .base import (Accuracy, BinaryAccuracy, CategoricalAccuracy, Mean, MeanAbsoluteError, MeanMetricWrapper,
                    MeanSquaredError, Metric, SparseCategoricalAccuracy, SparseTopKCategoricalAccuracy,
                    TopKCategoricalAccuracy, _loss_metric, accuracy, binary_accuracy, categorical_accuracy,
@@ -80,20 +82,11 @@ def _resolve_accuracy(name: str, loss, output_shape, y_true_shape) -> Metric:
     return SparseCategoricalAccuracy(name=name) if sparse else CategoricalAccuracy(name=name)
 
 
-def serialize(metric: Metric) -> dict:
-    """``{"class_name": ..., "config": ...}`` for a built-in metric."""
-    return {"class_name": type(metric).__name__, "config": metric.get_config()}
-
-
 def deserialize(config: dict, custom_objects: dict | None = None) -> Metric:
-    """Rebuild a metric from :func:`serialize` output."""
-    known = {**_CLASSES, **(custom_objects or {})}
-    name = config.get("class_name")
-    if name == "MeanBoxIoU" and name not in known:  # the ks.detection metric, imported on first use
-        known[name] = __getattr__(name)
-    if name not in known:
-        raise ValueError(f"Unknown metric class: {name!r}. Expected one of {sorted(known)}.")
-    return known[name].from_config(dict(config.get("config", {})))
+    """Rebuild a metric from :func:`serialize` output (``{"class_name": ..., "config": ...}``)."""
+    # the ks.detection metric is imported on first use
+    return _keras_object.deserialize(config, _CLASSES, custom_objects, "metric",
+                                     {"MeanBoxIoU": lambda: __getattr__("MeanBoxIoU")})
 
 
 def get(identifier, loss=None, output_shape=None, y_true_shape=None) -> Metric:

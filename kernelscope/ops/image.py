@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._checks import check_choice
 from ..autograd import Tensor, as_tensor, make_result
 
 __all__ = ["resize", "rgb_to_grayscale"]
@@ -56,9 +57,7 @@ def _aspect_box(height: int, width: int, target: tuple, crop: bool) -> tuple:
 
 
 def _check(size, interpolation, antialias, crop_to_aspect_ratio, pad_to_aspect_ratio, fill_mode) -> tuple:
-    if interpolation not in _KERAS_INTERPOLATIONS:
-        raise ValueError(f"Invalid value for argument `interpolation`. Expected of one {_KERAS_INTERPOLATIONS}. "
-                         f"Received: interpolation={interpolation}")
+    check_choice(interpolation, _KERAS_INTERPOLATIONS, "interpolation")
     if interpolation not in _SUPPORTED:
         raise ValueError(f"kernelscope's resize supports interpolation {_SUPPORTED}. "
                          f"Received: interpolation={interpolation!r}.")
