@@ -14,21 +14,12 @@ import functools
 import inspect
 import numbers
 
-# Keras 1/2 keyword -> (Keras 3 keyword, the version that renamed it)
+# Keras 1 keyword -> its Keras 2 and 3 name (all renamed in Keras 2.0)
 _LAYER_KWARGS = {
-    "nb_filter": ("filters", "Keras 2.0"),
-    "nb_row": ("kernel_size", "Keras 2.0"),
-    "nb_col": ("kernel_size", "Keras 2.0"),
-    "border_mode": ("padding", "Keras 2.0"),
-    "subsample": ("strides", "Keras 2.0"),
-    "init": ("kernel_initializer", "Keras 2.0"),
-    "dim_ordering": ("data_format", "Keras 2.0"),
-    "W_regularizer": ("kernel_regularizer", "Keras 2.0"),
-    "b_regularizer": ("bias_regularizer", "Keras 2.0"),
-    "W_constraint": ("kernel_constraint", "Keras 2.0"),
-    "b_constraint": ("bias_constraint", "Keras 2.0"),
-    "bias": ("use_bias", "Keras 2.0"),
-    "output_dim": ("units", "Keras 2.0"),
+    "nb_filter": "filters", "nb_row": "kernel_size", "nb_col": "kernel_size", "border_mode": "padding",
+    "subsample": "strides", "init": "kernel_initializer", "dim_ordering": "data_format", "output_dim": "units",
+    "W_regularizer": "kernel_regularizer", "b_regularizer": "bias_regularizer", "bias": "use_bias",
+    "W_constraint": "kernel_constraint", "b_constraint": "bias_constraint",
 }
 _DIM_ORDERING = {"tf": "'channels_last'", "th": "'channels_first'"}
 
@@ -82,7 +73,7 @@ def check_layer_kwargs(cls: type, kwargs: dict) -> None:
     for old, value in kwargs.items():
         if old not in _LAYER_KWARGS or old in _parameters(cls):
             continue
-        new, version = _LAYER_KWARGS[old]
+        new = _LAYER_KWARGS[old]
         if old == "dim_ordering":
             suggestion = f"{new}={_DIM_ORDERING.get(value, repr(value))}"
         elif old in ("nb_row", "nb_col"):
@@ -90,7 +81,7 @@ def check_layer_kwargs(cls: type, kwargs: dict) -> None:
             suggestion = f"kernel_size=({rows}, {cols})"
         else:
             suggestion = f"{new}={value!r}"
-        raise TypeError(f"`{old}` is Keras 1's name, renamed `{new}` in {version}; use "
+        raise TypeError(f"`{old}` is Keras 1's name, renamed `{new}` in Keras 2.0; use "
                         f"{layer}(..., {suggestion}). Received: {old}={value!r}.")
 
 

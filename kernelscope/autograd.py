@@ -18,6 +18,8 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
+from ._tree import postorder
+
 __all__ = [
     "Tensor",
     "as_tensor",
@@ -828,20 +830,5 @@ def _seed_grads(outputs: list, grad_outputs) -> list:
 
 def _graph_order(roots: list, wanted: set) -> list:
     """Nodes reachable from ``roots`` through tensors that need gradients (or are in ``wanted``), parents first."""
-    # A node is marked when it is expanded, not when pushed: marking on push can
-    # emit a shared parent before a child that reaches it by a longer path.
-    order, visited = [], set()
-    stack = [(r, False) for r in reversed(roots)]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-            continue
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
-        stack.append((node, True))
-        for parent in node._parents:
-            if parent is not None and id(parent) not in visited and (parent.requires_grad or id(parent) in wanted):
-                stack.append((parent, False))
-    return order
+    return postorder(roots, lambda node: [p for p in node._parents
+                                          if p is not None and (p.requires_grad or id(p) in wanted)])

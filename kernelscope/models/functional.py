@@ -9,6 +9,7 @@ of weights, so autograd sums its gradients from both uses.
 
 from __future__ import annotations
 
+from .._tree import postorder
 from ..layers.base import InputLayer, KerasTensor, Layer, _flatten, _is_spec, _map_structure
 from ..layers.symbolic import is_shape
 from .model import Model, adjust_input_rank, call_layer, check_input_shape, unique_layer_names
@@ -24,28 +25,19 @@ def _node_of(tensor: KerasTensor):
 def topological_nodes(inputs: list, outputs: list, model_name: str) -> list:
     """Nodes needed to compute ``outputs`` from ``inputs``, each after the nodes it reads from."""
     input_ids = {id(t) for t in inputs}
-    order, done, stack = [], set(), []
-    for tensor in reversed(outputs):
-        if id(tensor) not in input_ids:
-            stack.append((_node_of(tensor), False))
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-            continue
-        if id(node) in done:
-            continue
-        done.add(id(node))
+
+    def check_connected(node) -> None:
         if isinstance(node.layer, InputLayer):
             tensor = node.output_tensors[0]
             raise ValueError(f"Graph disconnected: model '{model_name}' needs the value of input "
                              f"'{tensor.name}' (shape {tensor.shape}), which is not among the model's "
                              "`inputs`. Pass every ks.Input the outputs depend on.")
-        stack.append((node, True))
-        for tensor in reversed(node.input_tensors):
-            if id(tensor) not in input_ids and id(_node_of(tensor)) not in done:
-                stack.append((_node_of(tensor), False))
-    return order
+
+    def parents(node) -> list:
+        return [_node_of(t) for t in reversed(node.input_tensors) if id(t) not in input_ids]
+
+    roots = [_node_of(t) for t in outputs if id(t) not in input_ids]
+    return postorder(roots, parents, check_connected)
 
 
 def replay_node(node, values: dict, training, force_training: bool = False):

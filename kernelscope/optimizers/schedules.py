@@ -37,25 +37,40 @@ def _check_decay_steps(name: str, value) -> None:
         raise ValueError(f"Argument `{name}` must be > 0. Received: {name}={value!r}")
 
 
-class _StepDecay(LearningRateSchedule):
-    """Shared by the schedules that decay with ``step / decay_steps`` (floored with ``staircase``)."""
+class _Decay(LearningRateSchedule):
+    """The schedules that decay ``initial_learning_rate`` over ``decay_steps``.
 
-    def __init__(self, initial_learning_rate: float, decay_steps: int, decay_rate: float,
-                 staircase: bool = False, name: str | None = None):
+    Subclasses pass their own settings as keywords (kept as attributes) and list in ``_CONFIG``
+    what ``get_config`` returns, in Keras's order.
+    """
+
+    _CONFIG: tuple = ()
+
+    def __init__(self, initial_learning_rate: float, decay_steps: int, name: str | None, **settings):
         _check_decay_steps("decay_steps", decay_steps)
         self.initial_learning_rate = initial_learning_rate
         self.decay_steps = decay_steps
-        self.decay_rate = decay_rate
-        self.staircase = staircase
-        self.name = name or type(self).__name__
+        self.name = name
+        for key, value in settings.items():
+            setattr(self, key, value)
+
+    def get_config(self) -> dict:
+        return {key: getattr(self, key) for key in self._CONFIG}
+
+
+class _StepDecay(_Decay):
+    """Shared by the schedules that decay with ``step / decay_steps`` (floored with ``staircase``)."""
+
+    _CONFIG = ("initial_learning_rate", "decay_steps", "decay_rate", "staircase", "name")
+
+    def __init__(self, initial_learning_rate: float, decay_steps: int, decay_rate: float,
+                 staircase: bool = False, name: str | None = None):
+        super().__init__(initial_learning_rate, decay_steps, name or type(self).__name__, decay_rate=decay_rate,
+                         staircase=staircase)
 
     def _progress(self, step) -> float:
         p = float(step) / self.decay_steps
         return math.floor(p) if self.staircase else p
-
-    def get_config(self) -> dict:
-        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
-                "decay_rate": self.decay_rate, "staircase": self.staircase, "name": self.name}
 
 
 class ExponentialDecay(_StepDecay):
@@ -100,18 +115,15 @@ class PiecewiseConstantDecay(LearningRateSchedule):
         return {"boundaries": self.boundaries, "values": self.values, "name": self.name}
 
 
-class PolynomialDecay(LearningRateSchedule):
+class PolynomialDecay(_Decay):
     """Polynomial decay from ``initial_learning_rate`` to ``end_learning_rate`` over ``decay_steps``."""
+
+    _CONFIG = ("initial_learning_rate", "decay_steps", "end_learning_rate", "power", "cycle", "name")
 
     def __init__(self, initial_learning_rate: float, decay_steps: int, end_learning_rate: float = 0.0001,
                  power: float = 1.0, cycle: bool = False, name: str = "PolynomialDecay"):
-        _check_decay_steps("decay_steps", decay_steps)
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = decay_steps
-        self.end_learning_rate = end_learning_rate
-        self.power = power
-        self.cycle = cycle
-        self.name = name
+        super().__init__(initial_learning_rate, decay_steps, name, end_learning_rate=end_learning_rate,
+                         power=power, cycle=cycle)
 
     def __call__(self, step) -> float:
         step = float(step)
@@ -124,13 +136,8 @@ class PolynomialDecay(LearningRateSchedule):
         return float((self.initial_learning_rate - self.end_learning_rate) * (1 - p) ** self.power
                      + self.end_learning_rate)
 
-    def get_config(self) -> dict:
-        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
-                "end_learning_rate": self.end_learning_rate, "power": self.power, "cycle": self.cycle,
-                "name": self.name}
 
-
-class CosineDecay(LearningRateSchedule):
+class CosineDecay(_Decay):
     """Cosine decay with an optional linear warmup, as Keras 3.
 
     Without ``warmup_target``: ``lr = initial * ((1 - alpha) * 0.5 * (1 + cos(pi * s / decay_steps)) + alpha)``
@@ -139,15 +146,12 @@ class CosineDecay(LearningRateSchedule):
     from ``warmup_target``.
     """
 
+    _CONFIG = ("initial_learning_rate", "decay_steps", "alpha", "name", "warmup_target", "warmup_steps")
+
     def __init__(self, initial_learning_rate: float, decay_steps: int, alpha: float = 0.0,
                  name: str = "CosineDecay", warmup_target: float | None = None, warmup_steps: int = 0):
-        _check_decay_steps("decay_steps", decay_steps)
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = decay_steps
-        self.alpha = alpha
-        self.name = name
-        self.warmup_target = warmup_target
-        self.warmup_steps = warmup_steps
+        super().__init__(initial_learning_rate, decay_steps, name, alpha=alpha, warmup_target=warmup_target,
+                         warmup_steps=warmup_steps)
 
     def _decay(self, step: float, start_lr: float) -> float:
         cosine = 0.5 * (1.0 + math.cos(math.pi * step / self.decay_steps))
@@ -162,11 +166,6 @@ class CosineDecay(LearningRateSchedule):
             fraction = step / self.warmup_steps
             return float((self.warmup_target - self.initial_learning_rate) * fraction + self.initial_learning_rate)
         return float(self._decay(step - self.warmup_steps, self.warmup_target))
-
-    def get_config(self) -> dict:
-        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
-                "alpha": self.alpha, "name": self.name, "warmup_target": self.warmup_target,
-                "warmup_steps": self.warmup_steps}
 
 
 _SCHEDULES = {cls.__name__: cls for cls in (ExponentialDecay, PiecewiseConstantDecay, CosineDecay,

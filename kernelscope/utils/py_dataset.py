@@ -31,6 +31,27 @@ from ..geometry import check_int
 __all__ = ["PyDataset", "Sequence", "iterate_py_dataset"]
 
 
+def _setting(name: str, check) -> property:
+    """A PyDataset setting stored as ``_<name>`` and checked when set; reading it warns when the
+    subclass's ``__init__`` did not call ``super().__init__`` (as Keras does)."""
+    def get(self):
+        self._warn_if_super_not_called()
+        return getattr(self, "_" + name)
+
+    def set(self, value) -> None:
+        setattr(self, "_" + name, check(value))
+
+    return property(get, set)
+
+
+def _refuse_multiprocessing(value) -> bool:
+    if value:
+        raise ValueError("PyDataset(use_multiprocessing=True) is not supported by kernelscope: batches are "
+                         "prepared by threads. Use `workers=N` (with use_multiprocessing=False) instead. "
+                         f"Received: use_multiprocessing={value!r}.")
+    return False
+
+
 class PyDataset:
     """Base class for a dataset of batches written in Python.
 
@@ -60,36 +81,10 @@ class PyDataset:
             for key in missing:
                 self.__dict__[key] = defaults[key]
 
-    @property
-    def workers(self) -> int:
-        self._warn_if_super_not_called()
-        return self._workers
-
-    @workers.setter
-    def workers(self, value: int) -> None:
-        self._workers = check_int(value, "workers", expected="a positive integer")
-
-    @property
-    def use_multiprocessing(self) -> bool:
-        self._warn_if_super_not_called()
-        return self._use_multiprocessing
-
-    @use_multiprocessing.setter
-    def use_multiprocessing(self, value: bool) -> None:
-        if value:
-            raise ValueError("PyDataset(use_multiprocessing=True) is not supported by kernelscope: batches are "
-                             "prepared by threads. Use `workers=N` (with use_multiprocessing=False) instead. "
-                             f"Received: use_multiprocessing={value!r}.")
-        self._use_multiprocessing = False
-
-    @property
-    def max_queue_size(self) -> int:
-        self._warn_if_super_not_called()
-        return self._max_queue_size
-
-    @max_queue_size.setter
-    def max_queue_size(self, value: int) -> None:
-        self._max_queue_size = check_int(value, "max_queue_size", expected="a positive integer")
+    workers = _setting("workers", lambda value: check_int(value, "workers", expected="a positive integer"))
+    use_multiprocessing = _setting("use_multiprocessing", _refuse_multiprocessing)
+    max_queue_size = _setting("max_queue_size",
+                              lambda value: check_int(value, "max_queue_size", expected="a positive integer"))
 
     def __getitem__(self, index: int):
         """The batch at position ``index``: ``x``, ``(x, y)`` or ``(x, y, sample_weight)``."""
