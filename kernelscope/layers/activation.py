@@ -7,8 +7,7 @@ import numbers
 from .. import initializers, ops, regularizers
 from .._checks import check_axis, check_number
 from .base import Layer
-from .core import (check_unsupported, get_activation, mark_built, serialize_initializer,
-                   serialize_regularizer)
+from .core import check_unsupported, get_activation, mark_built, weight_config
 
 __all__ = ["Activation", "ReLU", "LeakyReLU", "ELU", "PReLU", "Softmax"]
 
@@ -158,6 +157,4 @@ class PReLU(_Elementwise):
         return ops.relu(inputs) - self.alpha * ops.relu(-inputs)
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "alpha_initializer": serialize_initializer(self.alpha_initializer),
-                "alpha_regularizer": serialize_regularizer(self.alpha_regularizer), "alpha_constraint": None,
-                "shared_axes": self.shared_axes}
+        return {**super().get_config(), **weight_config(self, "alpha"), "shared_axes": self.shared_axes}

@@ -17,7 +17,7 @@ from .._checks import check_allocation, check_ndim
 from ..geometry import normalize_padding, output_hw, padding_mode, standardize_tuple, transpose_output_length
 from .base import Layer
 from .core import (check_data_format, mark_built, check_last_axis, check_unsupported, get_activation,
-                   known_last_axis, positive_int, serialize_initializer, serialize_regularizer)
+                   known_last_axis, positive_int, weight_config)
 
 __all__ = ["Conv2D", "DepthwiseConv2D", "SeparableConv2D", "Conv2DTranspose"]
 
@@ -51,11 +51,6 @@ class _BaseConv(Layer):
         check_unsupported(**{f"{prefix}_constraint": constraint})
         setattr(self, f"{prefix}_initializer", initializers.get(initializer))
         setattr(self, f"{prefix}_regularizer", regularizers.get(regularizer))
-
-    def _weight_config(self, prefix: str) -> dict:
-        return {f"{prefix}_initializer": serialize_initializer(getattr(self, f"{prefix}_initializer")),
-                f"{prefix}_regularizer": serialize_regularizer(getattr(self, f"{prefix}_regularizer")),
-                f"{prefix}_constraint": None}
 
     def _kernel_shapes(self, input_shape) -> dict:
         """{weight name: (shape, argument prefix)}, in the order Keras creates the weights.
@@ -106,10 +101,8 @@ class _BaseConv(Layer):
     def get_config(self) -> dict:
         return {**super().get_config(), "kernel_size": self.kernel_size, "strides": self.strides,
                 "padding": self.padding, "data_format": self.data_format, "dilation_rate": self.dilation_rate,
-                "activation": self._activation_name, "use_bias": self.use_bias,
-                "bias_initializer": serialize_initializer(self.bias_initializer),
-                "bias_regularizer": serialize_regularizer(self.bias_regularizer),
-                "activity_regularizer": None, "bias_constraint": None}
+                "activation": self._activation_name, "use_bias": self.use_bias, **weight_config(self, "bias"),
+                "activity_regularizer": None}
 
 
 class Conv2D(_BaseConv):
@@ -166,7 +159,7 @@ class Conv2D(_BaseConv):
 
     def get_config(self) -> dict:
         return {**super().get_config(), "filters": self.filters, "groups": self.groups,
-                **self._weight_config("kernel")}
+                **weight_config(self, "kernel")}
 
 
 class DepthwiseConv2D(_BaseConv):
@@ -202,7 +195,7 @@ class DepthwiseConv2D(_BaseConv):
 
     def get_config(self) -> dict:
         return {**super().get_config(), "depth_multiplier": self.depth_multiplier,
-                **self._weight_config("depthwise")}
+                **weight_config(self, "depthwise")}
 
 
 class SeparableConv2D(_BaseConv):
@@ -240,7 +233,7 @@ class SeparableConv2D(_BaseConv):
 
     def get_config(self) -> dict:
         return {**super().get_config(), "filters": self.filters, "depth_multiplier": self.depth_multiplier,
-                **self._weight_config("depthwise"), **self._weight_config("pointwise")}
+                **weight_config(self, "depthwise"), **weight_config(self, "pointwise")}
 
 
 class _BaseConvTranspose(_BaseConv):
@@ -293,4 +286,4 @@ class Conv2DTranspose(_BaseConvTranspose):
         return self._finish(outputs)
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "filters": self.filters, **self._weight_config("kernel")}
+        return {**super().get_config(), "filters": self.filters, **weight_config(self, "kernel")}

@@ -73,6 +73,17 @@ def serialize_regularizer(reg):
     return regularizers.serialize(reg) if isinstance(reg, regularizers.Regularizer) else reg
 
 
+def weight_config(layer, *prefixes: str, regularized: bool = True) -> dict:
+    """Keras's config entries of the weights named by ``prefixes``: ``{p}_initializer``, and with
+    ``regularized`` ``{p}_regularizer`` and ``{p}_constraint`` (None: kernelscope refuses constraints)."""
+    config = {f"{p}_initializer": serialize_initializer(getattr(layer, f"{p}_initializer")) for p in prefixes}
+    if regularized:
+        config.update({f"{p}_regularizer": serialize_regularizer(getattr(layer, f"{p}_regularizer"))
+                       for p in prefixes})
+        config.update({f"{p}_constraint": None for p in prefixes})
+    return config
+
+
 def check_unsupported(**kwargs) -> None:
     """Keras config keys kernelscope accepts only with their default (None)."""
     for name, value in kwargs.items():
@@ -144,12 +155,7 @@ class Dense(Layer):
 
     def get_config(self) -> dict:
         return {**super().get_config(), "units": self.units, "activation": self._activation_name,
-                "use_bias": self.use_bias,
-                "kernel_initializer": serialize_initializer(self.kernel_initializer),
-                "bias_initializer": serialize_initializer(self.bias_initializer),
-                "kernel_regularizer": serialize_regularizer(self.kernel_regularizer),
-                "bias_regularizer": serialize_regularizer(self.bias_regularizer),
-                "activity_regularizer": None, "kernel_constraint": None, "bias_constraint": None}
+                "use_bias": self.use_bias, **weight_config(self, "kernel", "bias"), "activity_regularizer": None}
 
 
 _KERAS2_CORE = ("Activation", "ActivityRegularization", "Dropout", "Flatten", "Lambda", "Masking", "Permute",

@@ -13,7 +13,7 @@ from .._runtime import workers
 from ..autograd import Tensor
 from .._checks import check_axis
 from .base import Layer
-from .core import check_unsupported, mark_built, serialize_initializer, serialize_regularizer
+from .core import check_unsupported, mark_built, weight_config
 
 __all__ = ["BatchNormalization", "LayerNormalization"]
 
@@ -114,14 +114,9 @@ class BatchNormalization(Layer):
 
     def get_config(self) -> dict:
         return {**super().get_config(), "axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon,
-                "center": self.center, "scale": self.scale,
-                "beta_initializer": serialize_initializer(self.beta_initializer),
-                "gamma_initializer": serialize_initializer(self.gamma_initializer),
-                "moving_mean_initializer": serialize_initializer(self.moving_mean_initializer),
-                "moving_variance_initializer": serialize_initializer(self.moving_variance_initializer),
-                "beta_regularizer": serialize_regularizer(self.beta_regularizer),
-                "gamma_regularizer": serialize_regularizer(self.gamma_regularizer),
-                "beta_constraint": None, "gamma_constraint": None, "synchronized": self.synchronized}
+                "center": self.center, "scale": self.scale, **weight_config(self, "beta", "gamma"),
+                **weight_config(self, "moving_mean", "moving_variance", regularized=False),
+                "synchronized": self.synchronized}
 
 
 class LayerNormalization(Layer):
@@ -201,12 +196,7 @@ class LayerNormalization(Layer):
 
     def get_config(self) -> dict:
         return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon, "center": self.center,
-                "scale": self.scale, "rms_scaling": self.rms_scaling,
-                "beta_initializer": serialize_initializer(self.beta_initializer),
-                "gamma_initializer": serialize_initializer(self.gamma_initializer),
-                "beta_regularizer": serialize_regularizer(self.beta_regularizer),
-                "gamma_regularizer": serialize_regularizer(self.gamma_regularizer),
-                "beta_constraint": None, "gamma_constraint": None}
+                "scale": self.scale, "rms_scaling": self.rms_scaling, **weight_config(self, "beta", "gamma")}
 
 
 class UnitNormalization(Layer):
