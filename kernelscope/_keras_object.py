@@ -1,15 +1,16 @@
 """What Keras's configurable families share: ``get_config``/``from_config``/``repr``, and
 ``serialize``/``deserialize`` through a table of class names.
 
-Initializers and regularizers subclass :class:`KerasObject`; losses and metrics serialize
-through :func:`serialize` and :func:`deserialize`. Imports nothing of kernelscope.
+Initializers and regularizers subclass :class:`KerasObject` and serialize through
+:func:`serialize_member`; losses and metrics through :func:`serialize` and :func:`deserialize`.
+Imports nothing of kernelscope.
 """
 
 from __future__ import annotations
 
 from typing import Callable
 
-__all__ = ["KerasObject", "serialize", "deserialize"]
+__all__ = ["KerasObject", "serialize", "deserialize", "serialize_member"]
 
 
 class KerasObject:
@@ -30,6 +31,18 @@ class KerasObject:
 def serialize(obj) -> dict:
     """``{"class_name": ..., "config": ...}`` for an object with ``get_config``."""
     return {"class_name": type(obj).__name__, "config": obj.get_config()}
+
+
+def serialize_member(obj, base: type, kind: str) -> dict | None:
+    """Keras's config of an initializer or regularizer (``kind``): ``{"module": "keras.<kind>s",
+    "class_name", "config", "registered_name"}``; None stays None, anything but a ``base`` is refused."""
+    if obj is None:
+        return None
+    if isinstance(obj, base):
+        return {"module": f"keras.{kind}s", "class_name": type(obj).__name__, "config": obj.get_config(),
+                "registered_name": None}
+    raise TypeError(f"Cannot serialize {kind} {obj!r}: only {base.__name__} instances "
+                    "(or their names) can be saved in a config.")
 
 
 def deserialize(config: dict, classes: dict, custom_objects: dict | None, kind: str,

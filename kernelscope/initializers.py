@@ -16,7 +16,7 @@ import math
 import numpy as np
 
 from . import rng as _rng
-from ._keras_object import KerasObject
+from ._keras_object import KerasObject, serialize_member
 
 __all__ = [
     "Initializer", "Zeros", "Ones", "Constant", "RandomNormal", "RandomUniform", "TruncatedNormal",
@@ -257,13 +257,7 @@ _ALIASES = {"zeros": Zeros, "ones": Ones, "constant": Constant, "random_normal":
 
 def serialize(initializer) -> dict | None:
     """Keras-like config dict: ``{"module", "class_name", "config", "registered_name"}``."""
-    if initializer is None:
-        return None
-    if isinstance(initializer, Initializer):
-        return {"module": "keras.initializers", "class_name": type(initializer).__name__,
-                "config": initializer.get_config(), "registered_name": None}
-    raise TypeError(f"Cannot serialize initializer {initializer!r}: only Initializer instances "
-                    "(or their names) can be saved in a config.")
+    return serialize_member(initializer, Initializer, "initializer")
 
 
 def deserialize(config: dict) -> Initializer:

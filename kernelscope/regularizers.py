@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from ._keras_object import KerasObject
+from ._keras_object import KerasObject, serialize_member
 from .autograd import Tensor, as_tensor
 
 __all__ = ["Regularizer", "L1", "L2", "L1L2", "get", "serialize", "deserialize"]
@@ -82,13 +82,8 @@ _STRINGS = {"l1": L1, "l2": L2, "l1_l2": _l1_l2_string, "L1": L1, "L2": L2, "L1L
 
 
 def serialize(regularizer) -> dict | None:
-    if regularizer is None:
-        return None
-    if isinstance(regularizer, Regularizer):
-        return {"module": "keras.regularizers", "class_name": type(regularizer).__name__,
-                "config": regularizer.get_config(), "registered_name": None}
-    raise TypeError(f"Cannot serialize regularizer {regularizer!r}: only Regularizer instances "
-                    "(or their names) can be saved in a config.")
+    """Keras-like config dict: ``{"module", "class_name", "config", "registered_name"}``."""
+    return serialize_member(regularizer, Regularizer, "regularizer")
 
 
 def deserialize(config: dict) -> Regularizer:

@@ -41,7 +41,6 @@ from . import loops
 
 __all__ = [
     "ConvCache",
-    "DepthwiseConvCache",
     "ConvTransposeCache",
     "pad_or_crop",
     "im2col",
@@ -57,7 +56,8 @@ __all__ = [
 
 
 class ConvCache(NamedTuple):
-    """What ``conv2d_backward`` needs: the padded input (the columns are recomputed from it)."""
+    """What ``conv2d_backward`` and ``depthwise_conv2d_backward`` need: the padded input (the columns
+    are recomputed from it). A depthwise convolution is the grouped one with ``groups`` = channels."""
     xp: np.ndarray
     kernel: np.ndarray
     x_shape: tuple
@@ -65,16 +65,6 @@ class ConvCache(NamedTuple):
     strides: tuple
     dilation: tuple
     groups: int
-
-
-class DepthwiseConvCache(NamedTuple):
-    """What ``depthwise_conv2d_backward`` needs."""
-    xp: np.ndarray
-    kernel: np.ndarray
-    x_shape: tuple
-    pads: tuple
-    strides: tuple
-    dilation: tuple
 
 
 class ConvTransposeCache(NamedTuple):
@@ -341,10 +331,10 @@ def depthwise_conv2d_forward(x: np.ndarray, kernel: np.ndarray, strides=(1, 1),
         np.multiply(windows[:, :, :, i, j, :, None], kernel[i, j], out=product if index else y)
         if index:
             y += product
-    return y.reshape(n, ho, wo, c * m), DepthwiseConvCache(xp, kernel, x.shape, pads, tuple(strides), tuple(dilation))
+    return y.reshape(n, ho, wo, c * m), ConvCache(xp, kernel, x.shape, pads, tuple(strides), tuple(dilation), c)
 
 
-def depthwise_conv2d_backward(dy: np.ndarray, cache: DepthwiseConvCache, need_dx: bool = True,
+def depthwise_conv2d_backward(dy: np.ndarray, cache: ConvCache, need_dx: bool = True,
                               need_dw: bool = True) -> tuple:
     """Gradients ``(dx, dw)`` of ``depthwise_conv2d_forward``."""
     kernel, xp, strides, dilation = cache.kernel, cache.xp, cache.strides, cache.dilation

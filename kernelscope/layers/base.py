@@ -92,27 +92,31 @@ class KerasTensor:
     def __repr__(self) -> str:
         return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
 
-    # Arithmetic records ks.ops nodes, as Keras's KerasTensor operators do (x + 1, x[:, 0], ...).
-    def _op(self, name: str, *args):
-        from .. import ops
+    def __getitem__(self, key):
+        return _symbolic_op("get_item", self, key)
 
-        return getattr(ops, name)(*args)
 
-    def __add__(self, other): return self._op("add", self, other)  # noqa: E704
-    def __radd__(self, other): return self._op("add", other, self)  # noqa: E704
-    def __sub__(self, other): return self._op("subtract", self, other)  # noqa: E704
-    def __rsub__(self, other): return self._op("subtract", other, self)  # noqa: E704
-    def __mul__(self, other): return self._op("multiply", self, other)  # noqa: E704
-    def __rmul__(self, other): return self._op("multiply", other, self)  # noqa: E704
-    def __truediv__(self, other): return self._op("divide", self, other)  # noqa: E704
-    def __rtruediv__(self, other): return self._op("divide", other, self)  # noqa: E704
-    def __pow__(self, other): return self._op("power", self, other)  # noqa: E704
-    def __rpow__(self, other): return self._op("power", other, self)  # noqa: E704
-    def __matmul__(self, other): return self._op("matmul", self, other)  # noqa: E704
-    def __rmatmul__(self, other): return self._op("matmul", other, self)  # noqa: E704
-    def __neg__(self): return self._op("negative", self)  # noqa: E704
-    def __abs__(self): return self._op("absolute", self)  # noqa: E704
-    def __getitem__(self, key): return self._op("get_item", self, key)  # noqa: E704
+def _symbolic_op(name: str, *args):
+    from .. import ops
+
+    return getattr(ops, name)(*args)
+
+
+def _binary(name: str, reflected: bool):
+    if reflected:
+        return lambda self, other: _symbolic_op(name, other, self)
+    return lambda self, other: _symbolic_op(name, self, other)
+
+
+# Arithmetic records ks.ops nodes, as Keras's KerasTensor operators do (x + 1, x[:, 0], ...):
+# __add__ and __radd__ call ops.add, and so on.
+for _dunder, _name in (("add", "add"), ("sub", "subtract"), ("mul", "multiply"), ("truediv", "divide"),
+                       ("pow", "power"), ("matmul", "matmul")):
+    setattr(KerasTensor, f"__{_dunder}__", _binary(_name, reflected=False))
+    setattr(KerasTensor, f"__r{_dunder}__", _binary(_name, reflected=True))
+KerasTensor.__neg__ = lambda self: _symbolic_op("negative", self)
+KerasTensor.__abs__ = lambda self: _symbolic_op("absolute", self)
+del _dunder, _name
 
 
 class Node:

@@ -78,11 +78,13 @@ def avg_pool2d(x, pool_size=2, strides=None, padding: str = "valid") -> Tensor:
 
     Examples
     --------
-    >>> image = np.array([[1, 3, 1, 2], [6, 1, 5, 4], [5, 4, 2, 5], [3, 3, 1, 2]])
-    >>> avg_pool2d(image.reshape(1, 4, 4, 1), 2, strides=1).numpy()[0, :, :, 0]
-    array([[2.75, 2.5 , 3.  ],
-           [4.  , 3.  , 4.  ],
-           [3.75, 2.5 , 2.5 ]], dtype=float32)
+    On a 3x3 image, "same" pads one row and one column: the edge windows average only their
+    real cells (3 is (1+2+4+5)/4, 4.5 is (3+6)/2, 9 is 9/1).
+
+    >>> image = np.arange(1, 10).reshape(1, 3, 3, 1)
+    >>> avg_pool2d(image, 2, padding="same").numpy()[0, :, :, 0]
+    array([[3. , 4.5],
+           [7.5, 9. ]], dtype=float32)
     """
     return _pool(K.avg_pool2d_forward, K.avg_pool2d_backward, x, pool_size, strides, padding)
 

@@ -112,11 +112,15 @@ class TripletSampler(PyDataset):
         return np.concatenate([rng.choice(self.members[c], k, replace=len(self.members[c]) < k)
                                for c, k in zip(chosen, counts)])
 
-    def __getitem__(self, index: int):
+    def _batch(self, index: int) -> tuple:
+        """The generator and the sample rows of batch ``index``."""
         if not 0 <= index < len(self):
             raise IndexError(f"Batch index {index} is out of range for {len(self)} batches.")
         rng = self._rng(index)
-        rows = self._indices(rng)
+        return rng, self._indices(rng)
+
+    def __getitem__(self, index: int):
+        rng, rows = self._batch(index)
         x = self.x[rows]
         if self.augment is not None:
             x = np.asarray(self.augment(x, rng), dtype=x.dtype)
@@ -137,10 +141,7 @@ class PairSampler(TripletSampler):
     """
 
     def __getitem__(self, index: int):
-        if not 0 <= index < len(self):
-            raise IndexError(f"Batch index {index} is out of range for {len(self)} batches.")
-        rng = self._rng(index)
-        rows = self._indices(rng)
+        rng, rows = self._batch(index)
         labels = self.labels[rows]
         half = len(rows) // 2
         # matching: each sample with another of its class in the batch; different: with one of another class
