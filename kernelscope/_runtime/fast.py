@@ -24,7 +24,9 @@ import sys
 import threading
 import time
 
-__all__ = ["set_enabled", "enabled", "compiled"]
+import numpy as np
+
+__all__ = ["set_enabled", "enabled", "compiled", "handles"]
 
 _lock = threading.Lock()
 _state = {"enabled": True, "numba": None, "noticed": False}
@@ -55,6 +57,12 @@ def set_enabled(flag: bool) -> None:
 def enabled() -> bool:
     """Whether the numba kernels run (switched on, not turned off by the environment, numba installed)."""
     return _state["enabled"] and not _env_off() and _numba() is not None
+
+
+def handles(*arrays) -> bool:
+    """Whether the loop kernels take these arrays: float32/float64 only (numba has no float16
+    arithmetic on the CPU: it raises NotImplementedError), so anything else takes the NumPy path."""
+    return all(a.dtype == np.float32 or a.dtype == np.float64 for a in arrays)
 
 
 def compiled(fn):

@@ -46,6 +46,7 @@ __all__ = [
     "im2col",
     "col2im_gemm",
     "add_bias_relu",
+    "relu_bias_grad",
     "conv2d_forward",
     "conv2d_backward",
     "depthwise_conv2d_forward",
@@ -111,7 +112,8 @@ def im2col(xp: np.ndarray, kernel_hw, strides, dilation, out_hw, groups: int = 1
 
     ``out``, if given, is a contiguous array of G*M*K elements the columns are written into.
     """
-    kernel = fast.compiled(loops.im2col) if groups == 1 and xp.flags.c_contiguous else None
+    plain = groups == 1 and xp.flags.c_contiguous and fast.handles(xp)
+    kernel = fast.compiled(loops.im2col) if plain else None
     if kernel is not None:  # one pass over the columns, reading the input in place
         return _im2col_loop(kernel, xp, kernel_hw, strides, dilation, out_hw, out)
     windows = _windows(xp, kernel_hw, strides, dilation, out_hw)
@@ -139,7 +141,8 @@ def _im2col_loop(kernel, xp: np.ndarray, kernel_hw, strides, dilation, out_hw, o
 
 def add_bias_relu(y: np.ndarray, bias: np.ndarray | None, relu: bool) -> None:
     """In place on an (N, ..., F) output: ``y += bias``, then ``max(y, 0)`` if ``relu``; split over the cores."""
-    plain = bias is not None and bias.dtype == y.dtype and bias.shape == y.shape[-1:] and y.flags.c_contiguous
+    plain = (bias is not None and bias.dtype == y.dtype and bias.shape == y.shape[-1:] and y.flags.c_contiguous
+             and fast.handles(y))
     kernel = fast.compiled(loops.bias_relu) if plain else None
     if kernel is not None:  # one pass instead of two
         flat = y.reshape(len(y), -1, y.shape[-1])
@@ -153,6 +156,24 @@ def add_bias_relu(y: np.ndarray, bias: np.ndarray | None, relu: bool) -> None:
             np.maximum(y[part], 0, out=y[part])
 
     parallel.for_slices(finish, len(y), y.nbytes)
+
+
+def relu_bias_grad(g: np.ndarray, y: np.ndarray, need_db: bool) -> tuple:
+    """The backward of ``add_bias_relu(y, bias, relu=True)``: (g * (y > 0), its sum over all but the last axis or None).
+
+    With the fast path, one loop makes both (bit-identical: same multiplications, rows added in
+    NumPy's order; single-threaded, as NumPy's sum is, so the order never depends on the cores).
+    """
+    plain = (need_db and g.shape == y.shape and g.dtype == y.dtype and g.flags.c_contiguous and y.flags.c_contiguous
+             and g.ndim >= 2 and g.size and fast.handles(g))
+    kernel = fast.compiled(loops.relu_bias_grad) if plain else None
+    g_in = np.empty_like(g)
+    if kernel is not None:
+        db = np.empty(g.shape[-1], dtype=g.dtype)
+        kernel(g.reshape(-1, g.shape[-1]), y.reshape(-1, g.shape[-1]), g_in.reshape(-1, g.shape[-1]), db)
+        return g_in, db
+    parallel.for_slices(lambda part: np.multiply(g[part], y[part] > 0, out=g_in[part]), len(g), g.nbytes)
+    return g_in, (g_in.sum(axis=tuple(range(g.ndim - 1))) if need_db else None)
 
 
 def _grouped(a2d: np.ndarray, groups: int) -> np.ndarray:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["max_pool_2x2_forward", "max_pool_2x2_backward", "im2col", "bias_relu", "adam"]
+__all__ = ["max_pool_2x2_forward", "max_pool_2x2_backward", "im2col", "bias_relu", "relu_bias_grad", "adam"]
 
 
 def max_pool_2x2_forward(x, y, winner):
@@ -79,6 +79,23 @@ def bias_relu(y, bias, relu):
         for k in range(f):
             v = y[r, k] + bias[k]
             y[r, k] = zero if (relu and v < zero) else v
+
+
+def relu_bias_grad(g, y, g_in, db):
+    """On (M, F) arrays: g_in = g * (y > 0) and db = g_in summed over the rows, in one pass.
+
+    The mask multiplies (g * 1 or g * 0, as NumPy's g * bool: a negative g masked gives -0.0,
+    an infinite or NaN one NaN), and db adds the rows in order, first row first, as NumPy's
+    ``sum(axis=0)`` of a C-contiguous array does (its pairwise summation runs only along a
+    contiguous reduced axis), so both outputs are bit-identical to the NumPy path.
+    """
+    m, f = g.shape
+    one, zero = g.dtype.type(1), g.dtype.type(0)
+    for r in range(m):
+        for k in range(f):
+            v = g[r, k] * (one if y[r, k] > zero else zero)
+            g_in[r, k] = v
+            db[k] = v if r == 0 else db[k] + v
 
 
 def adam(var, grad, m, v, one_minus_beta_1, one_minus_beta_2, epsilon, alpha):

@@ -166,7 +166,7 @@ def _max_pool_2x2_forward(x: np.ndarray, out_hw: tuple) -> tuple:
     """y = max(max(a, b), max(c, d)) for each window [[a, b], [c, d]]; the two row maxima are
     kept for the backward pass, which reads the winning cell off three comparisons."""
     shape = (x.shape[0], *out_hw, x.shape[3])
-    kernel = fast.compiled(loops.max_pool_2x2_forward) if x.flags.c_contiguous else None
+    kernel = fast.compiled(loops.max_pool_2x2_forward) if x.flags.c_contiguous and fast.handles(x) else None
     if kernel is not None:  # one pass, the winner kept as one byte per output
         y, winner = np.empty(shape, dtype=x.dtype), np.empty(shape, dtype=np.uint8)
         parallel.for_slices(lambda part: kernel(x[part], y[part], winner[part]), len(x), x.nbytes)
@@ -247,7 +247,7 @@ def max_pool2d_backward(dy: np.ndarray, cache: MaxPoolCache) -> np.ndarray:
     """Gradient of :func:`max_pool2d_forward`: dy goes to each window's first maximum."""
     x, y, pool, strides, pads, row_maxima, winner = cache
     out_hw = y.shape[1:3]
-    kernel = None if winner is None else fast.compiled(loops.max_pool_2x2_backward)
+    kernel = None if winner is None or not fast.handles(dy) else fast.compiled(loops.max_pool_2x2_backward)
     if kernel is not None:  # (switched off since the forward: the general routing below)
         dx = np.empty(x.shape, dtype=dy.dtype)
         dy = np.ascontiguousarray(dy)

@@ -16,7 +16,6 @@ import numpy as np
 from .._checks import check_allocation, check_ndim, check_numeric
 from ..autograd import Tensor, make_result
 from ..kernels import conv as K
-from .._runtime import parallel
 from . import activations
 from ..geometry import (check_int, normalize_padding, output_hw, resolve_padding, standardize_tuple, transpose_crops,
                         transpose_output_length)
@@ -84,12 +83,14 @@ def _record(y: np.ndarray, x, kernel, bias, backward_kernel, cache, relu: bool =
     x_need, k_need = x.requires_grad, kernel.requires_grad
 
     def backward(g):
-        if relu:
-            g_in = np.empty_like(g)
-            parallel.for_slices(lambda part: np.multiply(g[part], y[part] > 0, out=g_in[part]), len(g), g.nbytes)
-            g = g_in
+        need_db = bias is not None and bias.requires_grad
+        db = None
+        if relu:  # the mask and the bias gradient in one pass on the fast path
+            g, db = K.relu_bias_grad(g, y, need_db)
+        elif need_db:
+            db = g.sum(axis=(0, 1, 2))
         dx, dw = backward_kernel(g, cache, x_need, k_need)
-        db = g.sum(axis=(0, 1, 2)).astype(bias.dtype, copy=False) if bias is not None and bias.requires_grad else None
+        db = None if db is None else db.astype(bias.dtype, copy=False)
         return (None if dx is None else dx.astype(x.dtype, copy=False),
                 None if dw is None else dw.astype(kernel.dtype, copy=False), db)
 

@@ -125,7 +125,7 @@ def _fast_adam(grad: np.ndarray, var: np.ndarray):
     from .._runtime import fast
     from ..kernels import loops
 
-    plain = grad.dtype == var.dtype and var.dtype.kind == "f" and grad.flags.c_contiguous and var.flags.c_contiguous
+    plain = grad.dtype == var.dtype and fast.handles(var) and grad.flags.c_contiguous and var.flags.c_contiguous
     return fast.compiled(loops.adam) if plain and grad.shape == var.shape else None
 
 
