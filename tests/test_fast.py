@@ -18,7 +18,9 @@ from kernelscope.kernels import conv as K
 from kernelscope.kernels import pooling as P
 
 HAVE_NUMBA = fast._numba() is not None
-needs_numba = pytest.mark.skipif(not HAVE_NUMBA, reason="numba (kernelscope[fast]) is not installed")
+# KERNELSCOPE_FAST=0 keeps the compiled kernels from running at all, so there is nothing to compare
+needs_numba = pytest.mark.skipif(not HAVE_NUMBA or fast._env_off(),
+                                 reason="numba (kernelscope[fast]) is not installed, or KERNELSCOPE_FAST=0")
 
 
 @pytest.fixture(autouse=True)
