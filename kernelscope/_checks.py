@@ -11,7 +11,7 @@ import numpy as np
 
 # the old name of geometry.standardize_tuple, which many modules import from here
 from .geometry import standardize_tuple as normalize_tuple  # noqa: F401
-from .geometry import is_int
+from .geometry import check_int, is_int
 
 
 # how pip spells the package that provides an optional import
@@ -41,11 +41,7 @@ def check_choice(value, choices, name: str):
 
 def optional_int(value, name: str, minimum: int):
     """None, or ``value`` as an int >= ``minimum``; else a ValueError naming ``name``."""
-    if value is None:
-        return None
-    if not is_int(value) or value < minimum:
-        raise ValueError(f"`{name}` must be None or an integer >= {minimum}. Received: {name}={value!r}.")
-    return int(value)
+    return None if value is None else check_int(value, name, minimum, expected=f"None or an integer >= {minimum}")
 
 
 def check_axis(axis, name: str = "axis") -> int:
@@ -55,8 +51,9 @@ def check_axis(axis, name: str = "axis") -> int:
     return int(axis)
 
 
-def check_number(value, name: str, what: str = "a number") -> float:
-    """``value`` as a float if it is a real number (not a bool), else a ValueError naming ``name``."""
+def check_number(value, name: str, what: str = "must be a number") -> float:
+    """``value`` as a float if it is a real number (not a bool), else the ValueError
+    "`name` <what>. Received: name=value." (``what`` words the requirement)."""
     if not isinstance(value, numbers.Real) or isinstance(value, bool):
         raise ValueError(f"`{name}` {what}. Received: {name}={value!r}.")
     return float(value)

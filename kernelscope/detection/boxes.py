@@ -13,8 +13,6 @@ right, y down), as in Keras's ``keras.utils.bounding_boxes``; a box's area is
 - each with a ``"rel_"`` prefix: coordinates divided by the image's width and height.
 
 >>> import numpy as np
-
-from .._checks import optional_int
 >>> a = np.array([[0, 0, 2, 2]]); b = np.array([[1, 1, 3, 3], [0, 0, 2, 2]])
 >>> iou(a, b).round(4)
 array([[0.1429, 1.    ]])

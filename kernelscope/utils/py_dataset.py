@@ -31,9 +31,12 @@ from ..geometry import check_int
 __all__ = ["PyDataset", "Sequence", "iterate_py_dataset"]
 
 
-def _setting(name: str, check) -> property:
-    """A PyDataset setting stored as ``_<name>`` and checked when set; reading it warns when the
-    subclass's ``__init__`` did not call ``super().__init__`` (as Keras does)."""
+def _setting(name: str, check=None) -> property:
+    """A PyDataset setting stored as ``_<name>`` and checked when set (by default: a positive
+    integer); reading it warns when the subclass's ``__init__`` did not call ``super().__init__``
+    (as Keras does)."""
+    check = check or (lambda value: check_int(value, name, expected="a positive integer"))
+
     def get(self):
         self._warn_if_super_not_called()
         return getattr(self, "_" + name)
@@ -81,10 +84,9 @@ class PyDataset:
             for key in missing:
                 self.__dict__[key] = defaults[key]
 
-    workers = _setting("workers", lambda value: check_int(value, "workers", expected="a positive integer"))
+    workers = _setting("workers")
     use_multiprocessing = _setting("use_multiprocessing", _refuse_multiprocessing)
-    max_queue_size = _setting("max_queue_size",
-                              lambda value: check_int(value, "max_queue_size", expected="a positive integer"))
+    max_queue_size = _setting("max_queue_size")
 
     def __getitem__(self, index: int):
         """The batch at position ``index``: ``x``, ``(x, y)`` or ``(x, y, sample_weight)``."""
