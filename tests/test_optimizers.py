@@ -230,6 +230,62 @@ def test_errors():
         ks.optimizers.SGD().apply_gradients([(np.ones(3), var)])
 
 
+
+@pytest.mark.parametrize("arguments", [{"use_ema": True}, {"use_ema": 1, "ema_momentum": 0.9},
+                                       {"gradient_accumulation_steps": 4}, {"loss_scale_factor": 128.0}])
+def test_unimplemented_keras_features_are_refused_not_ignored(arguments):
+    name = next(iter(arguments))
+    with pytest.raises(NotImplementedError, match=f"Adam: `{name}` is not implemented in kernelscope.*"
+                                                  f"Received: {name}="):
+        ks.optimizers.Adam(**arguments)
+
+
+def test_keras_feature_arguments_switched_off_are_accepted():
+    # what Keras's own get_config writes for every optimizer (keras 3.15.1, base_optimizer.py)
+    off = {"use_ema": False, "ema_momentum": 0.99, "ema_overwrite_frequency": None, "loss_scale_factor": None,
+           "gradient_accumulation_steps": None}
+    opt = ks.optimizers.SGD(0.1, **off)
+    var = Variable(np.ones(2), name="w")
+    opt.apply_gradients([(np.ones(2), var)])
+    np.testing.assert_allclose(var.data, [0.9, 0.9])
+
+
+def _adam_gradients(steps: int) -> list:
+    return [np.random.default_rng(step).standard_normal(W0.shape) for step in range(steps)]
+
+
+def test_deep_copy_keeps_the_optimizer_state_of_its_variables():
+    import copy
+
+    var = Variable(W0.copy(), name="kernel")
+    opt = ks.optimizers.Adam(0.01)
+    opt.exclude_from_weight_decay([var])
+    for g in _adam_gradients(3):
+        opt.apply_gradients([(g, var)])
+    opt_copy, var_copy = copy.deepcopy((opt, var))
+    for g in _adam_gradients(5)[3:]:
+        opt.apply_gradients([(g, var)])
+        opt_copy.apply_gradients([(g, var_copy)])
+    # one set of slots (it used to gain a second, zero-initialised one), and the same trajectory
+    assert len(opt_copy._slots["m"]) == 1 and opt_copy._exclude_ids == {id(var_copy)}
+    np.testing.assert_array_equal(var_copy.data, var.data)
+
+
+def test_deep_copied_model_trains_on_as_the_original():
+    import copy
+
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((32, 4)).astype("float32"), rng.standard_normal((32, 3)).astype("float32")
+    model = ks.Sequential([ks.Input((4,)), ks.layers.Dense(3)])
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(x, y, epochs=2, verbose=0)
+    duplicate = copy.deepcopy(model)
+    model.fit(x, y, epochs=2, verbose=0)
+    duplicate.fit(x, y, epochs=2, verbose=0)
+    for a, b in zip(model.get_weights(), duplicate.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert len(duplicate.optimizer._slots["m"]) == 2
+
 # ------------------------------------------------------------------ schedules
 def test_exponential_decay():
     s = schedules.ExponentialDecay(0.1, decay_steps=100, decay_rate=0.96)

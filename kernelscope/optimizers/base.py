@@ -22,6 +22,25 @@ from . import schedules as schedules_module
 __all__ = ["Optimizer", "clip_by_global_norm"]
 
 
+# Keras optimizer features kernelscope does not implement: (default, whether a value means "off", as
+# Keras tests it). Keras code and configs pass them switched off (a saved optimizer carries all of
+# them); a value that switches one on is refused, never silently ignored.
+_OFF_FEATURES = {"use_ema": (False, lambda v: not v), "loss_scale_factor": (None, lambda v: v is None),
+                 "gradient_accumulation_steps": (None, lambda v: not v)}
+_EMA_ONLY = ("ema_momentum", "ema_overwrite_frequency")  # read by Keras only when use_ema is on
+
+
+def _refuse_unimplemented(owner: str, kwargs: dict) -> None:
+    """Drop the Keras arguments above when they say "off"; raise, naming the argument, when one asks for its feature."""
+    for name, (default, is_off) in _OFF_FEATURES.items():
+        value = kwargs.pop(name, default)
+        if not is_off(value):
+            raise NotImplementedError(f"{owner}: `{name}` is not implemented in kernelscope; only its default "
+                                      f"({default!r}) is accepted. Received: {name}={value!r}.")
+    for name in _EMA_ONLY:
+        kwargs.pop(name, None)
+
+
 def _check_learning_rate(learning_rate):
     if isinstance(learning_rate, schedules_module.LearningRateSchedule) or callable(learning_rate):
         return learning_rate
@@ -60,9 +79,7 @@ class Optimizer:
 
     def __init__(self, learning_rate, weight_decay=None, clipnorm=None, clipvalue=None,
                  global_clipnorm=None, name=None, **kwargs):
-        for ignored in ("use_ema", "ema_momentum", "ema_overwrite_frequency", "loss_scale_factor",
-                        "gradient_accumulation_steps"):
-            kwargs.pop(ignored, None)  # accepted for Keras config compatibility, not implemented
+        _refuse_unimplemented(type(self).__name__, kwargs)
         check_optimizer_kwargs(type(self).__name__, kwargs)  # lr=, decay=: hints for Keras 2 code
         if kwargs:
             raise ValueError(f"Argument(s) not recognized: {kwargs}")
@@ -86,9 +103,21 @@ class Optimizer:
         self._var_index: dict[int, int] = {}
         self._variables: list = []
         self._slots: dict[str, list] = {}
+        self._exclude_vars: list = []
         self._exclude_ids: set = set()
         self._exclude_pattern = None
         self._buffers: dict = {}
+
+    def __setstate__(self, state: dict) -> None:
+        """After ``copy.deepcopy`` (or unpickling): the tables keyed by ``id()`` are rebuilt for the copied variables.
+
+        Without this, a copy's ``build`` did not recognise its own variables and appended a second
+        set of slots, so the copied model trained on from fresh (zero) moments.
+        """
+        self.__dict__.update(state)
+        self._var_index = {id(var): i for i, var in enumerate(self._variables)}
+        self._exclude_vars = list(state.get("_exclude_vars", ()))
+        self._exclude_ids = {id(var) for var in self._exclude_vars}
 
     # ---------------------------------------------------------- learning rate
     @property
@@ -127,7 +156,8 @@ class Optimizer:
 
     def exclude_from_weight_decay(self, var_list=None, var_names=None) -> None:
         """Exempt variables (or those whose name contains one of ``var_names``) from weight decay."""
-        self._exclude_ids = {id(v) for v in (var_list or [])}
+        self._exclude_vars = list(var_list or [])
+        self._exclude_ids = {id(v) for v in self._exclude_vars}
         self._exclude_pattern = re.compile("|".join(map(re.escape, var_names))) if var_names else None
 
     def _use_weight_decay(self, var) -> bool:
