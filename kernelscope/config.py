@@ -10,6 +10,10 @@ Defaults, and what each changes in the process (see ``kernelscope/_runtime/``):
   memory-bound passes (2x2 max pooling, im2col, bias+ReLU, Adam), compiled on first use and cached
   (default on; ``KERNELSCOPE_FAST=0`` in the environment turns them off as well). The results
   equal the NumPy path's.
+- ``set_fusion(on)``: a ``Sequential`` runs each ``Conv2D(activation="relu")`` followed by a
+  ``MaxPooling2D()`` (2x2, stride 2, "valid") as one op, pooling before the bias and ReLU
+  (default on; ``KERNELSCOPE_FUSION=0`` in the environment turns it off as well). The outputs are
+  bit-identical; see ``models/fusion.py``.
 - ``set_malloc_tuning(on)``: glibc's malloc keeps freed memory between steps (default on,
   applied when the first ``fit``/``evaluate``/``predict`` starts; nothing at import;
   ``KERNELSCOPE_MALLOC_TUNING=0`` in the environment turns it off as well).
@@ -31,9 +35,11 @@ import os
 
 from ._runtime import allocator, fast, workers
 
-__all__ = ["set_num_workers", "num_workers", "set_fast", "fast_enabled", "set_malloc_tuning", "malloc_tuning"]
+__all__ = ["set_num_workers", "num_workers", "set_fast", "fast_enabled", "set_fusion", "fusion_enabled",
+           "set_malloc_tuning", "malloc_tuning"]
 
-_state = {"num_workers": None, "malloc_tuning": True}
+_state = {"num_workers": None, "malloc_tuning": True, "fusion": True}
+_OFF = ("0", "false", "no", "off")
 
 
 def set_num_workers(n: int | None) -> None:
@@ -65,6 +71,18 @@ def set_fast(enabled: bool) -> None:
 def fast_enabled() -> bool:
     """Whether the numba kernels run: switched on, numba installed, ``KERNELSCOPE_FAST`` not 0."""
     return fast.enabled()
+
+
+def set_fusion(enabled: bool) -> None:
+    """Fuse Conv2D(activation="relu") -> MaxPooling2D() pairs of Sequential models into one op (see ``models/fusion.py``)."""
+    if not isinstance(enabled, bool):
+        raise TypeError(f"`enabled` must be a bool. Received: enabled={enabled!r}.")
+    _state["fusion"] = enabled
+
+
+def fusion_enabled() -> bool:
+    """Whether Sequential models fuse conv -> ReLU -> 2x2 max-pool: switched on and ``KERNELSCOPE_FUSION`` not 0."""
+    return _state["fusion"] and os.environ.get("KERNELSCOPE_FUSION", "1").strip().lower() not in _OFF
 
 
 def set_malloc_tuning(enabled: bool) -> None:

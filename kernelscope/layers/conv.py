@@ -11,8 +11,10 @@ SeparableConv2D also take explicit zero padding (an int, ``(ph, pw)`` or
 
 from __future__ import annotations
 
+import contextvars
+
 from .. import initializers, ops, regularizers
-from ..ops.conv import conv2d_activation  # the module: `ops.conv` is keras.ops.conv, the function
+from ..ops.conv import conv2d_activation, conv2d_relu_max_pool2d  # `ops.conv` is keras.ops.conv, the function
 from .._checks import check_allocation, check_ndim
 from ..geometry import normalize_padding, output_hw, padding_mode, standardize_tuple, transpose_output_length
 from .base import Layer
@@ -20,6 +22,10 @@ from .core import (check_data_format, mark_built, check_last_axis, check_unsuppo
                    known_last_axis, positive_int, weight_config)
 
 __all__ = ["Conv2D", "DepthwiseConv2D", "SeparableConv2D", "Conv2DTranspose"]
+
+# The Conv2D(activation="relu") whose current call also applies the MaxPooling2D() after it, set by
+# models/fusion.py for that one call (per thread: batch-split workers call the same layer at once).
+THEN_MAX_POOL = contextvars.ContextVar("kernelscope_then_max_pool", default=None)
 
 
 class _BaseConv(Layer):
@@ -154,8 +160,11 @@ class Conv2D(_BaseConv):
 
     def call(self, inputs):
         self._check_input(inputs)
-        return conv2d_activation(inputs, self.kernel, self.bias, self.activation, strides=self.strides,
-                                 padding=self.padding, dilation_rate=self.dilation_rate, groups=self.groups)
+        geometry = {"strides": self.strides, "padding": self.padding, "dilation_rate": self.dilation_rate,
+                    "groups": self.groups}
+        if THEN_MAX_POOL.get() is self:
+            return conv2d_relu_max_pool2d(inputs, self.kernel, self.bias, **geometry)
+        return conv2d_activation(inputs, self.kernel, self.bias, self.activation, **geometry)
 
     def get_config(self) -> dict:
         return {**super().get_config(), "filters": self.filters, "groups": self.groups,

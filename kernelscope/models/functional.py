@@ -12,6 +12,7 @@ from __future__ import annotations
 from .._tree import postorder
 from ..layers.base import InputLayer, KerasTensor, Layer, _flatten, _is_spec, _map_structure
 from ..layers.symbolic import is_shape
+from . import fusion
 from .model import Model, adjust_input_rank, call_layer, check_input_shape, unique_layer_names
 
 __all__ = ["Functional"]
@@ -82,6 +83,7 @@ class Functional(Model):
         self._inputs = _check_symbolic(inputs, "inputs")
         self._outputs = _check_symbolic(outputs, "outputs")
         self._nodes = topological_nodes(self._inputs, self._outputs, self.name)
+        self._fusion_pairs = fusion.functional_pairs(self._nodes, self._outputs)
         layers = [t._keras_history[0] for t in self._inputs]
         for node in self._nodes:
             if all(node.layer is not l for l in layers):
@@ -144,7 +146,18 @@ class Functional(Model):
         for i, (spec, value) in enumerate(zip(self._inputs, flat)):
             check_input_shape(self.name, i, spec, value)
             values[id(spec)] = value
-        for node in self._nodes:
+        fused = set()  # positions of pool nodes already computed with their convolution
+        for i, node in enumerate(self._nodes):
+            if i in fused:
+                continue
+            j = self._fusion_pairs.get(i)
+            if j is not None:
+                x, pool_node = values[id(node.input_tensors[0])], self._nodes[j]
+                if fusion.fusable(node.layer, pool_node.layer, x):
+                    out = fusion.call_conv_relu_max_pool(node.layer, pool_node.layer, x, training)
+                    values[id(pool_node.output_tensors[0])] = out
+                    fused.add(j)
+                    continue
             out = replay_node(node, values, training)
             for tensor, value in zip(node.output_tensors, _flatten(out)):
                 values[id(tensor)] = value

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..layers.base import InputLayer, KerasTensor, Layer
+from . import fusion
 from .model import Model, adjust_input_rank, call_layer, check_input_shape
 
 __all__ = ["Sequential"]
@@ -162,9 +163,14 @@ class Sequential(Model):
         if self._input_kt is not None:
             inputs = adjust_input_rank(self._input_kt, inputs)
             check_input_shape(self.name, 0, self._input_kt, inputs)
-        x = inputs
-        for layer in self.layers:
-            x = call_layer(layer, x, training)
+        x, layers, i = inputs, self.layers, 0
+        while i < len(layers):
+            if i + 1 < len(layers) and fusion.fusable(layers[i], layers[i + 1], x):
+                x = fusion.call_conv_relu_max_pool(layers[i], layers[i + 1], x, training)
+                i += 2
+            else:
+                x = call_layer(layers[i], x, training)
+                i += 1
         return x
 
     def compute_output_shape(self, input_shape):

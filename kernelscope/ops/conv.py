@@ -16,7 +16,9 @@ import numpy as np
 from .._checks import check_allocation, check_ndim, check_numeric
 from ..autograd import Tensor, make_result
 from ..kernels import conv as K
+from ..kernels import pooling as P
 from . import activations
+from .pooling import _pool_args
 from ..geometry import (check_int, normalize_padding, output_hw, resolve_padding, standardize_tuple, transpose_crops,
                         transpose_output_length)
 
@@ -90,9 +92,7 @@ def _record(y: np.ndarray, x, kernel, bias, backward_kernel, cache, relu: bool =
         elif need_db:
             db = g.sum(axis=(0, 1, 2))
         dx, dw = backward_kernel(g, cache, x_need, k_need)
-        db = None if db is None else db.astype(bias.dtype, copy=False)
-        return (None if dx is None else dx.astype(x.dtype, copy=False),
-                None if dw is None else dw.astype(kernel.dtype, copy=False), db)
+        return _parent_dtypes((dx, dw, db), (x, kernel, bias))
 
     return make_result(y, (x, kernel, bias), backward)
 
@@ -136,7 +136,44 @@ def conv2d_activation(x, kernel, bias=None, activation=None, strides=1, padding=
     return outputs if relu or activation is None else activation(outputs)
 
 
+def conv2d_relu_max_pool2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1,
+                           groups: int = 1) -> Tensor:
+    """``max_pool2d(relu(conv2d(x, kernel, bias, ...)), 2)``: the conv -> ReLU -> 2x2 max-pool block in one op.
+
+    What ``Sequential`` runs for a ``Conv2D(activation="relu")`` followed by a ``MaxPooling2D()``
+    (pool 2, stride 2, "valid"). The pool runs first, on the convolution's output before the bias,
+    and the bias and ReLU then run on a tensor a quarter of the size, each way: since
+    max(a + b, c + b) = max(a, c) + b and both ReLU and rounding are monotonic, the output is
+    bit-identical to the three ops in turn. The gradient goes to the window's first maximum
+    before the bias; only where two different values round to the same one after the bias do
+    the two choose different (equally valid) cells.
+    """
+    x, kernel, bias, y, cache = _conv2d_forward(x, kernel, bias, strides, padding, dilation_rate, groups)
+    pool, pool_strides, pads = _pool_args(y, 2, None, "valid")
+    pooled, pool_cache = P.max_pool2d_forward(y, pool, pool_strides, pads)
+    out = pooled.copy()  # the pool's backward may compare against its own (pre-bias) output
+    K.add_bias_relu(out, None if bias is None else bias.data, True)
+    x_need, k_need = x.requires_grad, kernel.requires_grad
+
+    def backward(g):
+        g, db = K.relu_bias_grad(g, out, bias is not None and bias.requires_grad)
+        dx, dw = K.conv2d_backward(P.max_pool2d_backward(g, pool_cache), cache, x_need, k_need)
+        return _parent_dtypes((dx, dw, db), (x, kernel, bias))
+
+    return make_result(out, (x, kernel, bias), backward)
+
+
+def _parent_dtypes(grads: tuple, parents: tuple) -> tuple:
+    return tuple(None if g is None else g.astype(p.dtype, copy=False) for g, p in zip(grads, parents))
+
+
 def _conv2d(x, kernel, bias, strides, padding, dilation_rate, groups, relu: bool = False) -> Tensor:
+    x, kernel, bias, y, cache = _conv2d_forward(x, kernel, bias, strides, padding, dilation_rate, groups)
+    return _record(y, x, kernel, bias, K.conv2d_backward, cache, relu)
+
+
+def _conv2d_forward(x, kernel, bias, strides, padding, dilation_rate, groups) -> tuple:
+    """Checked tensors, the convolution's output before the bias and its cache: (x, kernel, bias, y, cache)."""
     x, kernel, bias = _inputs(x, kernel, bias, "(kernel_h, kernel_w, in_channels // groups, filters)")
     channels, filters = x.shape[3], kernel.shape[3]
     groups = check_int(groups, "groups", expected="a positive integer")
@@ -153,7 +190,7 @@ def _conv2d(x, kernel, bias, strides, padding, dilation_rate, groups, relu: bool
     dtype = _compute_dtype(x, kernel, bias)
     y, cache = K.conv2d_forward(x.data.astype(dtype, copy=False), kernel.data.astype(dtype, copy=False),
                                 strides, pads, dilation, groups)
-    return _record(y, x, kernel, bias, K.conv2d_backward, cache, relu)
+    return x, kernel, bias, y, cache
 
 
 def depthwise_conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1) -> Tensor:
