@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["max_pool_2x2_forward", "max_pool_2x2_backward", "im2col", "bias_relu", "relu_bias_grad", "adam"]
+__all__ = ["max_pool_2x2_forward", "max_pool_2x2_backward", "im2col", "col2im", "bias_relu", "relu_bias_grad",
+           "adam"]
 
 
 def max_pool_2x2_forward(x, y, winner):
@@ -69,6 +70,35 @@ def im2col(xp, kh, kw, sh, sw, dh, dw, ho, wo, out):
                         base = (p * kw + q) * c
                         for k in range(c):
                             out[row, base + k] = xp[s, i * sh + p * dh, j * sw + q * dw, k]
+
+
+def col2im(cols, kh, kw, sh, sw, dh, dw, top, left, ho, wo, dx):
+    """The adjoint of ``im2col`` with the padding cropped: dx[s, y, x, k] = the sum, over the
+    kernel offsets (p, q) in row-major order, of cols[(s*Ho + i)*Wo + j, (p*kw + q)*C + k] for
+    the output pixel (i, j) that read input pixel (y, x) through offset (p, q)
+    (y + top = i*sh + p*dh, x + left = j*sw + q*dw). Each dx pixel gathers its terms, so slices
+    of the batch may run in parallel; the sum starts at 0 and adds the offsets in the order
+    of ``col2im_gemm``'s per-offset adds.
+    """
+    n, h, w, c = dx.shape
+    zero = dx.dtype.type(0)
+    for s in range(n):
+        for y in range(h):
+            for x in range(w):
+                for k in range(c):
+                    dx[s, y, x, k] = zero
+                for p in range(kh):
+                    ty = y + top - p * dh
+                    if ty < 0 or ty % sh != 0 or ty // sh >= ho:
+                        continue
+                    for q in range(kw):
+                        tx = x + left - q * dw
+                        if tx < 0 or tx % sw != 0 or tx // sw >= wo:
+                            continue
+                        row = (s * ho + ty // sh) * wo + tx // sw
+                        base = (p * kw + q) * c
+                        for k in range(c):
+                            dx[s, y, x, k] += cols[row, base + k]
 
 
 def bias_relu(y, bias, relu):
