@@ -12,13 +12,17 @@ in the environment, and not at all with ``KERNELSCOPE_BLAS_TIMEOUT=0``.
 
 **One thread per call.** Batch-split workers (``_runtime/workers.py``) each multiply their own
 slice; a threaded GEMM per worker would put 2 x cores threads on the cores. ``single_threaded()``
-pins every loaded BLAS to one thread (through threadpoolctl, when installed) and restores the
-previous counts afterwards.
+pins every loaded BLAS to one thread and restores the previous counts afterwards: through
+threadpoolctl when it is installed (the ``fast`` extra), else, on Linux, through ctypes on the
+OpenBLAS libraries the process has loaded (NumPy's wheels bundle one; found in
+``/proc/self/maps``, driven by their ``openblas_set_num_threads`` under its plain or
+``scipy_``/``64_`` names). Elsewhere without threadpoolctl nothing is pinned.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import sys
 import threading
@@ -53,14 +57,65 @@ def _blas_libraries() -> list:
         try:
             from threadpoolctl import ThreadpoolController
         except ImportError:
-            _controller = ()
+            _controller = tuple(_ctypes_openblas())
         else:
             _controller = tuple(ThreadpoolController().select(user_api="blas").lib_controllers)
     return list(_controller)
 
 
+class _OpenBLAS:
+    """The part of threadpoolctl's controller ``single_threaded`` and ``describe`` use, over ctypes."""
+
+    internal_api = "openblas"
+
+    def __init__(self, path: str, library, prefix: str, suffix: str):
+        self.filepath = path
+        self._set = getattr(library, f"{prefix}openblas_set_num_threads{suffix}")
+        self._get = getattr(library, f"{prefix}openblas_get_num_threads{suffix}")
+        self._set.argtypes, self._set.restype = [ctypes.c_int], None
+        self._get.argtypes, self._get.restype = [], ctypes.c_int
+        config = getattr(library, f"{prefix}openblas_get_config{suffix}", None)
+        corename = getattr(library, f"{prefix}openblas_get_corename{suffix}", None)
+        for fn in (config, corename):
+            if fn is not None:
+                fn.argtypes, fn.restype = [], ctypes.c_char_p
+        words = (config().decode(errors="replace").split() if config is not None else []) + ["?", "?"]
+        self.version = words[1] if words[0] == "OpenBLAS" else "?"
+        self.architecture = corename().decode(errors="replace") if corename is not None else "?"
+
+    @property
+    def num_threads(self) -> int:
+        return int(self._get())
+
+    def set_num_threads(self, n: int) -> None:
+        self._set(int(n))
+
+
+_NAMES = [("", ""), ("scipy_", "64_"), ("", "64_"), ("scipy_", "")]  # plain, NumPy >= 2's, ILP64 builds
+
+
+def _ctypes_openblas(maps: str = "/proc/self/maps") -> list:
+    """Controllers of the OpenBLAS libraries mapped into this process (Linux), one per file."""
+    try:
+        with open(maps) as f:
+            paths = {line.split()[-1] for line in f if "openblas" in line.lower() and "/" in line}
+    except OSError:
+        return []
+    found = []
+    for path in sorted(paths):
+        try:
+            library = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for prefix, suffix in _NAMES:
+            if hasattr(library, f"{prefix}openblas_set_num_threads{suffix}"):
+                found.append(_OpenBLAS(path, library, prefix, suffix))
+                break
+    return found
+
+
 def can_pin() -> bool:
-    """Whether :func:`single_threaded` can pin BLAS (threadpoolctl is installed and finds one)."""
+    """Whether :func:`single_threaded` can pin BLAS (threadpoolctl or, on Linux, ctypes finds one)."""
     return bool(_blas_libraries())
 
 
