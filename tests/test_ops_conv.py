@@ -320,3 +320,48 @@ K3 = np.zeros((3, 3, 4, 2))
 def test_errors(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+@pytest.mark.parametrize("groups", [1, 2])
+def test_kept_columns_give_the_recomputed_kernel_gradient(groups, monkeypatch):
+    from kernelscope.kernels import conv as K
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((3, 9, 8, 4)).astype(np.float32)
+    kernel = rng.standard_normal((3, 3, 4 // groups, 6)).astype(np.float32)
+    pads = ((1, 1), (0, 1))
+    y_kept, kept = K.conv2d_forward(x, kernel, (1, 2), pads, (1, 1), groups, keep_cols=True)
+    y_plain, plain = K.conv2d_forward(x, kernel, (1, 2), pads, (1, 1), groups)
+    assert kept.cols is not None and plain.cols is None
+    np.testing.assert_array_equal(y_kept, y_plain)
+    dy = rng.standard_normal(y_kept.shape).astype(np.float32)
+    # one chunk either way: the same GEMM on the same columns
+    np.testing.assert_array_equal(K.conv2d_backward(dy, kept, False, True)[1], K.conv2d_backward(dy, plain, False, True)[1])
+    weight = torch.from_numpy(kernel.transpose(3, 2, 0, 1).copy()).requires_grad_()
+    padded = F.pad(torch.from_numpy(x.transpose(0, 3, 1, 2).copy()), (0, 1, 1, 1))  # (left, right, top, bottom)
+    F.conv2d(padded, weight, stride=(1, 2), groups=groups).backward(torch.from_numpy(dy.transpose(0, 3, 1, 2).copy()))
+    np.testing.assert_allclose(K.conv2d_backward(dy, kept, False, True)[1], weight.grad.numpy().transpose(2, 3, 1, 0),
+                               rtol=1e-5, atol=1e-5)
+    monkeypatch.setattr(K, "_KEEP_COLS_BYTES", 100)  # above the limit the columns are recomputed
+    assert K.conv2d_forward(x, kernel, (1, 2), pads, (1, 1), groups, keep_cols=True)[1].cols is None
+
+
+def test_columns_are_kept_only_when_the_kernel_gradient_is_recorded(monkeypatch):
+    from kernelscope import autograd
+    from kernelscope.kernels import conv as K
+
+    seen = []
+    original = K.conv2d_forward
+
+    def spy(*args, **kwargs):
+        y, cache = original(*args, **kwargs)
+        seen.append(cache.cols is not None)
+        return y, cache
+
+    monkeypatch.setattr(K, "conv2d_forward", spy)
+    x, kernel = np.ones((2, 5, 5, 1), np.float32), Tensor(np.ones((3, 3, 1, 2), np.float32), requires_grad=True)
+    ops.conv2d(x, kernel)
+    with autograd.no_grad():
+        ops.conv2d(x, kernel)
+    ops.conv2d(x, kernel.data)
+    assert seen == [True, False, False]

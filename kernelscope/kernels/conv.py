@@ -73,6 +73,7 @@ class ConvCache(NamedTuple):
     strides: tuple
     dilation: tuple
     groups: int
+    cols: object = None  # a buffers.Lease on the forward's (G, M, K) columns, kept for dW when small
 
 
 class ConvTransposeCache(NamedTuple):
@@ -196,6 +197,9 @@ def _output_hw(padded_hw, kernel_hw, strides, dilation) -> tuple:
 # took the same time (within noise) with 2 MB to 32 MB chunks or the whole batch at once;
 # 8 MB keeps the peak memory close to PyTorch's.
 _CHUNK_BYTES = 8 * 2**20
+# Columns up to this size are made in one piece by the forward pass and kept for dW (one GEMM,
+# no second im2col); larger ones are recomputed chunk by chunk in the backward pass.
+_KEEP_COLS_BYTES = 16 * 2**20
 
 
 # dX as a full convolution when F <= this * C, else as per-offset GEMMs (see the module docstring).
@@ -229,37 +233,48 @@ def _chunked_cols(xp: np.ndarray, kernel_hw, strides, dilation, out_hw, groups: 
         yield samples, im2col(xp[samples], kernel_hw, strides, dilation, out_hw, groups, out=held.array[:size])
 
 
-def _correlate(xp: np.ndarray, kernel: np.ndarray, strides, dilation, out_hw, groups: int) -> np.ndarray:
-    """(N, Ho, Wo, F) cross-correlation of the padded ``xp``: im2col @ kernel, chunk by chunk."""
+def _correlate(xp: np.ndarray, kernel: np.ndarray, strides, dilation, out_hw, groups: int,
+               keep_cols: bool = False) -> tuple:
+    """(N, Ho, Wo, F) cross-correlation of the padded ``xp``: im2col @ kernel, chunk by chunk.
+
+    Returns ``(y, kept)``: with ``keep_cols`` and columns of at most ``_KEEP_COLS_BYTES``, they are
+    made in one piece and ``kept`` is the lease holding them (for the kernel gradient), else None.
+    """
     kh, kw, cg, f = kernel.shape
     n, (ho, wo) = xp.shape[0], out_hw
     w_g = _grouped(kernel.reshape(kh * kw * cg, f), groups)  # (G, K, F//G)
     if _is_pointwise((kh, kw), strides, ((0, 0), (0, 0))):
         y = np.matmul(_grouped(xp.reshape(-1, groups * cg), groups), w_g)
-        return (y[0] if groups == 1 else y.transpose(1, 0, 2)).reshape(n, ho, wo, f)
+        return (y[0] if groups == 1 else y.transpose(1, 0, 2)).reshape(n, ho, wo, f), None
     y = np.empty((n, ho * wo, groups, f // groups), dtype=np.result_type(xp, kernel))
-    for samples, cols in _chunked_cols(xp, (kh, kw), strides, dilation, out_hw, groups):
+    size = n * ho * wo * kh * kw * cg * groups
+    kept = buffers.lease(size, xp.dtype) if keep_cols and size * xp.itemsize <= _KEEP_COLS_BYTES else None
+    chunks = ([(slice(0, n), im2col(xp, (kh, kw), strides, dilation, out_hw, groups, out=kept.array))]
+              if kept is not None else _chunked_cols(xp, (kh, kw), strides, dilation, out_hw, groups))
+    for samples, cols in chunks:
         out = y[samples].reshape(-1, groups, f // groups)  # a view: whole samples are contiguous
         if groups == 1:
             np.matmul(cols[0], w_g[0], out=out[:, 0])
         else:
             np.matmul(cols, w_g, out=out.transpose(1, 0, 2))
-    return y.reshape(n, ho, wo, f)
+    return y.reshape(n, ho, wo, f), kept
 
 
 def conv2d_forward(x: np.ndarray, kernel: np.ndarray, strides=(1, 1), pads=((0, 0), (0, 0)),
-                   dilation=(1, 1), groups: int = 1) -> tuple:
+                   dilation=(1, 1), groups: int = 1, keep_cols: bool = False) -> tuple:
     """Cross-correlate NHWC ``x`` with a (kh, kw, C//G, F) ``kernel``; return ``(y, cache)``.
 
     ``y`` has shape (N, Ho, Wo, F); ``cache`` keeps the padded input for ``conv2d_backward``,
     which recomputes the im2col columns chunk by chunk rather than holding all of them
-    (kh*kw times the input's size) from the forward to the backward pass.
+    (kh*kw times the input's size) from the forward to the backward pass, unless
+    ``keep_cols`` (the kernel gradient will be asked for) and they take at most
+    ``_KEEP_COLS_BYTES``: then the cache holds them and dW is one GEMM on them.
     """
     kh, kw = kernel.shape[:2]
     xp = pad_or_crop(x, pads)
     out_hw = _output_hw(xp.shape[1:3], (kh, kw), strides, dilation)
-    y = _correlate(xp, kernel, tuple(strides), tuple(dilation), out_hw, groups)
-    return y, ConvCache(xp, kernel, x.shape, pads, tuple(strides), tuple(dilation), groups)
+    y, kept = _correlate(xp, kernel, tuple(strides), tuple(dilation), out_hw, groups, keep_cols)
+    return y, ConvCache(xp, kernel, x.shape, pads, tuple(strides), tuple(dilation), groups, kept)
 
 
 def col2im_gemm(dy: np.ndarray, kernel: np.ndarray, padded_shape, strides, dilation,
@@ -319,13 +334,17 @@ def _gathered_input_grad(kernel_fn, dy: np.ndarray, kernel: np.ndarray, x_shape,
     return dx
 
 
-def _kernel_grad(xp: np.ndarray, dy: np.ndarray, kernel_shape, strides, dilation, groups: int) -> np.ndarray:
-    """dW = cols^T @ dy, summed over chunks of samples (the columns are recomputed)."""
+def _kernel_grad(xp: np.ndarray, dy: np.ndarray, kernel_shape, strides, dilation, groups: int,
+                 kept=None) -> np.ndarray:
+    """dW = cols^T @ dy: on the forward's ``kept`` columns, else summed over chunks of samples (recomputed)."""
     kh, kw, cg, f = kernel_shape
     n, ho, wo, _ = dy.shape
     dy_g = _grouped(dy.reshape(n * ho * wo, f), groups)  # (G, M, F//G)
     if _is_pointwise((kh, kw), strides, ((0, 0), (0, 0))):
         dw_g = np.matmul(_grouped(xp.reshape(-1, groups * cg), groups).transpose(0, 2, 1), dy_g)
+    elif kept is not None:
+        cols = kept.array.reshape(groups, n * ho * wo, kh * kw * cg)
+        dw_g = np.matmul(cols[0].T, dy_g[0])[None] if groups == 1 else np.matmul(cols.transpose(0, 2, 1), dy_g)
     else:
         dw_g = np.zeros((groups, kh * kw * cg, f // groups), dtype=np.result_type(xp, dy))
         part = np.empty_like(dw_g)
@@ -344,7 +363,7 @@ def conv2d_backward(dy: np.ndarray, cache: ConvCache, need_dx: bool = True, need
     n, ho, wo, f = dy.shape
     dx = dw = None
     if need_dw:
-        dw = _kernel_grad(cache.xp, dy, kernel.shape, strides, cache.dilation, groups)
+        dw = _kernel_grad(cache.xp, dy, kernel.shape, strides, cache.dilation, groups, cache.cols)
     full_conv = groups == 1 and strides == (1, 1) and f <= _FULL_CONV_MAX_RATIO * kernel.shape[2]
     gather = (fast.compiled(loops.col2im) if need_dx and groups == 1 and not full_conv and fast.handles(dy, kernel)
               else None)
@@ -374,7 +393,7 @@ def _full_conv_input_grad(dy: np.ndarray, kernel: np.ndarray, pads, dilation) ->
     dy_pads = ((span_h - 1 - top, span_h - 1 - bottom), (span_w - 1 - left, span_w - 1 - right))
     flipped = np.ascontiguousarray(kernel[::-1, ::-1].transpose(0, 1, 3, 2))
     dyp = pad_or_crop(dy, dy_pads)
-    return _correlate(dyp, flipped, (1, 1), dilation, _output_hw(dyp.shape[1:3], (kh, kw), (1, 1), dilation), 1)
+    return _correlate(dyp, flipped, (1, 1), dilation, _output_hw(dyp.shape[1:3], (kh, kw), (1, 1), dilation), 1)[0]
 
 
 def depthwise_conv2d_forward(x: np.ndarray, kernel: np.ndarray, strides=(1, 1),

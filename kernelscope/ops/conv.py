@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._checks import check_allocation, check_ndim, check_numeric
-from ..autograd import Tensor, make_result
+from ..autograd import Tensor, is_grad_enabled, make_result
 from ..kernels import conv as K
 from ..kernels import pooling as P
 from . import activations
@@ -189,7 +189,7 @@ def _conv2d_forward(x, kernel, bias, strides, padding, dilation_rate, groups) ->
     strides, pads, dilation = _geometry(x, kernel.shape[:2], strides, padding, dilation_rate)
     dtype = _compute_dtype(x, kernel, bias)
     y, cache = K.conv2d_forward(x.data.astype(dtype, copy=False), kernel.data.astype(dtype, copy=False),
-                                strides, pads, dilation, groups)
+                                strides, pads, dilation, groups, keep_cols=kernel.requires_grad and is_grad_enabled())
     return x, kernel, bias, y, cache
 
 
