@@ -89,6 +89,40 @@ def test_im2col_equals_numpy(kernel_hw, strides, dilation):
 
 
 @needs_numba
+@pytest.mark.parametrize("pads", [((1, 1), (1, 1)), ((0, 2), (3, 0)), ((2, 0), (0, 0))])
+def test_im2col_pads_while_copying_as_numpy_pads_first(pads):
+    x = np.random.default_rng(2).standard_normal((3, 7, 6, 4)).astype(np.float32)
+    padded = K.pad_or_crop(x, pads)
+    out_hw = (padded.shape[1] - 2, (padded.shape[2] - 3) // 2 + 1)
+    ks.config.set_fast(False)
+    expected = K.im2col(padded, (3, 3), (1, 2), (1, 1), out_hw).copy()
+    assert np.array_equal(K.im2col(x, (3, 3), (1, 2), (1, 1), out_hw, pads=pads), expected)  # NumPy: pad, then copy
+    ks.config.set_fast(True)
+    assert np.array_equal(K.im2col(x, (3, 3), (1, 2), (1, 1), out_hw, pads=pads), expected)
+
+
+@needs_numba
+def test_a_padded_convolution_keeps_no_padded_copy_on_the_fast_path():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 6, 7, 3)).astype(np.float32)
+    kernel = rng.standard_normal((3, 3, 3, 5)).astype(np.float32)
+    pads = ((1, 1), (1, 2))
+    ks.config.set_fast(False)
+    y_ref, cache_ref = K.conv2d_forward(x, kernel, (1, 1), pads)
+    dy = rng.standard_normal(y_ref.shape).astype(np.float32)
+    dx_ref, dw_ref = K.conv2d_backward(dy, cache_ref)
+    ks.config.set_fast(True)
+    y, cache = K.conv2d_forward(x, kernel, (1, 1), pads)
+    assert cache.xp is x and cache.xp_pads == pads and cache_ref.xp.shape == (2, 8, 10, 3)
+    assert np.array_equal(y, y_ref)
+    for flag in (True, False):  # the fast path switched off before the backward pass pads as NumPy does
+        ks.config.set_fast(flag)
+        dx, dw = K.conv2d_backward(dy, cache)
+        assert np.array_equal(dw, dw_ref)
+        np.testing.assert_allclose(dx, dx_ref, rtol=1e-5, atol=1e-5)
+
+
+@needs_numba
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("x_shape, kernel_shape, pads, strides, dilation", [
     ((3, 9, 8, 2), (3, 3, 2, 5), ((0, 0), (0, 0)), (1, 1), (1, 1)),  # F > C: where the per-offset GEMMs ran

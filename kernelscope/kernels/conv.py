@@ -15,7 +15,10 @@ benchmarks/PERF_NOTES.md, where they can be re-measured):
   Per-offset GEMMs accumulating into the output lose: K=C is too short for BLAS
   and every offset re-reads and re-writes the output. The im2col buffer comes
   from :mod:`kernelscope._runtime.buffers` and goes back there once the backward
-  pass has used it: a fresh large array page-faults on first touch.
+  pass has used it: a fresh large array page-faults on first touch. On the fast path
+  the compiled im2col applies the zero padding while it copies (``_lazy_pad``; the
+  cache's ``xp_pads``), so no padded copy of the input (or of dy, for the full
+  convolution below) is made or held.
 - dW: cols^T @ dy, the columns recomputed chunk by chunk into a buffer that stays
   in cache, rather than held from the forward to the backward pass.
 - dX, stride 1, F <= C: the input gradient of a stride-1 convolution is a "full"
@@ -74,6 +77,7 @@ class ConvCache(NamedTuple):
     dilation: tuple
     groups: int
     cols: object = None  # a buffers.Lease on the forward's (G, M, K) columns, kept for dW when small
+    xp_pads: tuple = ((0, 0), (0, 0))  # zero padding still to apply to xp (the fast im2col pads as it copies)
 
 
 class ConvTransposeCache(NamedTuple):
@@ -114,16 +118,35 @@ def _windows(xp: np.ndarray, kernel_hw, strides, dilation, out_hw) -> np.ndarray
     return view.transpose(0, 1, 2, 4, 5, 3)
 
 
+_NO_PADS = ((0, 0), (0, 0))
+
+
+def _lazy_pad(x: np.ndarray, pads, groups: int = 1) -> tuple:
+    """``(xp, pads still to apply)``: on the fast path im2col pads while it copies, so no padded copy is
+    made; otherwise (and for crops) the padded copy now."""
+    pads = tuple(tuple(p) for p in pads)
+    if (pads != _NO_PADS and groups == 1 and min(min(p) for p in pads) >= 0 and x.flags.c_contiguous
+            and fast.handles(x) and fast.compiled(loops.im2col) is not None):
+        return x, pads
+    return pad_or_crop(x, pads), _NO_PADS
+
+
+def _padded_hw(xp: np.ndarray, pads) -> tuple:
+    return xp.shape[1] + sum(pads[0]), xp.shape[2] + sum(pads[1])
+
+
 def im2col(xp: np.ndarray, kernel_hw, strides, dilation, out_hw, groups: int = 1,
-           out: np.ndarray | None = None) -> np.ndarray:
+           out: np.ndarray | None = None, pads=_NO_PADS) -> np.ndarray:
     """Copy every receptive field of the padded input once: (G, M, K), rows in (kh, kw, C//G) order.
 
     ``out``, if given, is a contiguous array of G*M*K elements the columns are written into.
+    ``pads`` ((top, bottom), (left, right), >= 0) is zero padding not yet applied to ``xp``.
     """
     plain = groups == 1 and xp.flags.c_contiguous and fast.handles(xp)
     kernel = fast.compiled(loops.im2col) if plain else None
     if kernel is not None:  # one pass over the columns, reading the input in place
-        return _im2col_loop(kernel, xp, kernel_hw, strides, dilation, out_hw, out)
+        return _im2col_loop(kernel, xp, kernel_hw, strides, dilation, out_hw, out, pads)
+    xp = pad_or_crop(xp, pads)
     windows = _windows(xp, kernel_hw, strides, dilation, out_hw)
     n, ho, wo, kh, kw, c = windows.shape
     split = windows.reshape(n, ho, wo, kh, kw, groups, c // groups)
@@ -134,14 +157,15 @@ def im2col(xp: np.ndarray, kernel_hw, strides, dilation, out_hw, groups: int = 1
     return cols.reshape(groups, n * ho * wo, kh * kw * (c // groups))
 
 
-def _im2col_loop(kernel, xp: np.ndarray, kernel_hw, strides, dilation, out_hw, out) -> np.ndarray:
+def _im2col_loop(kernel, xp: np.ndarray, kernel_hw, strides, dilation, out_hw, out, pads) -> np.ndarray:
     n, (ho, wo), c = xp.shape[0], out_hw, xp.shape[3]
     k = kernel_hw[0] * kernel_hw[1] * c
     cols = np.empty((n * ho * wo, k), dtype=xp.dtype) if out is None else out.reshape(n * ho * wo, k)
     rows = ho * wo
 
     def fill(part: slice) -> None:
-        kernel(xp[part], *kernel_hw, *strides, *dilation, ho, wo, cols[part.start * rows:part.stop * rows])
+        kernel(xp[part], *kernel_hw, *strides, *dilation, ho, wo, pads[0][0], pads[1][0],
+               cols[part.start * rows:part.stop * rows])
 
     parallel.for_slices(fill, n, cols.nbytes)
     return cols[None]
@@ -217,7 +241,7 @@ def _is_pointwise(kernel_hw, strides, pads) -> bool:
     return tuple(kernel_hw) == (1, 1) and tuple(strides) == (1, 1) and not any(any(p) for p in pads)
 
 
-def _chunked_cols(xp: np.ndarray, kernel_hw, strides, dilation, out_hw, groups: int):
+def _chunked_cols(xp: np.ndarray, kernel_hw, strides, dilation, out_hw, groups: int, pads=_NO_PADS):
     """Yield ``(samples, cols)``: the (G, m, K) im2col columns of each chunk of samples.
 
     Every chunk is copied into the same pooled buffer, so a chunk's ``cols`` is only
@@ -230,12 +254,12 @@ def _chunked_cols(xp: np.ndarray, kernel_hw, strides, dilation, out_hw, groups: 
     held = buffers.lease(groups * largest * rows * k, xp.dtype)
     for samples in chunks:
         size = groups * (samples.stop - samples.start) * rows * k
-        yield samples, im2col(xp[samples], kernel_hw, strides, dilation, out_hw, groups, out=held.array[:size])
+        yield samples, im2col(xp[samples], kernel_hw, strides, dilation, out_hw, groups, held.array[:size], pads)
 
 
 def _correlate(xp: np.ndarray, kernel: np.ndarray, strides, dilation, out_hw, groups: int,
-               keep_cols: bool = False) -> tuple:
-    """(N, Ho, Wo, F) cross-correlation of the padded ``xp``: im2col @ kernel, chunk by chunk.
+               keep_cols: bool = False, pads=_NO_PADS) -> tuple:
+    """(N, Ho, Wo, F) cross-correlation of ``xp`` padded by ``pads``: im2col @ kernel, chunk by chunk.
 
     Returns ``(y, kept)``: with ``keep_cols`` and columns of at most ``_KEEP_COLS_BYTES``, they are
     made in one piece and ``kept`` is the lease holding them (for the kernel gradient), else None.
@@ -243,14 +267,14 @@ def _correlate(xp: np.ndarray, kernel: np.ndarray, strides, dilation, out_hw, gr
     kh, kw, cg, f = kernel.shape
     n, (ho, wo) = xp.shape[0], out_hw
     w_g = _grouped(kernel.reshape(kh * kw * cg, f), groups)  # (G, K, F//G)
-    if _is_pointwise((kh, kw), strides, ((0, 0), (0, 0))):
+    if _is_pointwise((kh, kw), strides, pads):
         y = np.matmul(_grouped(xp.reshape(-1, groups * cg), groups), w_g)
         return (y[0] if groups == 1 else y.transpose(1, 0, 2)).reshape(n, ho, wo, f), None
     y = np.empty((n, ho * wo, groups, f // groups), dtype=np.result_type(xp, kernel))
     size = n * ho * wo * kh * kw * cg * groups
     kept = buffers.lease(size, xp.dtype) if keep_cols and size * xp.itemsize <= _KEEP_COLS_BYTES else None
-    chunks = ([(slice(0, n), im2col(xp, (kh, kw), strides, dilation, out_hw, groups, out=kept.array))]
-              if kept is not None else _chunked_cols(xp, (kh, kw), strides, dilation, out_hw, groups))
+    chunks = ([(slice(0, n), im2col(xp, (kh, kw), strides, dilation, out_hw, groups, kept.array, pads))]
+              if kept is not None else _chunked_cols(xp, (kh, kw), strides, dilation, out_hw, groups, pads))
     for samples, cols in chunks:
         out = y[samples].reshape(-1, groups, f // groups)  # a view: whole samples are contiguous
         if groups == 1:
@@ -271,10 +295,10 @@ def conv2d_forward(x: np.ndarray, kernel: np.ndarray, strides=(1, 1), pads=((0, 
     ``_KEEP_COLS_BYTES``: then the cache holds them and dW is one GEMM on them.
     """
     kh, kw = kernel.shape[:2]
-    xp = pad_or_crop(x, pads)
-    out_hw = _output_hw(xp.shape[1:3], (kh, kw), strides, dilation)
-    y, kept = _correlate(xp, kernel, tuple(strides), tuple(dilation), out_hw, groups, keep_cols)
-    return y, ConvCache(xp, kernel, x.shape, pads, tuple(strides), tuple(dilation), groups, kept)
+    xp, lazy = _lazy_pad(x, pads, groups)
+    out_hw = _output_hw(_padded_hw(xp, lazy), (kh, kw), strides, dilation)
+    y, kept = _correlate(xp, kernel, tuple(strides), tuple(dilation), out_hw, groups, keep_cols, lazy)
+    return y, ConvCache(xp, kernel, x.shape, pads, tuple(strides), tuple(dilation), groups, kept, lazy)
 
 
 def col2im_gemm(dy: np.ndarray, kernel: np.ndarray, padded_shape, strides, dilation,
@@ -335,12 +359,12 @@ def _gathered_input_grad(kernel_fn, dy: np.ndarray, kernel: np.ndarray, x_shape,
 
 
 def _kernel_grad(xp: np.ndarray, dy: np.ndarray, kernel_shape, strides, dilation, groups: int,
-                 kept=None) -> np.ndarray:
+                 kept=None, pads=_NO_PADS) -> np.ndarray:
     """dW = cols^T @ dy: on the forward's ``kept`` columns, else summed over chunks of samples (recomputed)."""
     kh, kw, cg, f = kernel_shape
     n, ho, wo, _ = dy.shape
     dy_g = _grouped(dy.reshape(n * ho * wo, f), groups)  # (G, M, F//G)
-    if _is_pointwise((kh, kw), strides, ((0, 0), (0, 0))):
+    if _is_pointwise((kh, kw), strides, pads):
         dw_g = np.matmul(_grouped(xp.reshape(-1, groups * cg), groups).transpose(0, 2, 1), dy_g)
     elif kept is not None:
         cols = kept.array.reshape(groups, n * ho * wo, kh * kw * cg)
@@ -348,7 +372,7 @@ def _kernel_grad(xp: np.ndarray, dy: np.ndarray, kernel_shape, strides, dilation
     else:
         dw_g = np.zeros((groups, kh * kw * cg, f // groups), dtype=np.result_type(xp, dy))
         part = np.empty_like(dw_g)
-        for samples, cols in _chunked_cols(xp, (kh, kw), strides, dilation, (ho, wo), groups):
+        for samples, cols in _chunked_cols(xp, (kh, kw), strides, dilation, (ho, wo), groups, pads):
             rows = slice(samples.start * ho * wo, samples.stop * ho * wo)
             if groups == 1:  # a 2-D matmul passes the transpose to BLAS (~20% faster than 3-D)
                 dw_g[0] += np.matmul(cols[0].T, dy_g[0, rows], out=part[0])
@@ -363,7 +387,7 @@ def conv2d_backward(dy: np.ndarray, cache: ConvCache, need_dx: bool = True, need
     n, ho, wo, f = dy.shape
     dx = dw = None
     if need_dw:
-        dw = _kernel_grad(cache.xp, dy, kernel.shape, strides, cache.dilation, groups, cache.cols)
+        dw = _kernel_grad(cache.xp, dy, kernel.shape, strides, cache.dilation, groups, cache.cols, cache.xp_pads)
     full_conv = groups == 1 and strides == (1, 1) and f <= _FULL_CONV_MAX_RATIO * kernel.shape[2]
     gather = (fast.compiled(loops.col2im) if need_dx and groups == 1 and not full_conv and fast.handles(dy, kernel)
               else None)
@@ -392,8 +416,9 @@ def _full_conv_input_grad(dy: np.ndarray, kernel: np.ndarray, pads, dilation) ->
     span_h, span_w = _span(kh, dilation[0]), _span(kw, dilation[1])
     dy_pads = ((span_h - 1 - top, span_h - 1 - bottom), (span_w - 1 - left, span_w - 1 - right))
     flipped = np.ascontiguousarray(kernel[::-1, ::-1].transpose(0, 1, 3, 2))
-    dyp = pad_or_crop(dy, dy_pads)
-    return _correlate(dyp, flipped, (1, 1), dilation, _output_hw(dyp.shape[1:3], (kh, kw), (1, 1), dilation), 1)[0]
+    dyp, lazy = _lazy_pad(np.ascontiguousarray(dy), dy_pads)
+    out_hw = _output_hw(_padded_hw(dyp, lazy), (kh, kw), (1, 1), dilation)
+    return _correlate(dyp, flipped, (1, 1), dilation, out_hw, 1, pads=lazy)[0]
 
 
 def depthwise_conv2d_forward(x: np.ndarray, kernel: np.ndarray, strides=(1, 1),

@@ -58,18 +58,27 @@ def max_pool_2x2_backward(dy, winner, dx):
                     dx[s, i, j, k] = zero
 
 
-def im2col(xp, kh, kw, sh, sw, dh, dw, ho, wo, out):
-    """out[(s*Ho + i)*Wo + j, (p*kw + q)*C + k] = xp[s, i*sh + p*dh, j*sw + q*dw, k] (one group)."""
-    n, c = xp.shape[0], xp.shape[3]
+def im2col(xp, kh, kw, sh, sw, dh, dw, ho, wo, top, left, out):
+    """out[(s*Ho + i)*Wo + j, (p*kw + q)*C + k] = xp[s, i*sh + p*dh - top, j*sw + q*dw - left, k] (one group),
+    0 where that falls outside xp: the zero padding (``top``/``left`` rows and columns before, as many
+    after as the output size reaches) is applied while copying, not by a padded copy first."""
+    n, h, w, c = xp.shape
+    zero = out.dtype.type(0)
     for s in range(n):
         for i in range(ho):
             for j in range(wo):
                 row = (s * ho + i) * wo + j
                 for p in range(kh):
+                    y = i * sh + p * dh - top
                     for q in range(kw):
+                        x = j * sw + q * dw - left
                         base = (p * kw + q) * c
-                        for k in range(c):
-                            out[row, base + k] = xp[s, i * sh + p * dh, j * sw + q * dw, k]
+                        if 0 <= y < h and 0 <= x < w:
+                            for k in range(c):
+                                out[row, base + k] = xp[s, y, x, k]
+                        else:
+                            for k in range(c):
+                                out[row, base + k] = zero
 
 
 def col2im(cols, kh, kw, sh, sw, dh, dw, top, left, ho, wo, dx):
