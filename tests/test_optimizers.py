@@ -278,10 +278,10 @@ def test_deep_copied_model_trains_on_as_the_original():
     x, y = rng.standard_normal((32, 4)).astype("float32"), rng.standard_normal((32, 3)).astype("float32")
     model = ks.Sequential([ks.Input((4,)), ks.layers.Dense(3)])
     model.compile(optimizer="adam", loss="mse")
-    model.fit(x, y, epochs=2, verbose=0)
+    model.fit(x, y, epochs=2, shuffle=False, verbose=0)
     duplicate = copy.deepcopy(model)
-    model.fit(x, y, epochs=2, verbose=0)
-    duplicate.fit(x, y, epochs=2, verbose=0)
+    model.fit(x, y, epochs=2, shuffle=False, verbose=0)  # shuffled, the batch's rows would add in another order
+    duplicate.fit(x, y, epochs=2, shuffle=False, verbose=0)
     for a, b in zip(model.get_weights(), duplicate.get_weights()):
         np.testing.assert_array_equal(a, b)
     assert len(duplicate.optimizer._slots["m"]) == 2
