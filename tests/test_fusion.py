@@ -108,6 +108,22 @@ def test_a_near_tie_routes_to_the_larger_value_before_the_bias(fast):
     assert autograd.grad(fused.sum(), [x])[0].ravel().tolist() == [0, 1, 0, 0]
 
 
+def test_fast_path_switched_off_between_forward_and_backward():
+    # the fast path's fused op adds the bias in place on the pooled output (its backward routes by the
+    # winner bytes, not by comparing with that output); switched off before backward, NumPy routes by them too
+    x, k, b = _tensors("float32", x_shape=(3, 8, 10, 3))
+    ks.config.set_fast(False)
+    ref, ref_grads = _forward_and_grads(lambda: C.conv2d_relu_max_pool2d(x, k, b), x, k, b)
+    ks.config.set_fast(True)
+    out = C.conv2d_relu_max_pool2d(x, k, b)
+    g = np.random.default_rng(1).standard_normal(out.shape).astype(np.float32)
+    ks.config.set_fast(False)
+    grads = autograd.grad((out * Tensor(g)).sum(), [x, k, b])
+    np.testing.assert_array_equal(out.data, ref)
+    for a, e in zip(grads, ref_grads):
+        np.testing.assert_allclose(a, e, rtol=1e-6, atol=1e-6)
+
+
 # ---------------------------------------------------------------- in models
 def _lenet(**conv):
     L = ks.layers

@@ -243,16 +243,27 @@ def _route_to_first_max(cells, targets, dy: np.ndarray, y: np.ndarray, pool: tup
             target += part
 
 
+def _route_to_winner(dy: np.ndarray, winner: np.ndarray, x_shape: tuple) -> np.ndarray:
+    """dx with each 2x2 tile's dy at its ``winner`` cell (0-3, row-major) and 0 elsewhere; needs neither x nor y."""
+    dx = np.zeros(x_shape, dtype=dy.dtype)
+    cells = _cells_2x2(dx, dy.shape[1:3])
+    for k, cell in enumerate(cells):
+        np.copyto(cell, dy, where=winner == k)
+    return dx
+
+
 def max_pool2d_backward(dy: np.ndarray, cache: MaxPoolCache) -> np.ndarray:
     """Gradient of :func:`max_pool2d_forward`: dy goes to each window's first maximum."""
     x, y, pool, strides, pads, row_maxima, winner = cache
     out_hw = y.shape[1:3]
     kernel = None if winner is None or not fast.handles(dy) else fast.compiled(loops.max_pool_2x2_backward)
-    if kernel is not None:  # (switched off since the forward: the general routing below)
+    if kernel is not None:
         dx = np.empty(x.shape, dtype=dy.dtype)
         dy = np.ascontiguousarray(dy)
         parallel.for_slices(lambda part: kernel(dy[part], winner[part], dx[part]), len(x), x.nbytes)
         return dx
+    if winner is not None:  # the fast path's forward, switched off since: the same routing in NumPy
+        return _route_to_winner(dy, winner, x.shape)
     if row_maxima is not None and np.isfinite(np.sum(y)) and np.isfinite(np.sum(dy)):
         return _max_pool_2x2_backward(dy, x, row_maxima)
     if _tiles(pool, strides, pads):

@@ -151,7 +151,9 @@ def conv2d_relu_max_pool2d(x, kernel, bias=None, strides=1, padding="valid", dil
     x, kernel, bias, y, cache = _conv2d_forward(x, kernel, bias, strides, padding, dilation_rate, groups)
     pool, pool_strides, pads = _pool_args(y, 2, None, "valid")
     pooled, pool_cache = P.max_pool2d_forward(y, pool, pool_strides, pads)
-    out = pooled.copy()  # the pool's backward may compare against its own (pre-bias) output
+    recorded = is_grad_enabled() and any(t is not None and t.requires_grad for t in (x, kernel, bias))
+    # the pool's NumPy backward compares against its own (pre-bias) output; the fast path's routes by winner
+    out = pooled.copy() if recorded and pool_cache.winner is None else pooled
     K.add_bias_relu(out, None if bias is None else bias.data, True)
     x_need, k_need = x.requires_grad, kernel.requires_grad
 
