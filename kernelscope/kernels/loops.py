@@ -58,27 +58,41 @@ def max_pool_2x2_backward(dy, winner, dx):
                     dx[s, i, j, k] = zero
 
 
-def im2col(xp, kh, kw, sh, sw, dh, dw, ho, wo, top, left, out):
-    """out[(s*Ho + i)*Wo + j, (p*kw + q)*C + k] = xp[s, i*sh + p*dh - top, j*sw + q*dw - left, k] (one group),
-    0 where that falls outside xp: the zero padding (``top``/``left`` rows and columns before, as many
-    after as the output size reaches) is applied while copying, not by a padded copy first."""
-    n, h, w, c = xp.shape
+def im2col(xp, c, kh, kw, sh, sw, dh, dw, ho, wo, top, left, out):
+    """out[(s*Ho + i)*Wo + j, (p*kw + q)*C + k] = xp[s, i*sh + p*dh - top, (j*sw + q*dw - left)*C + k] (one
+    group; ``xp`` is the NHWC input viewed as (N, H, W*C)), 0 where that falls outside: the zero padding
+    (``top``/``left`` before, as many after as the output size reaches) is applied while copying, not
+    by a padded copy first. With dw = 1 a kernel row's kw*C values are one contiguous run."""
+    n, h, wc = xp.shape
+    w = wc // c
+    run = kw * c
     zero = out.dtype.type(0)
     for s in range(n):
         for i in range(ho):
+            y0 = i * sh - top
             for j in range(wo):
                 row = (s * ho + i) * wo + j
+                x0 = j * sw - left
+                inside = 0 <= x0 and x0 + (kw - 1) * dw < w
                 for p in range(kh):
-                    y = i * sh + p * dh - top
-                    for q in range(kw):
-                        x = j * sw + q * dw - left
-                        base = (p * kw + q) * c
-                        if 0 <= y < h and 0 <= x < w:
-                            for k in range(c):
-                                out[row, base + k] = xp[s, y, x, k]
-                        else:
-                            for k in range(c):
-                                out[row, base + k] = zero
+                    y = y0 + p * dh
+                    base = p * run
+                    if not 0 <= y < h:
+                        for m in range(run):
+                            out[row, base + m] = zero
+                    elif inside and dw == 1:
+                        start = x0 * c
+                        for m in range(run):
+                            out[row, base + m] = xp[s, y, start + m]
+                    else:
+                        for q in range(kw):
+                            x = x0 + q * dw
+                            if 0 <= x < w:
+                                for k in range(c):
+                                    out[row, base + q * c + k] = xp[s, y, x * c + k]
+                            else:
+                                for k in range(c):
+                                    out[row, base + q * c + k] = zero
 
 
 def col2im(cols, kh, kw, sh, sw, dh, dw, top, left, ho, wo, dx):
