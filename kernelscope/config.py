@@ -33,13 +33,12 @@ from __future__ import annotations
 import numbers
 import os
 
-from ._runtime import allocator, fast, workers
+from ._runtime import allocator, fast, switched_off, workers
 
 __all__ = ["set_num_workers", "num_workers", "set_fast", "fast_enabled", "set_fusion", "fusion_enabled",
            "set_malloc_tuning", "malloc_tuning"]
 
 _state = {"num_workers": None, "malloc_tuning": True, "fusion": True}
-_OFF = ("0", "false", "no", "off")
 
 
 def set_num_workers(n: int | None) -> None:
@@ -82,7 +81,7 @@ def set_fusion(enabled: bool) -> None:
 
 def fusion_enabled() -> bool:
     """Whether Sequential models fuse conv -> ReLU -> 2x2 max-pool: switched on and ``KERNELSCOPE_FUSION`` not 0."""
-    return _state["fusion"] and os.environ.get("KERNELSCOPE_FUSION", "1").strip().lower() not in _OFF
+    return _state["fusion"] and not switched_off("KERNELSCOPE_FUSION")
 
 
 def set_malloc_tuning(enabled: bool) -> None:

@@ -16,3 +16,12 @@ process is here, each effect switchable through :mod:`kernelscope.config`:
 - ``fast``: whether the numba loops of ``kernels/loops.py`` run (``kernelscope[fast]``;
   ``ks.config.set_fast`` or ``KERNELSCOPE_FAST=0``), compiled lazily and cached.
 """
+
+import os as _os
+
+_OFF_WORDS = ("0", "false", "no", "off")
+
+
+def switched_off(variable: str) -> bool:
+    """Whether the environment variable ``variable`` says off (0, false, no or off, any case); unset means on."""
+    return _os.environ.get(variable, "1").strip().lower() in _OFF_WORDS

@@ -27,8 +27,9 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import os
 import platform
+
+from . import switched_off
 
 __all__ = ["tune_malloc", "MMAP_THRESHOLD", "TRIM_THRESHOLD"]
 
@@ -48,7 +49,7 @@ def tune_malloc() -> bool:
 
 
 def _apply() -> bool:
-    if os.environ.get("KERNELSCOPE_MALLOC_TUNING", "1").strip().lower() in ("0", "false", "no", "off"):
+    if switched_off("KERNELSCOPE_MALLOC_TUNING"):
         return False
     if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
         return False

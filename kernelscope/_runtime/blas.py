@@ -27,6 +27,8 @@ import os
 import sys
 import threading
 
+from . import switched_off
+
 VARIABLE, VALUE = "OPENBLAS_THREAD_TIMEOUT", "4"
 
 _controller = None  # threadpoolctl's view of the loaded BLAS libraries
@@ -37,7 +39,7 @@ _depth = 0  # nested single_threaded() blocks (fit -> evaluate on validation dat
 
 def set_thread_timeout() -> bool:
     """Set ``OPENBLAS_THREAD_TIMEOUT`` if NumPy is not loaded yet and it is unset; return whether it was."""
-    if os.environ.get("KERNELSCOPE_BLAS_TIMEOUT", "1").strip().lower() in ("0", "false", "no", "off"):
+    if switched_off("KERNELSCOPE_BLAS_TIMEOUT"):
         return False
     if "numpy" in sys.modules or VARIABLE in os.environ:
         return False

@@ -19,12 +19,13 @@ same numbers.
 
 from __future__ import annotations
 
-import os
 import sys
 import threading
 import time
 
 import numpy as np
+
+from . import switched_off
 
 __all__ = ["set_enabled", "enabled", "compiled", "handles"]
 
@@ -35,7 +36,7 @@ _NOTICE_SECONDS = 0.5  # a first call this slow compiled (a cached kernel loads 
 
 
 def _env_off() -> bool:
-    return os.environ.get("KERNELSCOPE_FAST", "1").strip().lower() in ("0", "false", "no", "off")
+    return switched_off("KERNELSCOPE_FAST")
 
 
 def _numba():
