@@ -242,6 +242,14 @@ def _sample_chunks(n: int, bytes_per_sample: int) -> list:
     return [slice(n * i // parts, n * (i + 1) // parts) for i in range(parts)]
 
 
+def _chunks_with_buffer(n: int, elements_per_sample: int, dtype) -> tuple:
+    """``(chunks, lease)``: :func:`_sample_chunks` and one pooled buffer that holds the largest chunk."""
+    dtype = np.dtype(dtype)
+    chunks = _sample_chunks(n, elements_per_sample * dtype.itemsize)
+    largest = max((part.stop - part.start for part in chunks), default=0)  # an empty batch has no chunks
+    return chunks, buffers.lease(largest * elements_per_sample, dtype)
+
+
 def _is_pointwise(kernel_hw, strides, pads) -> bool:
     """1x1, stride 1, unpadded: the input pixels already are the im2col rows."""
     return tuple(kernel_hw) == (1, 1) and tuple(strides) == (1, 1) and not any(any(p) for p in pads)
@@ -255,9 +263,7 @@ def _chunked_cols(xp: np.ndarray, kernel_hw, strides, dilation, out_hw, groups: 
     """
     n, c = xp.shape[0], xp.shape[3]
     rows, k = out_hw[0] * out_hw[1], kernel_hw[0] * kernel_hw[1] * (c // groups)
-    chunks = _sample_chunks(n, groups * rows * k * xp.itemsize)
-    largest = max((part.stop - part.start for part in chunks), default=0)  # an empty batch has no chunks
-    held = buffers.lease(groups * largest * rows * k, xp.dtype)
+    chunks, held = _chunks_with_buffer(n, groups * rows * k, xp.dtype)
     for samples in chunks:
         size = groups * (samples.stop - samples.start) * rows * k
         yield samples, im2col(xp[samples], kernel_hw, strides, dilation, out_hw, groups, held.array[:size], pads)
@@ -348,9 +354,7 @@ def _gathered_input_grad(kernel_fn, dy: np.ndarray, kernel: np.ndarray, x_shape,
     w_t = kernel.astype(dtype, copy=False).reshape(k, f).T  # (F, K): BLAS takes the transpose as is
     dx = np.empty(x_shape, dtype=dtype)
     (top, _), (left, _) = pads
-    chunks = _sample_chunks(n, rows * k * dx.itemsize)
-    largest = max((part.stop - part.start for part in chunks), default=0)
-    held = buffers.lease(largest * rows * k, dtype)
+    chunks, held = _chunks_with_buffer(n, rows * k, dtype)
     for samples in chunks:
         cols = held.array[:(samples.stop - samples.start) * rows * k].reshape(-1, k)
         np.matmul(dy2d[samples.start * rows:samples.stop * rows], w_t, out=cols)
