@@ -92,6 +92,15 @@ def test_fused_block_matches_torch():
 
 
 @pytest.mark.parametrize("fast", [False, True])
+@pytest.mark.parametrize("geometry", [{}, {"padding": "same", "strides": (1, 2)}])
+def test_fused_block_gradients_equal_central_differences_in_float64(fast, geometry):
+    ks.config.set_fast(fast)
+    rng = np.random.default_rng(4)  # continuous random values: no ties within eps, no ReLU kinks hit
+    inputs = [rng.standard_normal((2, 8, 9, 3)), rng.standard_normal((3, 3, 3, 4)), rng.standard_normal(4)]
+    assert autograd.gradcheck(lambda x, k, b: C.conv2d_relu_max_pool2d(x, k, b, **geometry), inputs)
+
+
+@pytest.mark.parametrize("fast", [False, True])
 def test_a_near_tie_routes_to_the_larger_value_before_the_bias(fast):
     # A 1x1 kernel of 1 copies the input; float32 values near 2**25 are 4 apart, so with a bias of
     # 2**25 both 2**25 + 1 and 2**25 + 2 (a halfway case, to even) round to 2**25: both cells of
