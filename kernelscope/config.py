@@ -14,6 +14,10 @@ Defaults, and what each changes in the process (see ``kernelscope/_runtime/``):
   ``MaxPooling2D()`` (2x2, stride 2, "valid") as one op, pooling before the bias and ReLU
   (default on; ``KERNELSCOPE_FUSION=0`` in the environment turns it off as well). The outputs are
   bit-identical; see ``models/fusion.py``.
+- ``set_winograd(on)``: on the fast path, 3x3 stride-1 convolutions with 32 or more input
+  channels run as Winograd F(4x4, 3x3) in inference and in the input gradient (default on;
+  ``KERNELSCOPE_WINOGRAD=0`` in the environment turns it off as well). Their float32 error is
+  about 1e-5 of the output's largest value instead of im2col's 6e-7; see ``kernels/conv.py``.
 - ``set_malloc_tuning(on)``: glibc's malloc keeps freed memory between steps (default on,
   applied when the first ``fit``/``evaluate``/``predict`` starts; nothing at import;
   ``KERNELSCOPE_MALLOC_TUNING=0`` in the environment turns it off as well).
@@ -36,7 +40,7 @@ import os
 from ._runtime import allocator, fast, switched_off, workers
 
 __all__ = ["set_num_workers", "num_workers", "set_fast", "fast_enabled", "set_fusion", "fusion_enabled",
-           "set_malloc_tuning", "malloc_tuning"]
+           "set_winograd", "winograd_enabled", "set_malloc_tuning", "malloc_tuning"]
 
 _state = {"num_workers": None, "malloc_tuning": True, "fusion": True}
 
@@ -82,6 +86,18 @@ def set_fusion(enabled: bool) -> None:
 def fusion_enabled() -> bool:
     """Whether Sequential models fuse conv -> ReLU -> 2x2 max-pool: switched on and ``KERNELSCOPE_FUSION`` not 0."""
     return _state["fusion"] and not switched_off("KERNELSCOPE_FUSION")
+
+
+def set_winograd(enabled: bool) -> None:
+    """Let 3x3 convolutions run as Winograd F(4x4, 3x3) on the fast path (see ``kernels/conv.py``)."""
+    if not isinstance(enabled, bool):
+        raise TypeError(f"`enabled` must be a bool. Received: enabled={enabled!r}.")
+    fast.set_winograd(enabled)
+
+
+def winograd_enabled() -> bool:
+    """Whether Winograd convolutions run: switched on, the fast path on, ``KERNELSCOPE_WINOGRAD`` not 0."""
+    return fast.winograd_enabled()
 
 
 def set_malloc_tuning(enabled: bool) -> None:

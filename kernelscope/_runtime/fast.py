@@ -15,6 +15,8 @@ same numbers.
   (``~/.cache/numba``), so read-only installs work; ``NUMBA_CACHE_DIR`` overrides both.
 - The first compilation in a process prints one line to stderr saying so, on a terminal only
   (logs and the output of scripted runs stay as they were).
+- ``set_winograd`` / ``KERNELSCOPE_WINOGRAD=0``: whether 3x3 convolutions may run as Winograd
+  F(4x4, 3x3) on the fast path (``kernels/conv.py``); its float32 error is about 10x im2col's.
 """
 
 from __future__ import annotations
@@ -27,10 +29,10 @@ import numpy as np
 
 from . import switched_off
 
-__all__ = ["set_enabled", "enabled", "compiled", "handles"]
+__all__ = ["set_enabled", "enabled", "compiled", "handles", "set_winograd", "winograd_enabled"]
 
 _lock = threading.Lock()
-_state = {"enabled": True, "numba": None, "noticed": False}
+_state = {"enabled": True, "numba": None, "noticed": False, "winograd": True}
 _dispatchers: dict = {}
 _NOTICE_SECONDS = 0.5  # a first call this slow compiled (a cached kernel loads in milliseconds)
 
@@ -58,6 +60,15 @@ def set_enabled(flag: bool) -> None:
 def enabled() -> bool:
     """Whether the numba kernels run (switched on, not turned off by the environment, numba installed)."""
     return _state["enabled"] and not _env_off() and _numba() is not None
+
+
+def set_winograd(flag: bool) -> None:
+    _state["winograd"] = bool(flag)
+
+
+def winograd_enabled() -> bool:
+    """Whether Winograd convolutions may run: the fast path on, switched on, ``KERNELSCOPE_WINOGRAD`` not 0."""
+    return _state["winograd"] and not switched_off("KERNELSCOPE_WINOGRAD") and enabled()
 
 
 def handles(*arrays) -> bool:

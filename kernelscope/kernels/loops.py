@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["max_pool_2x2_forward", "max_pool_2x2_backward", "im2col", "col2im", "bias_relu", "relu_bias_grad",
-           "adam"]
+__all__ = ["max_pool_2x2_forward", "max_pool_2x2_backward", "im2col", "col2im", "winograd_input",
+           "winograd_output", "bias_relu", "relu_bias_grad", "adam"]
 
 
 def max_pool_2x2_forward(x, y, winner):
@@ -122,6 +122,86 @@ def col2im(cols, kh, kw, sh, sw, dh, dw, top, left, ho, wo, dx):
                         base = (p * kw + q) * c
                         for k in range(c):
                             dx[s, y, x, k] += cols[row, base + k]
+
+
+# Winograd F(4x4, 3x3) (Lavin and Gray, 2016): a 3x3 correlation computed tile by tile as
+# A^T [(G g G^T) * (B^T d B)] A, d a 6x6 input tile, each 4x4 output tile from 36 products per
+# channel pair instead of 144. The B^T and A^T products are written out inside the loops: the same
+# formulas in helpers returning tuples, or a loop bound of min(4, ...) instead of a break, measured
+# 2-5x slower (they keep numba from vectorising over channels; benchmarks/winograd_probe.py). With
+# float32 data the integer constants make the arithmetic float64, rounded once when stored.
+
+
+def winograd_input(x, top, left, th, tw, first, last, v):
+    """v[6*i + j, (s*th + a)*tw + b, k] = (B^T d B)[i, j] for the 6x6 tile d of channel k whose corner
+    is x[s, 4a - top, 4b - left] (zero outside x: the padding), for samples first <= s < last."""
+    n, h, w, c = x.shape
+    d = np.empty((6, 6, c), x.dtype)
+    t = np.empty((6, 6, c), x.dtype)
+    for s in range(first, last):
+        for a in range(th):
+            for b in range(tw):
+                tile = (s * th + a) * tw + b
+                for i in range(6):
+                    yy = a * 4 - top + i
+                    for j in range(6):
+                        xx = b * 4 - left + j
+                        if 0 <= yy < h and 0 <= xx < w:
+                            for k in range(c):
+                                d[i, j, k] = x[s, yy, xx, k]
+                        else:
+                            for k in range(c):
+                                d[i, j, k] = 0
+                for j in range(6):  # t = B^T d
+                    for k in range(c):
+                        d0, d1, d2, d3, d4, d5 = d[0, j, k], d[1, j, k], d[2, j, k], d[3, j, k], d[4, j, k], d[5, j, k]
+                        t[0, j, k] = 4 * d0 - 5 * d2 + d4
+                        t[1, j, k] = -4 * d1 - 4 * d2 + d3 + d4
+                        t[2, j, k] = 4 * d1 - 4 * d2 - d3 + d4
+                        t[3, j, k] = -2 * d1 - d2 + 2 * d3 + d4
+                        t[4, j, k] = 2 * d1 - d2 - 2 * d3 + d4
+                        t[5, j, k] = 4 * d1 - 5 * d3 + d5
+                for i in range(6):  # v = t B
+                    for k in range(c):
+                        d0, d1, d2, d3, d4, d5 = t[i, 0, k], t[i, 1, k], t[i, 2, k], t[i, 3, k], t[i, 4, k], t[i, 5, k]
+                        v[6 * i, tile, k] = 4 * d0 - 5 * d2 + d4
+                        v[6 * i + 1, tile, k] = -4 * d1 - 4 * d2 + d3 + d4
+                        v[6 * i + 2, tile, k] = 4 * d1 - 4 * d2 - d3 + d4
+                        v[6 * i + 3, tile, k] = -2 * d1 - d2 + 2 * d3 + d4
+                        v[6 * i + 4, tile, k] = 2 * d1 - d2 - 2 * d3 + d4
+                        v[6 * i + 5, tile, k] = 4 * d1 - 5 * d3 + d5
+
+
+def winograd_output(m, th, tw, first, last, y):
+    """y[s, 4a:4a+4, 4b:4b+4, k] = A^T M A for the 6x6 product tile M = m[:, (s*th + a)*tw + b, k],
+    cropped to y, for samples first <= s < last."""
+    n, h, w, f = y.shape
+    t = np.empty((4, 6, f), m.dtype)
+    for s in range(first, last):
+        for a in range(th):
+            for b in range(tw):
+                tile = (s * th + a) * tw + b
+                for j in range(6):  # t = A^T M
+                    for k in range(f):
+                        m0, m1, m2 = m[j, tile, k], m[6 + j, tile, k], m[12 + j, tile, k]
+                        m3, m4, m5 = m[18 + j, tile, k], m[24 + j, tile, k], m[30 + j, tile, k]
+                        t[0, j, k] = m0 + m1 + m2 + m3 + m4
+                        t[1, j, k] = m1 - m2 + 2 * m3 - 2 * m4
+                        t[2, j, k] = m1 + m2 + 4 * m3 + 4 * m4
+                        t[3, j, k] = m1 - m2 + 8 * m3 - 8 * m4 + m5
+                for i in range(4):  # y tile = t A
+                    yy, xx = a * 4 + i, b * 4
+                    if yy >= h:
+                        break
+                    for k in range(f):
+                        m0, m1, m2, m3, m4, m5 = t[i, 0, k], t[i, 1, k], t[i, 2, k], t[i, 3, k], t[i, 4, k], t[i, 5, k]
+                        y[s, yy, xx, k] = m0 + m1 + m2 + m3 + m4
+                        if xx + 1 < w:
+                            y[s, yy, xx + 1, k] = m1 - m2 + 2 * m3 - 2 * m4
+                        if xx + 2 < w:
+                            y[s, yy, xx + 2, k] = m1 + m2 + 4 * m3 + 4 * m4
+                        if xx + 3 < w:
+                            y[s, yy, xx + 3, k] = m1 - m2 + 8 * m3 - 8 * m4 + m5
 
 
 def bias_relu(y, bias, relu):

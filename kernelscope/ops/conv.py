@@ -190,8 +190,11 @@ def _conv2d_forward(x, kernel, bias, strides, padding, dilation_rate, groups) ->
     _check_bias(bias, filters)
     strides, pads, dilation = _geometry(x, kernel.shape[:2], strides, padding, dilation_rate)
     dtype = _compute_dtype(x, kernel, bias)
+    recorded = is_grad_enabled() and any(t is not None and t.requires_grad for t in (x, kernel, bias))
+    # Winograd's rounding can move a max-pool's winner, so it runs only where no gradient depends on that
     y, cache = K.conv2d_forward(x.data.astype(dtype, copy=False), kernel.data.astype(dtype, copy=False),
-                                strides, pads, dilation, groups, keep_cols=kernel.requires_grad and is_grad_enabled())
+                                strides, pads, dilation, groups, keep_cols=kernel.requires_grad and is_grad_enabled(),
+                                winograd=not recorded)
     return x, kernel, bias, y, cache
 
 
