@@ -656,6 +656,11 @@ def as_tensor(value, like: Tensor | None = None) -> Tensor:
     return Tensor(value)
 
 
+def will_record(parents: Sequence) -> bool:
+    """Whether an op on ``parents`` (None entries allowed: an absent bias) goes on the tape."""
+    return is_grad_enabled() and any(p is not None and p.requires_grad for p in parents)
+
+
 def make_result(data: np.ndarray, parents: Sequence, backward: Callable) -> Tensor:
     """Wrap an op's output, recording ``backward`` if any parent needs a gradient.
 
@@ -663,7 +668,7 @@ def make_result(data: np.ndarray, parents: Sequence, backward: Callable) -> Tens
     one gradient per parent, ``None`` where a parent needs none.
     """
     out = Tensor._constant(data)  # _constant turns NumPy scalars into 0-d arrays
-    if is_grad_enabled() and any(p is not None and p.requires_grad for p in parents):
+    if will_record(parents):
         out.requires_grad = True
         out._parents = tuple(parents)
         out._backward = backward

@@ -285,9 +285,8 @@ def _correlate(xp: np.ndarray, kernel: np.ndarray, strides, dilation, out_hw, gr
     Returns ``(y, kept)``: with ``keep_cols`` and columns of at most ``_KEEP_COLS_BYTES``, they are
     made in one piece and ``kept`` is the lease holding them (for the kernel gradient), else None.
     """
-    same_dtype = xp.dtype == kernel.dtype
-    transforms = (_winograd_kernels(kernel.shape, xp.dtype, strides, dilation, groups, pads, out_hw)
-                  if winograd and same_dtype and not keep_cols else None)
+    transforms = (_winograd_kernels(kernel.shape, strides, dilation, groups, pads, out_hw)
+                  if winograd and not keep_cols and _winograd_dtypes(xp, kernel) else None)
     if transforms is not None:
         return _winograd_correlate(transforms, xp, kernel, pads, out_hw), None
     kh, kw, cg, f = kernel.shape
@@ -322,14 +321,19 @@ _WINOGRAD_MIN_CHANNELS = 32
 _WINOGRAD_MIN_TILE_USE = 0.75
 
 
-def _winograd_kernels(kernel_shape, dtype, strides, dilation, groups: int, pads, out_hw):
-    """``(input, output)`` compiled Winograd transforms if a correlation with this (kh, kw, C, F) kernel
-    of ``dtype`` (the input's and the kernel's), this geometry and output size can take them, else None."""
+def _winograd_dtypes(data: np.ndarray, kernel: np.ndarray) -> bool:
+    """Whether the transforms take these arrays: one dtype, and one the loop kernels handle."""
+    return data.dtype == kernel.dtype and fast.handles(data)
+
+
+def _winograd_kernels(kernel_shape, strides, dilation, groups: int, pads, out_hw):
+    """``(input, output)`` compiled Winograd transforms if a correlation with this (kh, kw, C, F) kernel,
+    this geometry and output size can take them (its dtypes checked by ``_winograd_dtypes``), else None."""
     tiles = -(-out_hw[0] // 4) * -(-out_hw[1] // 4)
     if not (fast.winograd_enabled() and tuple(kernel_shape[:2]) == (3, 3) and tuple(strides) == (1, 1)
             and tuple(dilation) == (1, 1) and groups == 1 and kernel_shape[2] >= _WINOGRAD_MIN_CHANNELS
             and out_hw[0] * out_hw[1] >= _WINOGRAD_MIN_TILE_USE * 16 * tiles
-            and all(0 <= p <= 2 for pair in pads for p in pair) and dtype in (np.float32, np.float64)):
+            and all(0 <= p <= 2 for pair in pads for p in pair)):
         return None
     transforms = fast.compiled(loops.winograd_input), fast.compiled(loops.winograd_output)
     return None if None in transforms else transforms
@@ -501,9 +505,8 @@ def _full_conv_takes_winograd(dy: np.ndarray, kernel: np.ndarray, cache: ConvCac
     """Whether the full convolution giving dx would run as Winograd (then it beats the gather for F > C too)."""
     kh, kw, c, f = kernel.shape
     dy_pads = _full_conv_pads((kh, kw), cache.pads, cache.dilation)
-    return (dy.dtype == kernel.dtype
-            and _winograd_kernels((kh, kw, f, c), dy.dtype, (1, 1), cache.dilation, 1, dy_pads,
-                                      cache.x_shape[1:3]) is not None)
+    return (_winograd_dtypes(dy, kernel)
+            and _winograd_kernels((kh, kw, f, c), (1, 1), cache.dilation, 1, dy_pads, cache.x_shape[1:3]) is not None)
 
 
 def _full_conv_input_grad(dy: np.ndarray, kernel: np.ndarray, pads, dilation) -> np.ndarray:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._checks import check_allocation, check_ndim, check_numeric
-from ..autograd import Tensor, is_grad_enabled, make_result
+from ..autograd import Tensor, is_grad_enabled, make_result, will_record
 from ..kernels import conv as K
 from ..kernels import pooling as P
 from . import activations
@@ -151,7 +151,7 @@ def conv2d_relu_max_pool2d(x, kernel, bias=None, strides=1, padding="valid", dil
     x, kernel, bias, y, cache = _conv2d_forward(x, kernel, bias, strides, padding, dilation_rate, groups)
     pool, pool_strides, pads = _pool_args(y, 2, None, "valid")
     pooled, pool_cache = P.max_pool2d_forward(y, pool, pool_strides, pads)
-    recorded = is_grad_enabled() and any(t is not None and t.requires_grad for t in (x, kernel, bias))
+    recorded = will_record((x, kernel, bias))
     # the pool's NumPy backward compares against its own (pre-bias) output; the fast path's routes by winner
     out = pooled.copy() if recorded and pool_cache.winner is None else pooled
     K.add_bias_relu(out, None if bias is None else bias.data, True)
@@ -190,11 +190,10 @@ def _conv2d_forward(x, kernel, bias, strides, padding, dilation_rate, groups) ->
     _check_bias(bias, filters)
     strides, pads, dilation = _geometry(x, kernel.shape[:2], strides, padding, dilation_rate)
     dtype = _compute_dtype(x, kernel, bias)
-    recorded = is_grad_enabled() and any(t is not None and t.requires_grad for t in (x, kernel, bias))
     # Winograd's rounding can move a max-pool's winner, so it runs only where no gradient depends on that
     y, cache = K.conv2d_forward(x.data.astype(dtype, copy=False), kernel.data.astype(dtype, copy=False),
                                 strides, pads, dilation, groups, keep_cols=kernel.requires_grad and is_grad_enabled(),
-                                winograd=not recorded)
+                                winograd=not will_record((x, kernel, bias)))
     return x, kernel, bias, y, cache
 
 
