@@ -7,6 +7,12 @@ NumPy version makes several (measured in benchmarks/PERF_NOTES.md). They are nev
 uncompiled (far too slow); ``kernelscope._runtime.fast.compiled`` returns None without
 numba and the caller takes its NumPy path. Each matches that path exactly: same
 comparisons, same tie and NaN rules, same additions.
+
+Indices in the inner loops are unsigned (``range(np.uint64(n))``, offsets cast once checked to be
+>= 0): numba wraps a signed index (``a[i]`` with ``i < 0`` means ``a[n + i]``), and that check
+in an inner loop kept it from vectorising: im2col ran 2.3-4x slower on an AMD EPYC with signed
+indices (benchmarks/loops_probe.py). Mixing uint64 with int64 arithmetic gives float64 in numba
+(and an index error at compile time), so the casts are explicit and kept to whole expressions.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ def max_pool_2x2_forward(x, y, winner):
     for s in range(n):
         for i in range(ho):
             for j in range(wo):
-                for k in range(c):
+                for k in range(np.uint64(c)):
                     a, b = x[s, 2 * i, 2 * j, k], x[s, 2 * i, 2 * j + 1, k]
                     p, q = x[s, 2 * i + 1, 2 * j, k], x[s, 2 * i + 1, 2 * j + 1, k]
                     top, top_w = (a, 0) if (a >= b or a != a) else (b, 1)  # a != a: a NaN wins and propagates
@@ -35,26 +41,33 @@ def max_pool_2x2_forward(x, y, winner):
 
 
 def max_pool_2x2_backward(dy, winner, dx):
-    """dx: each tile's dy at its winner, zero elsewhere (an odd last row/column included)."""
+    """dx: each tile's dy at its winner, zero elsewhere (an odd last row/column included).
+
+    Each dx row is written in one sequential pass (its top or bottom cells of each tile): writing
+    a tile's four cells at once (two rows of dx per loop) measured 5-9x slower, not vectorised.
+    """
     n, ho, wo, c = dy.shape
     h, w = dx.shape[1], dx.shape[2]
     zero = dx.dtype.type(0)
     for s in range(n):
         for i in range(ho):
-            for j in range(wo):
-                for k in range(c):
-                    g, win = dy[s, i, j, k], winner[s, i, j, k]
-                    dx[s, 2 * i, 2 * j, k] = g if win == 0 else zero
-                    dx[s, 2 * i, 2 * j + 1, k] = g if win == 1 else zero
-                    dx[s, 2 * i + 1, 2 * j, k] = g if win == 2 else zero
-                    dx[s, 2 * i + 1, 2 * j + 1, k] = g if win == 3 else zero
-        for i in range(2 * ho, h):
+            grads, winners = dy[s, i].reshape(-1), winner[s, i].reshape(-1)
+            for half in range(2):  # dx row 2i (winners 0, 1), then 2i + 1 (winners 2, 3)
+                row = dx[s, 2 * i + half].reshape(-1)
+                first, second = np.uint8(2 * half), np.uint8(2 * half + 1)
+                for j in range(wo):
+                    at, left = np.uint64(j * c), np.uint64(2 * j * c)
+                    right = left + np.uint64(c)
+                    for k in range(np.uint64(c)):
+                        g, win = grads[at + k], winners[at + k]
+                        row[left + k] = g if win == first else zero
+                        row[right + k] = g if win == second else zero
+                for j in range(2 * wo, w):  # an odd last column
+                    for k in range(np.uint64(c)):
+                        dx[s, 2 * i + half, j, k] = zero
+        for i in range(2 * ho, h):  # an odd last row
             for j in range(w):
-                for k in range(c):
-                    dx[s, i, j, k] = zero
-        for i in range(2 * ho):
-            for j in range(2 * wo, w):
-                for k in range(c):
+                for k in range(np.uint64(c)):
                     dx[s, i, j, k] = zero
 
 
@@ -66,6 +79,8 @@ def im2col(xp, c, kh, kw, sh, sw, dh, dw, ho, wo, top, left, out):
     n, h, wc = xp.shape
     w = wc // c
     run = kw * c
+    width = out.shape[1]
+    src, dst = xp.reshape(-1), out.reshape(-1)  # flat: one unsigned offset per run
     zero = out.dtype.type(0)
     for s in range(n):
         for i in range(ho):
@@ -76,23 +91,25 @@ def im2col(xp, c, kh, kw, sh, sw, dh, dw, ho, wo, top, left, out):
                 inside = 0 <= x0 and x0 + (kw - 1) * dw < w
                 for p in range(kh):
                     y = y0 + p * dh
-                    base = p * run
+                    base = np.uint64(row * width + p * run)
                     if not 0 <= y < h:
-                        for m in range(run):
-                            out[row, base + m] = zero
+                        for m in range(np.uint64(run)):
+                            dst[base + m] = zero
                     elif inside and dw == 1:
-                        start = x0 * c
-                        for m in range(run):
-                            out[row, base + m] = xp[s, y, start + m]
+                        start = np.uint64((s * h + y) * wc + x0 * c)
+                        for m in range(np.uint64(run)):
+                            dst[base + m] = src[start + m]
                     else:
                         for q in range(kw):
                             x = x0 + q * dw
+                            at = base + np.uint64(q * c)
                             if 0 <= x < w:
-                                for k in range(c):
-                                    out[row, base + q * c + k] = xp[s, y, x * c + k]
+                                start = np.uint64((s * h + y) * wc + x * c)
+                                for k in range(np.uint64(c)):
+                                    dst[at + k] = src[start + k]
                             else:
-                                for k in range(c):
-                                    out[row, base + q * c + k] = zero
+                                for k in range(np.uint64(c)):
+                                    dst[at + k] = zero
 
 
 def col2im(cols, kh, kw, sh, sw, dh, dw, top, left, ho, wo, dx):
@@ -108,7 +125,7 @@ def col2im(cols, kh, kw, sh, sw, dh, dw, top, left, ho, wo, dx):
     for s in range(n):
         for y in range(h):
             for x in range(w):
-                for k in range(c):
+                for k in range(np.uint64(c)):
                     dx[s, y, x, k] = zero
                 for p in range(kh):
                     ty = y + top - p * dh
@@ -119,8 +136,8 @@ def col2im(cols, kh, kw, sh, sw, dh, dw, top, left, ho, wo, dx):
                         if tx < 0 or tx % sw != 0 or tx // sw >= wo:
                             continue
                         row = (s * ho + ty // sh) * wo + tx // sw
-                        base = (p * kw + q) * c
-                        for k in range(c):
+                        base = np.uint64((p * kw + q) * c)
+                        for k in range(np.uint64(c)):
                             dx[s, y, x, k] += cols[row, base + k]
 
 
@@ -147,13 +164,13 @@ def winograd_input(x, top, left, th, tw, first, last, v):
                     for j in range(6):
                         xx = b * 4 - left + j
                         if 0 <= yy < h and 0 <= xx < w:
-                            for k in range(c):
+                            for k in range(np.uint64(c)):
                                 d[i, j, k] = x[s, yy, xx, k]
                         else:
-                            for k in range(c):
+                            for k in range(np.uint64(c)):
                                 d[i, j, k] = 0
                 for j in range(6):  # t = B^T d
-                    for k in range(c):
+                    for k in range(np.uint64(c)):
                         d0, d1, d2, d3, d4, d5 = d[0, j, k], d[1, j, k], d[2, j, k], d[3, j, k], d[4, j, k], d[5, j, k]
                         t[0, j, k] = 4 * d0 - 5 * d2 + d4
                         t[1, j, k] = -4 * d1 - 4 * d2 + d3 + d4
@@ -162,7 +179,7 @@ def winograd_input(x, top, left, th, tw, first, last, v):
                         t[4, j, k] = 2 * d1 - d2 - 2 * d3 + d4
                         t[5, j, k] = 4 * d1 - 5 * d3 + d5
                 for i in range(6):  # v = t B
-                    for k in range(c):
+                    for k in range(np.uint64(c)):
                         d0, d1, d2, d3, d4, d5 = t[i, 0, k], t[i, 1, k], t[i, 2, k], t[i, 3, k], t[i, 4, k], t[i, 5, k]
                         v[6 * i, tile, k] = 4 * d0 - 5 * d2 + d4
                         v[6 * i + 1, tile, k] = -4 * d1 - 4 * d2 + d3 + d4
@@ -182,7 +199,7 @@ def winograd_output(m, th, tw, first, last, y):
             for b in range(tw):
                 tile = (s * th + a) * tw + b
                 for j in range(6):  # t = A^T M
-                    for k in range(f):
+                    for k in range(np.uint64(f)):
                         m0, m1, m2 = m[j, tile, k], m[6 + j, tile, k], m[12 + j, tile, k]
                         m3, m4, m5 = m[18 + j, tile, k], m[24 + j, tile, k], m[30 + j, tile, k]
                         t[0, j, k] = m0 + m1 + m2 + m3 + m4
@@ -193,7 +210,7 @@ def winograd_output(m, th, tw, first, last, y):
                     yy, xx = a * 4 + i, b * 4
                     if yy >= h:
                         break
-                    for k in range(f):
+                    for k in range(np.uint64(f)):
                         m0, m1, m2, m3, m4, m5 = t[i, 0, k], t[i, 1, k], t[i, 2, k], t[i, 3, k], t[i, 4, k], t[i, 5, k]
                         y[s, yy, xx, k] = m0 + m1 + m2 + m3 + m4
                         if xx + 1 < w:
@@ -209,7 +226,7 @@ def bias_relu(y, bias, relu):
     m, f = y.shape
     zero = y.dtype.type(0)
     for r in range(m):
-        for k in range(f):
+        for k in range(np.uint64(f)):
             v = y[r, k] + bias[k]
             y[r, k] = zero if (relu and v < zero) else v
 
@@ -224,16 +241,20 @@ def relu_bias_grad(g, y, g_in, db):
     """
     m, f = g.shape
     one, zero = g.dtype.type(1), g.dtype.type(0)
-    for r in range(m):
-        for k in range(f):
+    for k in range(np.uint64(f)):
+        v = g[0, k] * (one if y[0, k] > zero else zero)
+        g_in[0, k] = v
+        db[k] = v
+    for r in range(1, m):
+        for k in range(np.uint64(f)):
             v = g[r, k] * (one if y[r, k] > zero else zero)
             g_in[r, k] = v
-            db[k] = v if r == 0 else db[k] + v
+            db[k] += v
 
 
 def adam(var, grad, m, v, one_minus_beta_1, one_minus_beta_2, epsilon, alpha):
     """One Adam step in place on flat arrays, each operation in the order and dtype of the NumPy path."""
-    for i in range(var.size):
+    for i in range(np.uint64(var.size)):
         g = grad[i]
         m[i] += (g - m[i]) * one_minus_beta_1
         v[i] += (g * g - v[i]) * one_minus_beta_2
