@@ -9,6 +9,7 @@ import io
 import os
 import subprocess
 import sys
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -17,6 +18,7 @@ import kernelscope as ks
 from kernelscope._runtime import fast
 from kernelscope.autograd import Tensor
 from kernelscope.kernels import conv as K
+from kernelscope.kernels import loops
 from kernelscope.kernels import pooling as P
 
 C = importlib.import_module("kernelscope.ops.conv")
@@ -79,14 +81,25 @@ def test_switching_fast_off_between_forward_and_backward_still_routes_exactly():
 @needs_numba
 @pytest.mark.parametrize("kernel_hw, strides, dilation", [((3, 3), (1, 1), (1, 1)), ((3, 2), (2, 1), (1, 1)),
                                                           ((3, 3), (1, 2), (2, 1)), ((1, 1), (2, 2), (1, 1))])
-def test_im2col_equals_numpy(kernel_hw, strides, dilation):
-    # the compiled loop runs where it pads as it copies (unpadded, NumPy's copy is as fast): a one-row pad
-    x = np.random.default_rng(2).standard_normal((3, 10, 12, 4)).astype(np.float32)
-    pads = ((1, 0), (0, 0))
+@pytest.mark.parametrize("pads, channels", [(((1, 0), (0, 0)), 4), (((0, 0), (0, 0)), 4), (((0, 0), (0, 0)), 1)])
+def test_im2col_equals_numpy(kernel_hw, strides, dilation, pads, channels):
+    x = np.random.default_rng(2).standard_normal((3, 10, 12, channels)).astype(np.float32)
     span = [d * (k - 1) + 1 for k, d in zip(kernel_hw, dilation)]
-    out_hw = tuple((n - s) // st + 1 for n, s, st in zip((11, 12), span, strides))
-    a, b = both_paths(lambda: K.im2col(x, kernel_hw, strides, dilation, out_hw, pads=pads).copy())
-    assert a.shape == b.shape == (1, 3 * out_hw[0] * out_hw[1], kernel_hw[0] * kernel_hw[1] * 4)
+    padded = (10 + sum(pads[0]), 12 + sum(pads[1]))
+    out_hw = tuple((n - s) // st + 1 for n, s, st in zip(padded, span, strides))
+    ran = []
+    loop = fast.compiled(loops.im2col)
+
+    def spy(*args):
+        ran.append(True)
+        return loop(*args)
+
+    with mock.patch.object(fast, "compiled", lambda fn: spy if fn is loops.im2col else None):
+        a = K.im2col(x, kernel_hw, strides, dilation, out_hw, pads=pads).copy()
+    assert ran  # the compiled loop ran, padded or not
+    ks.config.set_fast(False)
+    b = K.im2col(K.pad_or_crop(x, pads), kernel_hw, strides, dilation, out_hw)
+    assert a.shape == b.shape == (1, 3 * out_hw[0] * out_hw[1], kernel_hw[0] * kernel_hw[1] * channels)
     assert np.array_equal(a, b)
 
 
@@ -106,7 +119,7 @@ def test_im2col_pads_while_copying_as_numpy_pads_first(pads):
 @needs_numba
 def test_a_padded_convolution_keeps_no_padded_copy_on_the_fast_path():
     rng = np.random.default_rng(3)
-    x = rng.standard_normal((2, 6, 7, 16)).astype(np.float32)  # from 16 channels (K._LAZY_PAD_CHANNELS)
+    x = rng.standard_normal((2, 6, 7, 16)).astype(np.float32)
     kernel = rng.standard_normal((3, 3, 16, 20)).astype(np.float32)
     pads = ((1, 1), (1, 2))
     ks.config.set_fast(False)

@@ -128,17 +128,16 @@ def _windows(xp: np.ndarray, kernel_hw, strides, dilation, out_hw) -> np.ndarray
 
 
 _NO_PADS = ((0, 0), (0, 0))
-# The compiled im2col runs only where it pads as it copies, and from this many channels: on one
-# core it measured 1.14-1.34x over NumPy's pad-then-copy with C = 32-64, but 0.77x with C = 3
-# and 0.8-1.05x unpadded (NumPy's strided copy is as fast as the loop there).
-_LAZY_PAD_CHANNELS = 16
+# The compiled im2col (one group, C-contiguous input) pads as it copies. On one core (AMD EPYC,
+# benchmarks/fast_kernels.py) it runs 1.05-1.67x NumPy's pad-then-copy on the benchmark layers
+# and 1.06-1.58x with C = 1-16 or unpadded, where NumPy's strided copy is cheapest.
 
 
 def _lazy_pad(x: np.ndarray, pads, groups: int = 1) -> tuple:
     """``(xp, pads still to apply)``: on the fast path im2col pads while it copies, so no padded copy is
     made; otherwise (and for crops) the padded copy now."""
     pads = tuple(tuple(p) for p in pads)
-    if (pads != _NO_PADS and groups == 1 and min(min(p) for p in pads) >= 0 and x.shape[3] >= _LAZY_PAD_CHANNELS
+    if (pads != _NO_PADS and groups == 1 and min(min(p) for p in pads) >= 0
             and x.flags.c_contiguous and fast.handles(x) and fast.compiled(loops.im2col) is not None):
         return x, pads
     return pad_or_crop(x, pads), _NO_PADS
@@ -155,7 +154,7 @@ def im2col(xp: np.ndarray, kernel_hw, strides, dilation, out_hw, groups: int = 1
     ``out``, if given, is a contiguous array of G*M*K elements the columns are written into.
     ``pads`` ((top, bottom), (left, right), >= 0) is zero padding not yet applied to ``xp``.
     """
-    plain = groups == 1 and pads != _NO_PADS and xp.flags.c_contiguous and fast.handles(xp)
+    plain = groups == 1 and xp.flags.c_contiguous and fast.handles(xp)
     kernel = fast.compiled(loops.im2col) if plain else None
     if kernel is not None:  # one pass over the columns, reading the input in place, padding as it goes
         return _im2col_loop(kernel, xp, kernel_hw, strides, dilation, out_hw, out, pads)
