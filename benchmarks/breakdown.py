@@ -4,6 +4,7 @@ Run by hand, never in CI:
 
     python benchmarks/breakdown.py cifar32                  # or lenet28, resnet-block
     python benchmarks/breakdown.py lenet28 --workers 1 --no-fast --torch
+    python benchmarks/breakdown.py lenet28 --workers 1 --infer      # predict's batches
 
 Wraps the main kernels with timers, trains the network of ``run.py`` for a few
 rounds after a warm-up and prints milliseconds per step and the share of each
@@ -35,6 +36,8 @@ PARTS = [  # (owner, attribute, label)
     (conv, "conv2d_forward", "conv forward (im2col + GEMM)"),
     (conv, "_kernel_grad", "conv dW (im2col + GEMM)"),
     (conv, "_full_conv_input_grad", "conv dX as a full convolution"),
+    (conv, "_winograd_correlate", "Winograd convolutions (forward or dX)"),
+    (conv, "add_bias_relu", "bias + ReLU"),
     (conv, "col2im_gemm", "conv dX as per-offset GEMMs"),
     (conv, "_gathered_input_grad", "conv dX as GEMM + compiled col2im"),
     (conv, "im2col", "im2col copies"),
@@ -66,6 +69,7 @@ def main(argv=None) -> None:
     parser.add_argument("--workers", type=int, default=None, help="batch-split workers (default: the usable cores)")
     parser.add_argument("--no-fast", action="store_true", help="NumPy kernels only, even with numba installed")
     parser.add_argument("--torch", action="store_true", help="also print PyTorch's per-op profile of the same step")
+    parser.add_argument("--infer", action="store_true", help="time predict's batches instead of training steps")
     args = parser.parse_args(argv)
     import kernelscope as ks
 
@@ -75,15 +79,16 @@ def main(argv=None) -> None:
     instrument(totals)
     runner = run.KsRunner(args.network)
     runner.one_core = ks.config.num_workers() == 1
-    runner.train()  # warm-up: buffers, BLAS threads, numba
+    mode = "infer" if args.infer else "train"
+    getattr(runner, mode)()  # warm-up: buffers, BLAS threads, numba
     totals.clear()
     start = time.perf_counter()
     for _ in range(args.rounds):
-        runner.train()
+        getattr(runner, mode)()
     elapsed = time.perf_counter() - start
     steps = args.rounds * run.NETWORKS[args.network][2]
     load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
-    print(f"{args.network}: {elapsed / steps * 1e3:.1f} ms per training step "
+    print(f"{args.network}: {elapsed / steps * 1e3:.1f} ms per {'inference batch' if args.infer else 'training step'} "
           f"(batch {run.NETWORKS[args.network][1]}, {ks.config.num_workers()} worker(s), "
           f"fast {'on' if ks.config.fast_enabled() else 'off'}, load average {load})\n")
     print("| part | ms per step | share |")
@@ -92,23 +97,23 @@ def main(argv=None) -> None:
         print(f"| {label} | {seconds / steps * 1e3:.1f} | {100 * seconds / elapsed:.0f}% |")
     print(f"| whole step | {elapsed / steps * 1e3:.1f} | 100% |")
     if args.torch:
-        torch_profile(args.network, args.rounds, ks.config.num_workers())
+        torch_profile(args.network, args.rounds, ks.config.num_workers(), mode)
 
 
-def torch_profile(network: str, rounds: int, threads: int) -> None:
+def torch_profile(network: str, rounds: int, threads: int, mode: str = "train") -> None:
     import torch
     from torch.profiler import ProfilerActivity, profile
 
     runner = run.TorchRunner(network)
     torch.set_num_threads(threads)
-    runner.train()
+    getattr(runner, mode)()
     start = time.perf_counter()
     with profile(activities=[ProfilerActivity.CPU]) as prof:
         for _ in range(rounds):
-            runner.train()
+            getattr(runner, mode)()
     elapsed = time.perf_counter() - start
     steps = rounds * run.NETWORKS[network][2]
-    print(f"\nPyTorch {torch.__version__}, {threads} thread(s): {elapsed / steps * 1e3:.1f} ms per training step "
+    print(f"\nPyTorch {torch.__version__}, {threads} thread(s): {elapsed / steps * 1e3:.1f} ms per {mode} batch "
           "(under the profiler)\n")
     print("| op (self CPU) | ms per step | share |")
     print("|---|---:|---:|")
