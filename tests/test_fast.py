@@ -233,13 +233,14 @@ print(ks.config.fast_enabled(), model.predict(np.ones((2, 8, 8, 1), np.float32),
 
 
 class _FakeDispatcher:
-    """Stands in for a numba dispatcher: the first call 'compiles' a signature."""
+    """Stands in for a numba dispatcher: the first call 'compiles' a signature (numba keeps them in the
+    ``overloads`` dict)."""
 
     def __init__(self):
-        self.signatures = []
+        self.overloads = {}
 
     def __call__(self, value):
-        self.signatures = ["float32"]
+        self.overloads["float32"] = "compiled"
         return value + 1
 
 

@@ -188,3 +188,29 @@ def test_environment_variable_turns_it_off():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**os.environ, "KERNELSCOPE_WINOGRAD": "0"})
     assert out.stdout.strip() == "False"
+
+
+def test_the_transformed_kernel_is_reused_until_the_kernel_changes(monkeypatch):
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((2, 12, 12, 32))
+    kernel = rng.standard_normal((3, 3, 32, 8))
+    made = []
+    real = K._winograd_transformed_kernel
+    monkeypatch.setattr(K, "_winograd_transformed_kernel", lambda k: made.append(1) or real(k))
+    monkeypatch.setattr(K, "_U_CACHE", type(K._U_CACHE)())
+
+    def forward():
+        return K.conv2d_forward(x, kernel, pads=((1, 1), (1, 1)), winograd=True)[0]
+
+    first = forward()
+    assert np.array_equal(forward(), first) and len(made) == 1  # same bits: the transform is reused
+    kernel[1, 1, 0, 0] += 1.0  # an in-place update, as an optimizer step makes
+    changed = forward()
+    assert len(made) == 2
+    _, _, expected = torch_conv(x, kernel, ((1, 1), (1, 1)))
+    assert relative_error(changed, expected.detach().numpy().transpose(0, 2, 3, 1)) < 1e-12
+    big = rng.standard_normal((3, 3, 32, 8))
+    monkeypatch.setattr(K, "_U_CACHE_BYTES", 1)  # too large to keep: computed each time, never stored
+    K.conv2d_forward(x, big, pads=((1, 1), (1, 1)), winograd=True)
+    K.conv2d_forward(x, big, pads=((1, 1), (1, 1)), winograd=True)
+    assert len(made) == 4 and len(K._U_CACHE) == 1

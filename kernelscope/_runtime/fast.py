@@ -105,11 +105,13 @@ class _Noticing:
         self.dispatcher, self._signatures = dispatcher, 0
 
     def __call__(self, *args):
-        if len(self.dispatcher.signatures) == self._signatures:  # a known signature: just run it
+        # ``overloads`` is the dispatcher's dict of compiled signatures (``signatures`` copies it into a
+        # list: 14 us a call, a tenth of a small predict batch's glue)
+        if len(self.dispatcher.overloads) == self._signatures:  # a known signature: just run it
             return self.dispatcher(*args)
         start = time.perf_counter()
         result = self.dispatcher(*args)
-        self._signatures = len(self.dispatcher.signatures)
+        self._signatures = len(self.dispatcher.overloads)
         seconds = time.perf_counter() - start
         if seconds >= _NOTICE_SECONDS and not _state["noticed"] and sys.stderr.isatty():
             _state["noticed"] = True  # a cached kernel loads in milliseconds: this one was compiled
