@@ -80,8 +80,10 @@ def test_switching_fast_off_between_forward_and_backward_still_routes_exactly():
 
 @needs_numba
 @pytest.mark.parametrize("kernel_hw, strides, dilation", [((3, 3), (1, 1), (1, 1)), ((3, 2), (2, 1), (1, 1)),
-                                                          ((3, 3), (1, 2), (2, 1)), ((1, 1), (2, 2), (1, 1))])
-@pytest.mark.parametrize("pads, channels", [(((1, 0), (0, 0)), 4), (((0, 0), (0, 0)), 4), (((0, 0), (0, 0)), 1)])
+                                                          ((3, 3), (1, 2), (2, 1)), ((1, 1), (2, 2), (1, 1)),
+                                                          ((2, 3), (1, 3), (1, 2))])
+@pytest.mark.parametrize("pads, channels", [(((1, 0), (0, 0)), 4), (((0, 0), (0, 0)), 4), (((0, 0), (0, 0)), 1),
+                                            (((0, 2), (2, 1)), 3)])
 def test_im2col_equals_numpy(kernel_hw, strides, dilation, pads, channels):
     x = np.random.default_rng(2).standard_normal((3, 10, 12, channels)).astype(np.float32)
     span = [d * (k - 1) + 1 for k, d in zip(kernel_hw, dilation)]
@@ -101,6 +103,19 @@ def test_im2col_equals_numpy(kernel_hw, strides, dilation, pads, channels):
     b = K.im2col(K.pad_or_crop(x, pads), kernel_hw, strides, dilation, out_hw)
     assert a.shape == b.shape == (1, 3 * out_hw[0] * out_hw[1], kernel_hw[0] * kernel_hw[1] * channels)
     assert np.array_equal(a, b)
+
+
+@needs_numba
+@pytest.mark.parametrize("use_bias", [False, True])
+def test_an_empty_batch_trains_through_a_convolution_on_the_fast_path(use_bias):
+    x = np.zeros((0, 8, 8, 3), np.float32)
+    layer = ks.layers.Conv2D(4, 3, activation="relu", use_bias=use_bias)
+    layer.build(x.shape)
+    with ks.GradientTape() as tape:
+        y = layer(x)
+    grads = tape.gradient(y, layer.trainable_weights)
+    assert y.shape == (0, 6, 6, 4)
+    assert all(np.array_equal(np.asarray(g), np.zeros(w.shape)) for g, w in zip(grads, layer.trainable_weights))
 
 
 @needs_numba

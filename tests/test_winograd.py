@@ -40,9 +40,9 @@ def calls(monkeypatch):
     seen = []
     real = K._winograd_correlate
 
-    def spy(transforms, xp, kernel, pads, out_hw):
+    def spy(transforms, xp, kernel, pads, out_hw, *rest):
         seen.append(xp.shape[3])
-        return real(transforms, xp, kernel, pads, out_hw)
+        return real(transforms, xp, kernel, pads, out_hw, *rest)
 
     monkeypatch.setattr(K, "_winograd_correlate", spy)
     return seen
@@ -214,3 +214,27 @@ def test_the_transformed_kernel_is_reused_until_the_kernel_changes(monkeypatch):
     K.conv2d_forward(x, big, pads=((1, 1), (1, 1)), winograd=True)
     K.conv2d_forward(x, big, pads=((1, 1), (1, 1)), winograd=True)
     assert len(made) == 4 and len(K._U_CACHE) == 1
+
+
+def test_the_kernel_cache_evicts_the_least_recently_used_and_training_adds_nothing(monkeypatch, calls):
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal((2, 12, 12, 32)).astype(np.float32)
+    a, b, c = (rng.standard_normal((3, 3, 32, 8)).astype(np.float32) for _ in range(3))
+    made = []
+    real = K._winograd_transformed_kernel
+    monkeypatch.setattr(K, "_winograd_transformed_kernel", lambda k: made.append(1) or real(k))
+    monkeypatch.setattr(K, "_U_CACHE", type(K._U_CACHE)())
+    entry = a.nbytes + 36 * 32 * 8 * 4  # the kernel's bytes and its U
+    monkeypatch.setattr(K, "_U_CACHE_BYTES", 2 * entry)  # room for two
+    for kernel in (a, b, a, c, a):  # a, used again before c arrives, stays; b goes
+        K.conv2d_forward(x, kernel, pads=((1, 1), (1, 1)), winograd=True)
+    assert len(made) == 3
+    assert all(not u.flags.writeable for _, u in K._U_CACHE.values())  # shared: nobody may write it
+    K._U_CACHE.clear()
+    monkeypatch.setattr(K, "_U_CACHE_BYTES", 64 * 2**20)
+    tx = Tensor(x, requires_grad=True)
+    kernel = Tensor(rng.standard_normal((3, 3, 32, 32)).astype(np.float32), requires_grad=True)
+    calls.clear()
+    C.conv2d(tx, kernel, padding="same").sum().backward()
+    assert calls == [32]  # the input gradient ran as Winograd (dy's 32 channels in), and cached nothing
+    assert tx.grad is not None and len(K._U_CACHE) == 0

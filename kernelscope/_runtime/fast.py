@@ -11,8 +11,8 @@ same numbers.
   PyTorch's and the two stall each other.
 - ``error_model="numpy"``: a division by zero gives inf or NaN, as it does in NumPy, instead of
   numba's default Python semantics, whose zero check inside a loop keeps it from vectorising: the
-  Adam loop ran 4.5 ms on 1.2M float32 weights with the check, 0.67 ms without (NumPy's ten
-  passes: 3.6 ms; benchmarks/fast_kernels.py, PERF_NOTES.md). No loop divides by an integer zero.
+  Adam loop ran at 0.59-0.8x NumPy's ten passes on 1.2M float32 weights with the check, 4.3-5.4x
+  without (benchmarks/fast_kernels.py, PERF_NOTES.md). No loop divides by an integer zero.
   numba's cache key is the function's bytecode and ``loops.py``'s timestamp, not these options:
   after changing them, delete the cached ``loops.*.nbi``/``.nbc`` files or the old code loads.
 - ``cache=True``: compiled code is kept between runs (16 s of compiling for all the kernels

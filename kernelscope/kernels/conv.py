@@ -18,8 +18,8 @@ benchmarks/PERF_NOTES.md, where they can be re-measured):
   pass has used it: a fresh large array page-faults on first touch. On the fast path
   the compiled im2col applies the zero padding while it copies (``_lazy_pad``; the
   cache's ``xp_pads``), so no padded copy of the input (or of dy, for the full
-  convolution below) is made or held; unpadded inputs and those with few channels keep
-  NumPy's copy, which measured as fast or faster there.
+  convolution below) is made or held; it runs for every one-group convolution, padded or not
+  (1.05-1.7x NumPy's copy on one core, benchmarks/PERF_NOTES.md).
 - dW: cols^T @ dy, the columns recomputed chunk by chunk into a buffer that stays
   in cache, rather than held from the forward to the backward pass.
 - dX, stride 1, F <= C: the input gradient of a stride-1 convolution is a "full"
@@ -156,7 +156,7 @@ def im2col(xp: np.ndarray, kernel_hw, strides, dilation, out_hw, groups: int = 1
     ``out``, if given, is a contiguous array of G*M*K elements the columns are written into.
     ``pads`` ((top, bottom), (left, right), >= 0) is zero padding not yet applied to ``xp``.
     """
-    plain = groups == 1 and xp.flags.c_contiguous and fast.handles(xp)
+    plain = groups == 1 and xp.flags.c_contiguous and xp.size and fast.handles(xp)  # empty: NumPy's copy
     kernel = fast.compiled(loops.im2col) if plain else None
     if kernel is not None:  # one pass over the columns, reading the input in place, padding as it goes
         return _im2col_loop(kernel, xp, kernel_hw, strides, dilation, out_hw, out, pads)
@@ -176,7 +176,7 @@ def _im2col_loop(kernel, xp: np.ndarray, kernel_hw, strides, dilation, out_hw, o
     k = kernel_hw[0] * kernel_hw[1] * c
     cols = np.empty((n * ho * wo, k), dtype=xp.dtype) if out is None else out.reshape(n * ho * wo, k)
     rows = ho * wo
-    flat = xp.reshape(n, xp.shape[1], -1)  # (N, H, W*C): a view, xp is C-contiguous
+    flat = xp.reshape(n, xp.shape[1], xp.shape[2] * c)  # (N, H, W*C): a view, xp is C-contiguous (N may be 0)
 
     def fill(part: slice) -> None:
         kernel(flat[part], c, *kernel_hw, *strides, *dilation, ho, wo, pads[0][0], pads[1][0],
@@ -189,7 +189,7 @@ def _im2col_loop(kernel, xp: np.ndarray, kernel_hw, strides, dilation, out_hw, o
 def add_bias_relu(y: np.ndarray, bias: np.ndarray | None, relu: bool) -> None:
     """In place on an (N, ..., F) output: ``y += bias``, then ``max(y, 0)`` if ``relu``; split over the cores."""
     plain = (bias is not None and bias.dtype == y.dtype and bias.shape == y.shape[-1:] and y.flags.c_contiguous
-             and fast.handles(y))
+             and y.size and fast.handles(y))  # an empty batch: nothing to loop over (and no shape to reshape to)
     kernel = fast.compiled(loops.bias_relu) if plain else None
     if kernel is not None:  # one pass instead of two
         flat = y.reshape(len(y), -1, y.shape[-1])
@@ -279,7 +279,7 @@ def _chunked_cols(xp: np.ndarray, kernel_hw, strides, dilation, out_hw, groups: 
 
 
 def _correlate(xp: np.ndarray, kernel: np.ndarray, strides, dilation, out_hw, groups: int,
-               keep_cols: bool = False, pads=_NO_PADS, winograd: bool = False) -> tuple:
+               keep_cols: bool = False, pads=_NO_PADS, winograd: bool = False, reuse_kernel: bool = True) -> tuple:
     """(N, Ho, Wo, F) cross-correlation of ``xp`` padded by ``pads``: im2col @ kernel, chunk by chunk,
     or with ``winograd`` (and not ``keep_cols``) by Winograd F(4x4, 3x3) where it applies.
 
@@ -289,7 +289,7 @@ def _correlate(xp: np.ndarray, kernel: np.ndarray, strides, dilation, out_hw, gr
     transforms = (_winograd_kernels(kernel.shape, strides, dilation, groups, pads, out_hw)
                   if winograd and not keep_cols and _winograd_dtypes(xp, kernel) else None)
     if transforms is not None:
-        return _winograd_correlate(transforms, xp, kernel, pads, out_hw), None
+        return _winograd_correlate(transforms, xp, kernel, pads, out_hw, reuse_kernel), None
     kh, kw, cg, f = kernel.shape
     n, (ho, wo) = xp.shape[0], out_hw
     w_g = _grouped(kernel.reshape(kh * kw * cg, f), groups)  # (G, K, F//G)
@@ -344,6 +344,7 @@ def _winograd_kernels(kernel_shape, strides, dilation, groups: int, pads, out_hw
 # layers' kernels, and the transform took 0.15-0.9 ms a call (C = 32-128), the comparison that
 # proves a kernel unchanged 5-20 us. Keyed by address, shape and dtype, checked bit for bit; the
 # least recently used go first once the entries (a copy of the kernel and U, 5x its size) pass 64 MB.
+# Only forwards use it: the input gradient's flipped kernel is a fresh array each step.
 _U_CACHE: collections.OrderedDict = collections.OrderedDict()
 _U_CACHE_BYTES = 64 * 2**20
 _U_CACHE_LOCK = threading.Lock()
@@ -356,12 +357,16 @@ def _cached_transformed_kernel(kernel: np.ndarray) -> np.ndarray:
     bits = kernel.view(np.uint8).reshape(-1)
     with _U_CACHE_LOCK:
         entry = _U_CACHE.get(key)
+        if entry is not None:
+            _U_CACHE.move_to_end(key)
     if entry is not None and np.array_equal(entry[0], bits):
         return entry[1]
-    u = _winograd_transformed_kernel(kernel)
+    bits = bits.copy()  # U is made from these bytes, even if another thread writes the kernel meanwhile
+    u = _winograd_transformed_kernel(bits.view(kernel.dtype).reshape(kernel.shape))
+    u.flags.writeable = False  # shared by every later call: read-only
     if bits.nbytes + u.nbytes <= _U_CACHE_BYTES:
         with _U_CACHE_LOCK:
-            _U_CACHE[key] = (bits.copy(), u)
+            _U_CACHE[key] = (bits, u)
             _U_CACHE.move_to_end(key)
             while sum(b.nbytes + v.nbytes for b, v in _U_CACHE.values()) > _U_CACHE_BYTES:
                 _U_CACHE.popitem(last=False)
@@ -375,7 +380,8 @@ def _winograd_transformed_kernel(kernel: np.ndarray) -> np.ndarray:
     return np.matmul(_WINOGRAD_G, rows).reshape(36, c, f).astype(kernel.dtype)
 
 
-def _winograd_correlate(transforms, xp: np.ndarray, kernel: np.ndarray, pads, out_hw) -> np.ndarray:
+def _winograd_correlate(transforms, xp: np.ndarray, kernel: np.ndarray, pads, out_hw,
+                        reuse_kernel: bool = True) -> np.ndarray:
     """(N, Ho, Wo, F) 3x3 correlation of ``xp`` zero-padded by ``pads``, by Winograd F(4x4, 3x3).
 
     Per chunk of samples: the input transform into V (36, tiles, C), the 36 GEMMs V[o] @ U[o]
@@ -385,7 +391,7 @@ def _winograd_correlate(transforms, xp: np.ndarray, kernel: np.ndarray, pads, ou
     n, c, f = xp.shape[0], xp.shape[3], kernel.shape[3]
     (ho, wo), top, left = out_hw, pads[0][0], pads[1][0]
     th, tw = -(-ho // 4), -(-wo // 4)
-    u = _cached_transformed_kernel(kernel)
+    u = _cached_transformed_kernel(kernel) if reuse_kernel else _winograd_transformed_kernel(kernel)
     y = np.empty((n, ho, wo, f), dtype=xp.dtype)
     chunks, held = _chunks_with_buffer(n, 36 * th * tw * (c + f), xp.dtype)
     xp = np.ascontiguousarray(xp)  # one compiled signature: the loops take C-contiguous arrays
@@ -549,7 +555,7 @@ def _full_conv_input_grad(dy: np.ndarray, kernel: np.ndarray, pads, dilation) ->
     flipped = np.ascontiguousarray(kernel[::-1, ::-1].transpose(0, 1, 3, 2))
     dyp, lazy = _lazy_pad(np.ascontiguousarray(dy), _full_conv_pads((kh, kw), pads, dilation))
     out_hw = _output_hw(_padded_hw(dyp, lazy), (kh, kw), (1, 1), dilation)
-    return _correlate(dyp, flipped, (1, 1), dilation, out_hw, 1, pads=lazy, winograd=True)[0]
+    return _correlate(dyp, flipped, (1, 1), dilation, out_hw, 1, pads=lazy, winograd=True, reuse_kernel=False)[0]
 
 
 def depthwise_conv2d_forward(x: np.ndarray, kernel: np.ndarray, strides=(1, 1),
