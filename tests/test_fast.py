@@ -106,6 +106,27 @@ def test_im2col_equals_numpy(kernel_hw, strides, dilation, pads, channels):
 
 
 @needs_numba
+@pytest.mark.parametrize("pads, strides", [(((1, 1), (1, 1)), (1, 1)), (((2, 0), (0, 1)), (2, 1))])
+def test_im2col_splits_one_image_by_output_rows_as_numpy_copies_it(monkeypatch, pads, strides):
+    from kernelscope._runtime import parallel
+    monkeypatch.setattr(parallel, "workers", lambda: 3)  # three parts even on a one-core machine
+    x = np.random.default_rng(4).standard_normal((1, 80, 48, 16)).astype(np.float32)  # > 1 MB of columns
+    out_hw = ((80 + sum(pads[0]) - 3) // strides[0] + 1, (48 + sum(pads[1]) - 3) // strides[1] + 1)
+    parts = []
+    loop = fast.compiled(loops.im2col)
+
+    def spy(*args):
+        parts.append(args[8])  # the output rows this call fills
+        return loop(*args)
+
+    with mock.patch.object(fast, "compiled", lambda fn: spy if fn is loops.im2col else None):
+        a = K.im2col(x, (3, 3), strides, (1, 1), out_hw, pads=pads).copy()
+    assert len(parts) == 3 and sum(parts) == out_hw[0]
+    ks.config.set_fast(False)
+    assert np.array_equal(a, K.im2col(K.pad_or_crop(x, pads), (3, 3), strides, (1, 1), out_hw))
+
+
+@needs_numba
 @pytest.mark.parametrize("use_bias", [False, True])
 def test_an_empty_batch_trains_through_a_convolution_on_the_fast_path(use_bias):
     x = np.zeros((0, 8, 8, 3), np.float32)

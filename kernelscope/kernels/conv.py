@@ -182,7 +182,14 @@ def _im2col_loop(kernel, xp: np.ndarray, kernel_hw, strides, dilation, out_hw, o
         kernel(flat[part], c, *kernel_hw, *strides, *dilation, ho, wo, pads[0][0], pads[1][0],
                cols[part.start * rows:part.stop * rows])
 
-    parallel.for_slices(fill, n, cols.nbytes)
+    def fill_rows(part: slice) -> None:  # output rows part of the one sample: its top pad moves up
+        kernel(flat, c, *kernel_hw, *strides, *dilation, part.stop - part.start, wo,
+               pads[0][0] - part.start * strides[0], pads[1][0], cols[part.start * wo:part.stop * wo])
+
+    if n == 1:  # one image (style transfer, a single prediction): split its output rows over the cores
+        parallel.for_slices(fill_rows, ho, cols.nbytes)
+    else:
+        parallel.for_slices(fill, n, cols.nbytes)
     return cols[None]
 
 
