@@ -64,10 +64,15 @@ def num_workers() -> int:
     return n
 
 
-def set_fast(enabled: bool) -> None:
-    """Use the numba kernels of ``kernelscope[fast]`` when numba is installed (see ``_runtime/fast.py``)."""
+def _check_flag(enabled) -> None:
+    """The argument of every on/off switch here: a bool (1, "yes" or None are refused, not coerced)."""
     if not isinstance(enabled, bool):
         raise TypeError(f"`enabled` must be a bool. Received: enabled={enabled!r}.")
+
+
+def set_fast(enabled: bool) -> None:
+    """Use the numba kernels of ``kernelscope[fast]`` when numba is installed (see ``_runtime/fast.py``)."""
+    _check_flag(enabled)
     fast.set_enabled(enabled)
 
 
@@ -78,8 +83,7 @@ def fast_enabled() -> bool:
 
 def set_fusion(enabled: bool) -> None:
     """Fuse Conv2D(activation="relu") -> MaxPooling2D() pairs of Sequential models into one op (see ``models/fusion.py``)."""
-    if not isinstance(enabled, bool):
-        raise TypeError(f"`enabled` must be a bool. Received: enabled={enabled!r}.")
+    _check_flag(enabled)
     _state["fusion"] = enabled
 
 
@@ -90,8 +94,7 @@ def fusion_enabled() -> bool:
 
 def set_winograd(enabled: bool) -> None:
     """Let 3x3 convolutions run as Winograd F(4x4, 3x3) on the fast path (see ``kernels/conv.py``)."""
-    if not isinstance(enabled, bool):
-        raise TypeError(f"`enabled` must be a bool. Received: enabled={enabled!r}.")
+    _check_flag(enabled)
     fast.set_winograd(enabled)
 
 
@@ -105,8 +108,7 @@ def set_malloc_tuning(enabled: bool) -> None:
 
     Once applied, the settings stay for the life of the process.
     """
-    if not isinstance(enabled, bool):
-        raise TypeError(f"`enabled` must be a bool. Received: enabled={enabled!r}.")
+    _check_flag(enabled)
     _state["malloc_tuning"] = enabled
 
 

@@ -11,8 +11,9 @@ comparisons, same tie and NaN rules, same additions.
 Indices in the inner loops are unsigned (``range(np.uint64(n))``, offsets cast once checked to be
 >= 0): numba wraps a signed index (``a[i]`` with ``i < 0`` means ``a[n + i]``), and that check
 in an inner loop kept it from vectorising: on an AMD EPYC im2col ran at 0.54-0.94x NumPy's copy
-with signed indices and 1.05-1.67x with unsigned ones (benchmarks/fast_kernels.py, PERF_NOTES.md). Mixing uint64 with int64 arithmetic gives float64 in numba
-(and an index error at compile time), so the casts are explicit and kept to whole expressions.
+with signed indices and 1.05-1.67x with unsigned ones (benchmarks/fast_kernels.py,
+PERF_NOTES.md). Mixing uint64 with int64 arithmetic gives float64 in numba (and an index error
+at compile time), so the casts are explicit and kept to whole expressions.
 """
 
 from __future__ import annotations
