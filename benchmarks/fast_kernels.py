@@ -79,7 +79,7 @@ def conv_cases(rng):
         yield f"conv dX {label}", lambda dy=dy, cache=cache: K.conv2d_backward(dy, cache, True, False)
         yield (f"conv forward (inference) {label}",
                lambda x=x, kernel=kernel, strides=strides, pads=pads: K.conv2d_forward(x, kernel, strides, pads,
-                                                                                       winograd=True))
+                                                                                       free_rounding=True))
 
 
 def elementwise_cases(rng):

@@ -44,7 +44,7 @@ def layers(_=None) -> None:
         y, cache = K.conv2d_forward(x, kernel, strides, pads)
         dy = rng.standard_normal(y.shape).astype(np.float32)
         dx = with_and_without(lambda: K.conv2d_backward(dy, cache, True, False))
-        forward = with_and_without(lambda: K.conv2d_forward(x, kernel, strides, pads, winograd=True))
+        forward = with_and_without(lambda: K.conv2d_forward(x, kernel, strides, pads, free_rounding=True))
         print(f"{label} N{x_shape[0]}: input gradient {dx[0]:.2f} ms with, {dx[1]:.2f} without ({dx[1] / dx[0]:.2f}x); "
               f"forward {forward[0]:.2f} / {forward[1]:.2f} ms ({forward[1] / forward[0]:.2f}x)", flush=True)
 

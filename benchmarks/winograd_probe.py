@@ -72,7 +72,7 @@ def probe(_=None) -> None:
                   for y in (wino(), K.conv2d_forward(x, kernel, pads=SAME)[0])]
         whole = per_pass_ms(wino, repeats=15)
         im2col = per_pass_ms(lambda: K.conv2d_forward(x, kernel, pads=SAME), repeats=15)
-        library = per_pass_ms(lambda: K.conv2d_forward(x, kernel, pads=SAME, winograd=True), repeats=15)
+        library = per_pass_ms(lambda: K.conv2d_forward(x, kernel, pads=SAME, free_rounding=True), repeats=15)
         parts = [per_pass_ms(part, repeats=15) for part in (wino.inputs, wino.gemms, wino.outputs)]
         kernel_ms = per_pass_ms(lambda: kernel_transform(kernel), repeats=15)
         print(f"N{n} {h}x{h} C{c} F{f}: winograd {whole:.2f} ms, im2col {im2col:.2f} ms, {im2col / whole:.2f}x "

@@ -40,9 +40,9 @@ def calls(monkeypatch):
     seen = []
     real = K._winograd_correlate
 
-    def spy(transforms, xp, kernel, pads, out_hw, *rest):
+    def spy(transforms, xp, kernel, pads, out_hw, *rest, **options):
         seen.append(xp.shape[3])
-        return real(transforms, xp, kernel, pads, out_hw, *rest)
+        return real(transforms, xp, kernel, pads, out_hw, *rest, **options)
 
     monkeypatch.setattr(K, "_winograd_correlate", spy)
     return seen
@@ -76,7 +76,7 @@ def test_forward_matches_torch(calls, dtype, tol, shape, filters, pads):
     rng = np.random.default_rng(0)
     x = rng.standard_normal(shape).astype(dtype)
     kernel = (rng.standard_normal((3, 3, shape[3], filters)) / np.sqrt(9 * shape[3])).astype(dtype)
-    y = K.conv2d_forward(x, kernel, pads=pads, winograd=True)[0]
+    y = K.conv2d_forward(x, kernel, pads=pads, free_rounding=True)[0]
     expected = torch_conv(x, kernel, pads)[2].detach().numpy().transpose(0, 2, 3, 1)
     assert calls == [shape[3]]
     assert y.shape == expected.shape and y.dtype == dtype and y.flags.c_contiguous
@@ -130,10 +130,10 @@ def test_many_chunks_and_both_cores_give_the_single_chunk_result(calls, monkeypa
     x = rng.standard_normal((8, 24, 23, 32)).astype(np.float32)  # V alone is 1.3 MB: split over the cores
     kernel = (rng.standard_normal((3, 3, 32, 32)) / 17).astype(np.float32)
     pads = ((1, 1), (1, 1))
-    whole = K.conv2d_forward(x, kernel, pads=pads, winograd=True)[0]
+    whole = K.conv2d_forward(x, kernel, pads=pads, free_rounding=True)[0]
     monkeypatch.setattr(K, "_CHUNK_BYTES", 2**20)  # three samples per chunk: chunks of 3, 3 and 2
-    chunked = K.conv2d_forward(x, kernel, pads=pads, winograd=True)[0]
-    single = K.conv2d_forward(x[5:6], kernel, pads=pads, winograd=True)[0]
+    chunked = K.conv2d_forward(x, kernel, pads=pads, free_rounding=True)[0]
+    single = K.conv2d_forward(x[5:6], kernel, pads=pads, free_rounding=True)[0]
     assert len(calls) == 3
     assert np.array_equal(whole, chunked) and np.array_equal(whole[5:6], single)
 
@@ -145,7 +145,7 @@ def test_only_3x3_stride_1_undilated_ungrouped_float_convolutions_with_full_tile
     def run(kernel_hw=(3, 3), strides=(1, 1), dilation=(1, 1), groups=1, pads=((1, 1), (1, 1)), dtype=np.float32,
             channels=32):
         kernel = rng.standard_normal((*kernel_hw, channels // groups, 32)).astype(dtype)
-        K.conv2d_forward(x[..., :channels].astype(dtype), kernel, strides, pads, dilation, groups, winograd=True)
+        K.conv2d_forward(x[..., :channels].astype(dtype), kernel, strides, pads, dilation, groups, free_rounding=True)
         return len(calls)
 
     assert run() == 1
@@ -200,7 +200,7 @@ def test_the_transformed_kernel_is_reused_until_the_kernel_changes(monkeypatch):
     monkeypatch.setattr(K, "_U_CACHE", type(K._U_CACHE)())
 
     def forward():
-        return K.conv2d_forward(x, kernel, pads=((1, 1), (1, 1)), winograd=True)[0]
+        return K.conv2d_forward(x, kernel, pads=((1, 1), (1, 1)), free_rounding=True)[0]
 
     first = forward()
     assert np.array_equal(forward(), first) and len(made) == 1  # same bits: the transform is reused
@@ -211,8 +211,8 @@ def test_the_transformed_kernel_is_reused_until_the_kernel_changes(monkeypatch):
     assert relative_error(changed, expected.detach().numpy().transpose(0, 2, 3, 1)) < 1e-12
     big = rng.standard_normal((3, 3, 32, 8))
     monkeypatch.setattr(K, "_U_CACHE_BYTES", 1)  # too large to keep: computed each time, never stored
-    K.conv2d_forward(x, big, pads=((1, 1), (1, 1)), winograd=True)
-    K.conv2d_forward(x, big, pads=((1, 1), (1, 1)), winograd=True)
+    K.conv2d_forward(x, big, pads=((1, 1), (1, 1)), free_rounding=True)
+    K.conv2d_forward(x, big, pads=((1, 1), (1, 1)), free_rounding=True)
     assert len(made) == 4 and len(K._U_CACHE) == 1
 
 
@@ -227,7 +227,7 @@ def test_the_kernel_cache_evicts_the_least_recently_used_and_training_adds_nothi
     entry = a.nbytes + 36 * 32 * 8 * 4  # the kernel's bytes and its U
     monkeypatch.setattr(K, "_U_CACHE_BYTES", 2 * entry)  # room for two
     for kernel in (a, b, a, c, a):  # a, used again before c arrives, stays; b goes
-        K.conv2d_forward(x, kernel, pads=((1, 1), (1, 1)), winograd=True)
+        K.conv2d_forward(x, kernel, pads=((1, 1), (1, 1)), free_rounding=True)
     assert len(made) == 3
     assert all(not u.flags.writeable for _, u in K._U_CACHE.values())  # shared: nobody may write it
     K._U_CACHE.clear()

@@ -148,10 +148,17 @@ def conv2d_relu_max_pool2d(x, kernel, bias=None, strides=1, padding="valid", dil
     before the bias; only where two different values round to the same one after the bias do
     the two choose different (equally valid) cells.
     """
-    x, kernel, bias, y, cache = _conv2d_forward(x, kernel, bias, strides, padding, dilation_rate, groups)
+    x, kernel, bias, args, dtype = _conv2d_args(x, kernel, bias, strides, padding, dilation_rate, groups)
+    recorded = will_record((x, kernel, bias))
+    if not recorded:  # inference: pooled as it convolves where a compiled loop can (None otherwise)
+        pooled = K.conv2d_max_pool_2x2_forward(x.data.astype(dtype, copy=False),
+                                               kernel.data.astype(dtype, copy=False), *args)
+        if pooled is not None:
+            K.add_bias_relu(pooled, None if bias is None else bias.data, True)
+            return Tensor._constant(pooled)
+    y, cache = _run_conv2d(x, kernel, bias, args, dtype)
     pool, pool_strides, pads = _pool_args(y, 2, None, "valid")
     pooled, pool_cache = P.max_pool2d_forward(y, pool, pool_strides, pads)
-    recorded = will_record((x, kernel, bias))
     # the pool's NumPy backward compares against its own (pre-bias) output; the fast path's routes by winner
     out = pooled.copy() if recorded and pool_cache.winner is None else pooled
     K.add_bias_relu(out, None if bias is None else bias.data, True)
@@ -174,9 +181,13 @@ def _conv2d(x, kernel, bias, strides, padding, dilation_rate, groups, relu: bool
     return _record(y, x, kernel, bias, K.conv2d_backward, cache, relu)
 
 
-def _conv2d_forward(x, kernel, bias, strides, padding, dilation_rate, groups) -> tuple:
-    """Checked tensors, the convolution's output before the bias and its cache: (x, kernel, bias, y, cache)."""
-    x, kernel, bias = _inputs(x, kernel, bias, "(kernel_h, kernel_w, in_channels // groups, filters)")
+_KERNEL_LAYOUT = "(kernel_h, kernel_w, in_channels // groups, filters)"
+
+
+def _conv2d_args(x, kernel, bias, strides, padding, dilation_rate, groups) -> tuple:
+    """Checked tensors, the kernel's arguments and the compute dtype: (x, kernel, bias, (strides, pads,
+    dilation, groups), dtype)."""
+    x, kernel, bias = _inputs(x, kernel, bias, _KERNEL_LAYOUT)
     channels, filters = x.shape[3], kernel.shape[3]
     groups = check_int(groups, "groups", expected="a positive integer")
     if channels % groups or filters % groups:
@@ -189,12 +200,22 @@ def _conv2d_forward(x, kernel, bias, strides, padding, dilation_rate, groups) ->
                          f"Received: kernel.shape={tuple(kernel.shape)}, x.shape={tuple(x.shape)}.")
     _check_bias(bias, filters)
     strides, pads, dilation = _geometry(x, kernel.shape[:2], strides, padding, dilation_rate)
-    dtype = _compute_dtype(x, kernel, bias)
-    # Winograd's rounding can move a max-pool's winner, so it runs only where no gradient depends on that
-    y, cache = K.conv2d_forward(x.data.astype(dtype, copy=False), kernel.data.astype(dtype, copy=False),
-                                strides, pads, dilation, groups, keep_cols=kernel.requires_grad and is_grad_enabled(),
-                                winograd=not will_record((x, kernel, bias)))
-    return x, kernel, bias, y, cache
+    return x, kernel, bias, (strides, pads, dilation, groups), _compute_dtype(x, kernel, bias)
+
+
+def _run_conv2d(x: Tensor, kernel: Tensor, bias, args: tuple, dtype) -> tuple:
+    """The convolution's output before the bias and its cache, ``(y, cache)``, for checked tensors."""
+    # Winograd's and the direct loop's rounding can move a max-pool's winner, so they run only where no
+    # gradient depends on that
+    return K.conv2d_forward(x.data.astype(dtype, copy=False), kernel.data.astype(dtype, copy=False), *args,
+                            keep_cols=kernel.requires_grad and is_grad_enabled(),
+                            free_rounding=not will_record((x, kernel, bias)))
+
+
+def _conv2d_forward(x, kernel, bias, strides, padding, dilation_rate, groups) -> tuple:
+    """Checked tensors, the convolution's output before the bias and its cache: (x, kernel, bias, y, cache)."""
+    x, kernel, bias, args, dtype = _conv2d_args(x, kernel, bias, strides, padding, dilation_rate, groups)
+    return (x, kernel, bias) + _run_conv2d(x, kernel, bias, args, dtype)
 
 
 def depthwise_conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1) -> Tensor:
