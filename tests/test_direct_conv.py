@@ -206,3 +206,19 @@ def test_predict_of_a_grayscale_lenet_agrees_with_the_numpy_path(ran):
     ks.config.set_fast(False)
     numpy_out = model.predict(x, verbose=0)
     assert relative_error(fast_out, numpy_out) < 1e-5
+
+
+def test_the_input_gradient_of_a_one_filter_convolution_takes_the_direct_loop(ran):
+    # dX of a stride-1 convolution is the full convolution of dy (here one channel) with the flipped
+    # kernel: the direct loop's case, in training too (no max-pool winner depends on dX's rounding)
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((2, 9, 8, 5)).astype(np.float32)
+    kernel = rng.standard_normal((3, 3, 5, 1)).astype(np.float32)
+    upstream = rng.standard_normal((2, 9, 8, 1)).astype(np.float32)
+    tx = Tensor(x, requires_grad=True)
+    (C.conv2d(tx, Tensor(kernel), padding="same") * Tensor(upstream)).sum().backward()
+    assert ran == ["direct"]
+    ref_x = torch.from_numpy(x.transpose(0, 3, 1, 2).astype(np.float64)).requires_grad_()
+    ref_k = torch.from_numpy(kernel.transpose(3, 2, 0, 1).astype(np.float64))
+    F.conv2d(ref_x, ref_k, padding=1).backward(torch.from_numpy(upstream.transpose(0, 3, 1, 2).astype(np.float64)))
+    assert relative_error(tx.grad, ref_x.grad.numpy().transpose(0, 2, 3, 1)) < 2e-6

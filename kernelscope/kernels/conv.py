@@ -45,11 +45,13 @@ benchmarks/PERF_NOTES.md, where they can be re-measured):
   wins: the input gradient of a stride-1 convolution (the full convolution, which it makes the
   faster choice for F > C as well), and the forward pass when nothing records gradients
   (inference). Training's forward keeps im2col, whose columns the kernel gradient reuses.
-- 3x3, stride 1, undilated, one input channel (grayscale images' first layer), on the fast path
-  where rounding may differ (as for Winograd): a direct loop (``loops.conv3x3_one_channel``), the
-  nine products of each pixel summed in registers for all filters at once, 2.2-2.5x faster than
-  im2col + GEMM with K = 9 on one core; followed by a 2x2 max-pool (the fused block at inference),
-  ``conv2d_max_pool_2x2_forward`` pools in the same pass and never stores the convolution.
+- 3x3, stride 1, undilated, one input channel, on the fast path where rounding may differ (as for
+  Winograd): a direct loop (``loops.conv3x3_one_channel``), the nine products of each pixel summed
+  in registers for all filters at once, 2.2-2.5x faster than im2col + GEMM with K = 9 on one core.
+  That is the forward of grayscale images' first layer at inference, and the input gradient (a
+  full convolution of dy) of a stride-1 layer with one filter, such as an autoencoder's last.
+- conv -> 2x2 max-pool at inference (``conv2d_max_pool_2x2_forward``, for the fused block): the
+  direct loop or Winograd's output transform pools as it goes, the convolution never stored.
 """
 
 from __future__ import annotations
