@@ -33,7 +33,7 @@ from kernelscope.optimizers.base import Optimizer  # noqa: E402
 
 PARTS = [  # (owner, attribute, label)
     (Tensor, "backward", "backward pass (total)"),
-    (conv, "conv2d_forward", "conv forward (im2col + GEMM)"),
+    (conv, "conv2d_forward", "conv forward (im2col + GEMM, direct or Winograd)"),
     (conv, "_kernel_grad", "conv dW (im2col + GEMM)"),
     (conv, "_full_conv_input_grad", "conv dX as a full convolution"),
     (conv, "conv2d_max_pool_2x2_forward", "conv + max-pool in one pass (inference)"),

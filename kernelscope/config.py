@@ -9,7 +9,9 @@ Defaults, and what each changes in the process (see ``kernelscope/_runtime/``):
 - ``set_fast(on)``: with ``kernelscope[fast]`` (numba) installed, numba kernels run the
   memory-bound passes (2x2 max pooling, im2col, bias+ReLU, Adam), compiled on first use and cached
   (default on; ``KERNELSCOPE_FAST=0`` in the environment turns them off as well). The results
-  equal the NumPy path's.
+  equal the NumPy path's to float32 rounding: most loops bit for bit; Winograd (below) and, where no
+  gradient is recorded or for a one-filter layer's input gradient, a direct loop for 3x3
+  convolutions of one input channel round differently.
 - ``set_fusion(on)``: a ``Sequential`` runs each ``Conv2D(activation="relu")`` followed by a
   ``MaxPooling2D()`` (2x2, stride 2, "valid") as one op, pooling before the bias and ReLU
   (default on; ``KERNELSCOPE_FUSION=0`` in the environment turns it off as well). The outputs are
@@ -17,7 +19,8 @@ Defaults, and what each changes in the process (see ``kernelscope/_runtime/``):
 - ``set_winograd(on)``: on the fast path, 3x3 stride-1 convolutions with 32 or more input
   channels run as Winograd F(4x4, 3x3) in inference and in the input gradient (default on;
   ``KERNELSCOPE_WINOGRAD=0`` in the environment turns it off as well). Their float32 error is
-  about 1e-5 of the output's largest value instead of im2col's 6e-7; see ``kernels/conv.py``.
+  about 1e-5 of the output's largest value instead of im2col's 6e-7; see ``kernels/conv.py``. It
+  does not cover the one-channel direct loop (only ``set_fast(False)`` does).
 - ``set_malloc_tuning(on)``: glibc's malloc keeps freed memory between steps (default on,
   applied when the first ``fit``/``evaluate``/``predict`` starts; nothing at import;
   ``KERNELSCOPE_MALLOC_TUNING=0`` in the environment turns it off as well).

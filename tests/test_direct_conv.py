@@ -22,9 +22,10 @@ from kernelscope.kernels import pooling as P
 
 C = importlib.import_module("kernelscope.ops.conv")  # ks.ops.conv is the Keras function of that name
 
-pytestmark = pytest.mark.skipif(fast._numba() is None or fast._env_off() or not fast.winograd_enabled(),
+pytestmark = pytest.mark.skipif(fast._numba() is None or fast._env_off(),
                                 reason="the direct loops run on the fast path: numba (kernelscope[fast]) is not "
-                                       "installed, or KERNELSCOPE_FAST=0 / KERNELSCOPE_WINOGRAD=0")
+                                       "installed, or KERNELSCOPE_FAST=0")
+needs_winograd = pytest.mark.skipif(not fast.winograd_enabled(), reason="KERNELSCOPE_WINOGRAD=0: Winograd is off")
 
 NO_PADS = ((0, 0), (0, 0))
 
@@ -108,6 +109,7 @@ WINOGRAD = [  # C >= 32 and tiles at least 75% used; odd output sizes drop the l
 ]
 
 
+@needs_winograd
 @pytest.mark.parametrize("dtype, tol", [(np.float32, 2e-5), (np.float64, 1e-12)])
 @pytest.mark.parametrize("shape, filters, pads", WINOGRAD)
 def test_winograd_pooled_output_transform_matches_torch_and_is_the_pool_of_winograd(ran, dtype, tol, shape, filters,
@@ -122,6 +124,7 @@ def test_winograd_pooled_output_transform_matches_torch_and_is_the_pool_of_winog
     assert np.array_equal(pooled, pool_2x2(y))
 
 
+@needs_winograd
 def test_winograd_pooled_in_chunks_and_split_over_the_cores_gives_the_whole_result(ran, monkeypatch):
     rng = np.random.default_rng(2)
     x = rng.standard_normal((8, 24, 23, 32)).astype(np.float32)
@@ -135,14 +138,16 @@ def test_winograd_pooled_in_chunks_and_split_over_the_cores_gives_the_whole_resu
     assert np.array_equal(whole, pool_2x2(K.conv2d_forward(x, kernel, pads=pads, free_rounding=True)[0]))
 
 
-@pytest.mark.parametrize("channels", [1, 32])
-def test_a_nan_wins_its_pool_window_and_empty_batches_pass(channels):
+@pytest.mark.parametrize("channels, path", [(1, "direct pooled"), pytest.param(32, "winograd pooled",
+                                                                                marks=needs_winograd)])
+def test_a_nan_wins_its_pool_window_and_empty_batches_pass(ran, channels, path):
     rng = np.random.default_rng(3)
     x = rng.standard_normal((2, 12, 12, channels)).astype(np.float32)
     kernel = rng.standard_normal((3, 3, channels, 32)).astype(np.float32)
     x[1, 5, 6, 0] = np.nan  # reaches the 3x3 windows around it, so whole pool windows turn NaN
     pooled = K.conv2d_max_pool_2x2_forward(x, kernel, (1, 1), ((1, 1), (1, 1)))
     unfused = pool_2x2(K.conv2d_forward(x, kernel, pads=((1, 1), (1, 1)), free_rounding=True)[0])
+    assert ran[0] == path
     assert np.isnan(pooled[1]).any() and not np.isnan(pooled[0]).any()
     assert np.array_equal(pooled, unfused, equal_nan=True)
     empty = K.conv2d_max_pool_2x2_forward(x[:0], kernel, (1, 1), ((1, 1), (1, 1)))
@@ -194,6 +199,7 @@ def test_the_block_pools_as_it_convolves_only_when_no_gradient_is_recorded(ran):
     assert relative_error(trained.numpy(), expected) < 2e-6
 
 
+@needs_winograd
 def test_predict_of_a_grayscale_lenet_agrees_with_the_numpy_path(ran):
     ks.utils.set_random_seed(6)
     layers = ks.layers
@@ -222,3 +228,25 @@ def test_the_input_gradient_of_a_one_filter_convolution_takes_the_direct_loop(ra
     ref_k = torch.from_numpy(kernel.transpose(3, 2, 0, 1).astype(np.float64))
     F.conv2d(ref_x, ref_k, padding=1).backward(torch.from_numpy(upstream.transpose(0, 3, 1, 2).astype(np.float64)))
     assert relative_error(tx.grad, ref_x.grad.numpy().transpose(0, 2, 3, 1)) < 2e-6
+
+
+def test_split_over_the_cores_the_direct_loops_give_one_cores_result(ran, monkeypatch):
+    from kernelscope._runtime import parallel, workers
+    monkeypatch.setattr(parallel, "workers", lambda: 3)  # three parts, whatever this machine has
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((40, 28, 28, 1)).astype(np.float32)  # a 3.5 MB output: above parallel._MIN_BYTES
+    kernel = rng.standard_normal((3, 3, 1, 32)).astype(np.float32)
+    split = (K.conv2d_forward(x, kernel, free_rounding=True)[0], K.conv2d_max_pool_2x2_forward(x, kernel))
+    whole = workers.run(lambda _: (K.conv2d_forward(x, kernel, free_rounding=True)[0],
+                                   K.conv2d_max_pool_2x2_forward(x, kernel)), [None])[0]  # a worker: one thread
+    assert ran == ["direct", "direct pooled"] * 2
+    assert all(np.array_equal(a, b) for a, b in zip(split, whole))
+
+
+def test_an_input_that_needs_a_gradient_keeps_the_block_on_im2col(ran):
+    rng = np.random.default_rng(9)
+    x = Tensor(rng.standard_normal((2, 10, 10, 1)).astype(np.float32), requires_grad=True)
+    out = C.conv2d_relu_max_pool2d(x, rng.standard_normal((3, 3, 1, 4)).astype(np.float32), np.zeros(4, np.float32))
+    assert ran == [] and out.requires_grad
+    out.sum().backward()
+    assert x.grad.shape == x.shape

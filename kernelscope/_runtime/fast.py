@@ -22,7 +22,8 @@ same numbers.
 - The first compilation in a process prints one line to stderr saying so, on a terminal only
   (logs and the output of scripted runs stay as they were).
 - ``set_winograd`` / ``KERNELSCOPE_WINOGRAD=0``: whether 3x3 convolutions may run as Winograd
-  F(4x4, 3x3) on the fast path (``kernels/conv.py``); its float32 error is about 10x im2col's.
+  F(4x4, 3x3) on the fast path (``kernels/conv.py``); its float32 error is about 10x im2col's. The
+  one-channel direct loop, whose error is im2col's, is not under this switch.
 """
 
 from __future__ import annotations

@@ -24,7 +24,8 @@ benchmarks/PERF_NOTES.md, where they can be re-measured):
   in cache, rather than held from the forward to the backward pass.
 - dX, stride 1, F <= C: the input gradient of a stride-1 convolution is a "full"
   convolution of dy with the kernel flipped in space and with C and F swapped,
-  so it reuses the forward path: one im2col of dy and one GEMM.
+  so it reuses the forward path: one im2col of dy and one GEMM (on the fast path the direct
+  one-channel loop or Winograd below, where they apply).
 - dX otherwise (F > C, strides > 1, groups > 1): one GEMM per kernel offset,
   dy @ W[i, j]^T, added into a strided slice of the padded input gradient
   (``col2im_gemm``): with F > C the im2col of dy (kh*kw*F wide) outweighs the
@@ -304,13 +305,9 @@ def _correlate(xp: np.ndarray, kernel: np.ndarray, strides, dilation, out_hw, gr
     made in one piece and ``kept`` is the lease holding them (for the kernel gradient), else None.
     """
     if free_rounding and not keep_cols:
-        direct = _one_channel_loop(loops.conv3x3_one_channel, xp, kernel, strides, dilation, groups)
-        if direct is not None:
-            return _direct_correlate(direct, xp, kernel, pads, out_hw, pooled=False), None
-    transforms = (_winograd_kernels(kernel.shape, strides, dilation, groups, pads, out_hw)
-                  if free_rounding and not keep_cols and _winograd_dtypes(xp, kernel) else None)
-    if transforms is not None:
-        return _winograd_correlate(transforms, xp, kernel, pads, out_hw, reuse_kernel), None
+        y = _reassociated_correlate(xp, kernel, strides, dilation, groups, pads, out_hw, False, reuse_kernel)
+        if y is not None:
+            return y, None
     kh, kw, cg, f = kernel.shape
     n, (ho, wo) = xp.shape[0], out_hw
     w_g = _grouped(kernel.reshape(kh * kw * cg, f), groups)  # (G, K, F//G)
@@ -331,19 +328,36 @@ def _correlate(xp: np.ndarray, kernel: np.ndarray, strides, dilation, out_hw, gr
     return y.reshape(n, ho, wo, f), kept
 
 
-def _one_channel_loop(fn, xp: np.ndarray, kernel: np.ndarray, strides, dilation, groups: int):
-    """Compiled ``fn`` (``loops.conv3x3_one_channel`` or its max-pool variant) if it takes this
-    correlation: a 3x3 kernel on one input channel, stride 1, undilated, float32 or float64 throughout;
-    else None. (Any pads or crops: the caller applies them first.)"""
-    if not (tuple(kernel.shape[:3]) == (3, 3, 1) and tuple(strides) == (1, 1) and tuple(dilation) == (1, 1)
-            and groups == 1 and xp.dtype == kernel.dtype and fast.handles(xp)):
+def _reassociated_correlate(xp: np.ndarray, kernel: np.ndarray, strides, dilation, groups: int, pads, out_hw,
+                            pooled: bool, reuse_kernel: bool = True) -> np.ndarray | None:
+    """The correlation (or with ``pooled`` its 2x2 max-pool) by an algorithm that rounds differently
+    from im2col + GEMM, where one takes it: the direct one-channel loop, else Winograd; else None."""
+    if not _loop_dtypes(xp, kernel):
+        return None
+    direct = _one_channel_loop(loops.conv3x3_one_channel_max_pool if pooled else loops.conv3x3_one_channel,
+                               kernel.shape, strides, dilation, groups)
+    if direct is not None:
+        return _direct_correlate(direct, xp, kernel, pads, out_hw, pooled)
+    transforms = _winograd_kernels(kernel.shape, strides, dilation, groups, pads, out_hw, pooled)
+    if transforms is not None:
+        return _winograd_correlate(transforms, xp, kernel, pads, out_hw, reuse_kernel, pooled)
+    return None
+
+
+def _one_channel_loop(fn, kernel_shape, strides, dilation, groups: int):
+    """Compiled ``fn`` (``loops.conv3x3_one_channel`` or its max-pool variant) if it takes a correlation
+    with this (kh, kw, C, F) kernel and geometry: 3x3 on one input channel, stride 1, undilated,
+    ungrouped (its dtypes checked by ``_loop_dtypes``); else None. Any pads or crops: the caller
+    applies them first."""
+    if not (tuple(kernel_shape[:3]) == (3, 3, 1) and tuple(strides) == (1, 1) and tuple(dilation) == (1, 1)
+            and groups == 1):
         return None
     return fast.compiled(fn)
 
 
 def _direct_correlate(loop, xp: np.ndarray, kernel: np.ndarray, pads, out_hw, pooled: bool) -> np.ndarray:
-    """Run a direct one-channel ``loop`` over the samples, split over the cores: the correlation
-    (N, Ho, Wo, F), or with ``pooled`` its 2x2 max-pool (N, Ho // 2, Wo // 2, F)."""
+    """Run a direct one-channel ``loop`` over the samples, split over the cores (one image runs on one
+    core): the correlation (N, Ho, Wo, F), or with ``pooled`` its 2x2 max-pool (N, Ho // 2, Wo // 2, F)."""
     xp = np.ascontiguousarray(pad_or_crop(xp, pads))  # pads or crops; one channel: 1/F of the output's size
     kernel = np.ascontiguousarray(kernel)
     n, f, (ho, wo) = xp.shape[0], kernel.shape[3], out_hw
@@ -363,14 +377,7 @@ def conv2d_max_pool_2x2_forward(x: np.ndarray, kernel: np.ndarray, strides=(1, 1
     out_hw = _output_hw(_padded_hw(x, pads), kernel.shape[:2], strides, dilation)
     if min(out_hw) < 2:
         return None
-    loop = _one_channel_loop(loops.conv3x3_one_channel_max_pool, x, kernel, strides, dilation, groups)
-    if loop is not None:
-        return _direct_correlate(loop, x, kernel, pads, out_hw, pooled=True)
-    transforms = (_winograd_kernels(kernel.shape, strides, dilation, groups, pads, out_hw, pooled=True)
-                  if _winograd_dtypes(x, kernel) else None)
-    if transforms is None:
-        return None
-    return _winograd_correlate(transforms, x, kernel, pads, out_hw, pooled=True)
+    return _reassociated_correlate(x, kernel, strides, dilation, groups, pads, out_hw, True)
 
 
 # Winograd F(4x4, 3x3)'s kernel transform G (Lavin and Gray, 2016); the input and output ones are
@@ -385,14 +392,15 @@ _WINOGRAD_MIN_CHANNELS = 32
 _WINOGRAD_MIN_TILE_USE = 0.75
 
 
-def _winograd_dtypes(data: np.ndarray, kernel: np.ndarray) -> bool:
-    """Whether the transforms take these arrays: one dtype, and one the loop kernels handle."""
+def _loop_dtypes(data: np.ndarray, kernel: np.ndarray) -> bool:
+    """Whether the Winograd transforms and the direct loops take these arrays: one dtype, and one the
+    loop kernels handle."""
     return data.dtype == kernel.dtype and fast.handles(data)
 
 
 def _winograd_kernels(kernel_shape, strides, dilation, groups: int, pads, out_hw, pooled: bool = False):
     """``(input, output)`` compiled Winograd transforms if a correlation with this (kh, kw, C, F) kernel,
-    this geometry and output size can take them (its dtypes checked by ``_winograd_dtypes``), else None.
+    this geometry and output size can take them (its dtypes checked by ``_loop_dtypes``), else None.
     With ``pooled`` the output transform is the one that max-pools 2x2 as it goes."""
     tiles = -(-out_hw[0] // 4) * -(-out_hw[1] // 4)
     if not (fast.winograd_enabled() and tuple(kernel_shape[:2]) == (3, 3) and tuple(strides) == (1, 1)
@@ -607,7 +615,7 @@ def _full_conv_takes_winograd(dy: np.ndarray, kernel: np.ndarray, cache: ConvCac
     """Whether the full convolution giving dx would run as Winograd (then it beats the gather for F > C too)."""
     kh, kw, c, f = kernel.shape
     dy_pads = _full_conv_pads((kh, kw), cache.pads, cache.dilation)
-    return (_winograd_dtypes(dy, kernel)
+    return (_loop_dtypes(dy, kernel)
             and _winograd_kernels((kh, kw, f, c), (1, 1), cache.dilation, 1, dy_pads, cache.x_shape[1:3]) is not None)
 
 
