@@ -13,6 +13,16 @@ os.environ.setdefault("KERNELSCOPE_NUM_WORKERS", "2")
 
 
 @pytest.fixture
+def fast_switches_restored():
+    """Turns the fast path and Winograd back on after a test that switched them off."""
+    yield
+    import kernelscope as ks
+
+    ks.config.set_fast(True)
+    ks.config.set_winograd(True)
+
+
+@pytest.fixture
 def local_http_server(tmp_path):
     """Serves tmp_path/served on 127.0.0.1 (no internet here): (folder, base URL, paths requested)."""
     folder = tmp_path / "served"

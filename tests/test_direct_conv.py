@@ -22,19 +22,13 @@ from kernelscope.kernels import pooling as P
 
 C = importlib.import_module("kernelscope.ops.conv")  # ks.ops.conv is the Keras function of that name
 
-pytestmark = pytest.mark.skipif(fast._numba() is None or fast._env_off(),
-                                reason="the direct loops run on the fast path: numba (kernelscope[fast]) is not "
-                                       "installed, or KERNELSCOPE_FAST=0")
+pytestmark = [pytest.mark.skipif(fast._numba() is None or fast._env_off(),
+                                 reason="the direct loops run on the fast path: numba (kernelscope[fast]) is not "
+                                        "installed, or KERNELSCOPE_FAST=0"),
+              pytest.mark.usefixtures("fast_switches_restored")]
 needs_winograd = pytest.mark.skipif(not fast.winograd_enabled(), reason="KERNELSCOPE_WINOGRAD=0: Winograd is off")
 
 NO_PADS = ((0, 0), (0, 0))
-
-
-@pytest.fixture(autouse=True)
-def _switches_back_on():
-    yield
-    ks.config.set_fast(True)
-    ks.config.set_winograd(True)
 
 
 @pytest.fixture

@@ -22,16 +22,10 @@ from kernelscope.kernels import conv as K
 
 C = importlib.import_module("kernelscope.ops.conv")  # ks.ops.conv is the Keras function of that name
 
-pytestmark = pytest.mark.skipif(fast._numba() is None or fast._env_off() or not fast.winograd_enabled(),
-                                reason="Winograd runs on the fast path: numba (kernelscope[fast]) is not "
-                                       "installed, or KERNELSCOPE_FAST=0 / KERNELSCOPE_WINOGRAD=0")
-
-
-@pytest.fixture(autouse=True)
-def _switches_back_on():
-    yield
-    ks.config.set_fast(True)
-    ks.config.set_winograd(True)
+pytestmark = [pytest.mark.skipif(fast._numba() is None or fast._env_off() or not fast.winograd_enabled(),
+                                 reason="Winograd runs on the fast path: numba (kernelscope[fast]) is not "
+                                        "installed, or KERNELSCOPE_FAST=0 / KERNELSCOPE_WINOGRAD=0"),
+              pytest.mark.usefixtures("fast_switches_restored")]
 
 
 @pytest.fixture
