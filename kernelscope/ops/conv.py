@@ -156,7 +156,7 @@ def conv2d_relu_max_pool2d(x, kernel, bias=None, strides=1, padding="valid", dil
         if pooled is not None:
             K.add_bias_relu(pooled, None if bias is None else bias.data, True)
             return Tensor._constant(pooled)
-    y, cache = _run_conv2d(x, kernel, bias, args, dtype)
+    y, cache = _run_conv2d(x, kernel, args, dtype, recorded)
     pool, pool_strides, pads = _pool_args(y, 2, None, "valid")
     pooled, pool_cache = P.max_pool2d_forward(y, pool, pool_strides, pads)
     # the pool's NumPy backward compares against its own (pre-bias) output; the fast path's routes by winner
@@ -203,19 +203,19 @@ def _conv2d_args(x, kernel, bias, strides, padding, dilation_rate, groups) -> tu
     return x, kernel, bias, (strides, pads, dilation, groups), _compute_dtype(x, kernel, bias)
 
 
-def _run_conv2d(x: Tensor, kernel: Tensor, bias, args: tuple, dtype) -> tuple:
-    """The convolution's output before the bias and its cache, ``(y, cache)``, for checked tensors."""
+def _run_conv2d(x: Tensor, kernel: Tensor, args: tuple, dtype, recorded: bool) -> tuple:
+    """The convolution's output before the bias and its cache, ``(y, cache)``, for checked tensors;
+    ``recorded``: whether the op goes on the tape."""
     # Winograd's and the direct loop's rounding can move a max-pool's winner, so they run only where no
     # gradient depends on that
     return K.conv2d_forward(x.data.astype(dtype, copy=False), kernel.data.astype(dtype, copy=False), *args,
-                            keep_cols=kernel.requires_grad and is_grad_enabled(),
-                            free_rounding=not will_record((x, kernel, bias)))
+                            keep_cols=kernel.requires_grad and is_grad_enabled(), free_rounding=not recorded)
 
 
 def _conv2d_forward(x, kernel, bias, strides, padding, dilation_rate, groups) -> tuple:
     """Checked tensors, the convolution's output before the bias and its cache: (x, kernel, bias, y, cache)."""
     x, kernel, bias, args, dtype = _conv2d_args(x, kernel, bias, strides, padding, dilation_rate, groups)
-    return (x, kernel, bias) + _run_conv2d(x, kernel, bias, args, dtype)
+    return (x, kernel, bias) + _run_conv2d(x, kernel, args, dtype, will_record((x, kernel, bias)))
 
 
 def depthwise_conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1) -> Tensor:
