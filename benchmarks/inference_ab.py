@@ -37,11 +37,12 @@ LAYERS = [  # (label, x shape, kernel shape, pads)
 
 
 @contextlib.contextmanager
-def paths_off():
-    """The library without the direct loop and the pooled convolutions."""
+def paths(on: bool):
+    """The library as it is, or (``on`` False) without the direct loop and the pooled convolutions."""
     direct, pooled = K._one_channel_loop, K.conv2d_max_pool_2x2_forward
-    K._one_channel_loop = lambda *args: None
-    K.conv2d_max_pool_2x2_forward = lambda *args, **kwargs: None
+    if not on:
+        K._one_channel_loop = lambda *args: None
+        K.conv2d_max_pool_2x2_forward = lambda *args, **kwargs: None
     try:
         yield
     finally:
@@ -63,7 +64,7 @@ def layers(_=None) -> None:
         kernel = (rng.standard_normal(k_shape) / np.sqrt(9 * k_shape[2])).astype(np.float32)
         times = {}
         for flag in (True, False):
-            with contextlib.nullcontext() if flag else paths_off():
+            with paths(flag):
                 times[flag] = (per_pass_ms(lambda: K.conv2d_forward(x, kernel, pads=pads, free_rounding=True),
                                            repeats=15),
                                per_pass_ms(lambda: conv_then_pool(x, kernel, pads), repeats=15))
@@ -78,13 +79,7 @@ def steps(rounds: int) -> None:
         for threads in (1, 2):
             run.configure(runner, threads, True)
             runner.infer()  # warm-up: compiles, fills the buffer pools
-            ratios = []
-            for r in range(rounds):
-                seconds = {}
-                for flag in ((True, False) if r % 2 else (False, True)):
-                    with contextlib.nullcontext() if flag else paths_off():
-                        seconds[flag] = run.timed(runner.infer)
-                ratios.append(seconds[False] / seconds[True])
+            ratios = run.alternating_ratios(runner.infer, paths, rounds)
             print(f"{name} infer {threads} worker(s): {statistics.median(ratios):.2f}x on "
                   f"(rounds: {', '.join(f'{r:.2f}' for r in ratios)})", flush=True)
 

@@ -179,6 +179,19 @@ def timed(fn) -> float:
     return time.perf_counter() - start
 
 
+def alternating_ratios(fn, switched, rounds: int) -> list:
+    """In-process A/B: per round, ``fn``'s seconds with a switch off over its seconds with it on (above 1:
+    faster on), the order alternating each round; ``switched(flag)`` is a context manager setting it."""
+    ratios = []
+    for r in range(rounds):
+        seconds = {}
+        for flag in ((True, False) if r % 2 else (False, True)):
+            with switched(flag):
+                seconds[flag] = timed(fn)
+        ratios.append(seconds[False] / seconds[True])
+    return ratios
+
+
 def configure(ks_run, threads: int, fast: bool) -> None:
     import torch
 

@@ -10,6 +10,7 @@ Per step: ``benchmarks/run.py``'s lenet28 and cifar32 training and inference wit
 """
 
 import argparse
+import contextlib
 import statistics
 import sys
 from pathlib import Path
@@ -20,23 +21,31 @@ import numpy as np  # noqa: E402
 
 import kernelscope as ks  # noqa: E402
 import run  # noqa: E402
-from fast_kernels import INPUT_GRAD_CASES, per_pass_ms  # noqa: E402
+from fast_kernels import CONV_CASES, per_pass_ms  # noqa: E402
 from kernelscope._runtime import blas, workers  # noqa: E402
 from kernelscope.kernels import conv as K  # noqa: E402
+
+
+@contextlib.contextmanager
+def winograd(flag: bool):
+    ks.config.set_winograd(flag)
+    try:
+        yield
+    finally:
+        ks.config.set_winograd(True)
 
 
 def with_and_without(fn) -> tuple:
     times = []
     for flag in (True, False):
-        ks.config.set_winograd(flag)
-        times.append(per_pass_ms(fn, repeats=15))
-    ks.config.set_winograd(True)
+        with winograd(flag):
+            times.append(per_pass_ms(fn, repeats=15))
     return times
 
 
 def layers(_=None) -> None:
     rng = np.random.default_rng(0)
-    for label, x_shape, k_shape, pads, strides in INPUT_GRAD_CASES:
+    for label, x_shape, k_shape, pads, strides in CONV_CASES:
         if strides != (1, 1):
             continue
         x = rng.standard_normal(x_shape).astype(np.float32)
@@ -57,14 +66,7 @@ def steps(rounds: int) -> None:
             for mode in ("train", "infer"):
                 fn = getattr(runner, mode)
                 fn()  # warm-up: compiles, fills the buffer pools
-                ratios = []
-                for r in range(rounds):
-                    seconds = {}
-                    for flag in ((True, False) if r % 2 else (False, True)):
-                        ks.config.set_winograd(flag)
-                        seconds[flag] = run.timed(fn)
-                    ratios.append(seconds[False] / seconds[True])
-                ks.config.set_winograd(True)
+                ratios = run.alternating_ratios(fn, winograd, rounds)
                 print(f"{name} {mode} {threads} worker(s): {statistics.median(ratios):.2f}x with Winograd "
                       f"(rounds: {', '.join(f'{r:.2f}' for r in ratios)})", flush=True)
 
